@@ -1,0 +1,113 @@
+/**
+ * Errors are data: every problem is an `Issue` with a code, a path, a message and,
+ * where known, a source location. Error classes are recognised with a static `is()`.
+ */
+
+/** Where a value came from: a TypeScript call site, a values file line, or a CUE file. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column?: number;
+}
+
+export type IssueCode =
+  | "invalid_type"
+  | "out_of_range"
+  | "pattern"
+  | "enum"
+  | "unknown_field"
+  | "required"
+  | "invalid_name"
+  | "conflict"
+  | "unmatched_component"
+  | "unhandled_trait"
+  | "not_applicable"
+  | "engine"
+  | "policy"
+  | "secret"
+  | "invalid_definition"
+  | "io";
+
+export interface Issue {
+  code: IssueCode;
+  /** Dotted field path, e.g. `values.replicas` or `components.web.spec.scaling.count`. */
+  path: string;
+  message: string;
+  /** The constraint that was violated, in CUE syntax where possible (e.g. `>=1`). */
+  constraint?: string;
+  source?: SourceLocation;
+}
+
+const BRAND = Symbol.for("opm-ts.error");
+
+export function formatLocation(loc: SourceLocation | undefined): string {
+  if (!loc) return "";
+  return `${loc.file}:${loc.line}${loc.column ? ":" + loc.column : ""}`;
+}
+
+export function formatIssue(i: Issue): string {
+  const where = i.source ? ` (${formatLocation(i.source)})` : "";
+  const constraint = i.constraint ? ` [constraint: ${i.constraint}]` : "";
+  return `${i.path ? i.path + ": " : ""}${i.message}${constraint}${where}`;
+}
+
+/** Base class of every error opm-ts throws for a user's mistake. */
+export class OpmError extends Error {
+  readonly [BRAND] = true;
+  readonly code: string;
+  readonly issues: readonly Issue[];
+  constructor(code: string, summary: string, issues: readonly Issue[] = []) {
+    super(issues.length ? `${summary}\n${issues.map((i) => "  - " + formatIssue(i)).join("\n")}` : summary);
+    this.name = "OpmError";
+    this.code = code;
+    this.issues = Object.freeze([...issues]);
+  }
+  /** True for any opm-ts error, whichever copy of the library created it. */
+  static is(e: unknown): e is OpmError {
+    return typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+  }
+}
+
+/** Values or definitions that do not satisfy their schema. Holds every problem found. */
+export class ValidationError extends OpmError {
+  constructor(issues: readonly Issue[], summary = `${issues.length} validation error${issues.length === 1 ? "" : "s"}`) {
+    super("E_VALIDATION", summary, issues);
+    this.name = "ValidationError";
+  }
+  static override is(e: unknown): e is ValidationError {
+    return OpmError.is(e) && e.code === "E_VALIDATION";
+  }
+}
+
+/** A module could not be rendered (nothing matched a component, a trait was not handled, ...). */
+export class RenderError extends OpmError {
+  constructor(issues: readonly Issue[], summary = "render failed") {
+    super("E_RENDER", summary, issues);
+    this.name = "RenderError";
+  }
+  static override is(e: unknown): e is RenderError {
+    return OpmError.is(e) && e.code === "E_RENDER";
+  }
+}
+
+/** The CUE engine rejected a program. */
+export class EngineError extends OpmError {
+  constructor(issues: readonly Issue[], summary = "CUE evaluation failed") {
+    super("E_ENGINE", summary, issues);
+    this.name = "EngineError";
+  }
+  static override is(e: unknown): e is EngineError {
+    return OpmError.is(e) && (e.code === "E_ENGINE" || e.code === "E_ENGINE_TIMEOUT");
+  }
+}
+
+/** An evaluation ran longer than the engine's timeout. */
+export class EngineTimeoutError extends OpmError {
+  constructor(readonly timeoutMs: number) {
+    super("E_ENGINE_TIMEOUT", `CUE evaluation did not finish within ${timeoutMs} ms and was stopped`);
+    this.name = "EngineTimeoutError";
+  }
+  static override is(e: unknown): e is EngineTimeoutError {
+    return OpmError.is(e) && e.code === "E_ENGINE_TIMEOUT";
+  }
+}

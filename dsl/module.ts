@@ -1,0 +1,353 @@
+import * as ast from "./cue/ast.js";
+import { printFile } from "./cue/print.js";
+import { quoteString } from "./cue/quote.js";
+import { Component } from "./component.js";
+import { checkShape, refsFor, shapeImports, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
+import { OpmError, ValidationError, type Issue, type SourceLocation } from "./errors.js";
+import type { CueRef } from "./parts.js";
+import { callSite } from "./source.js";
+
+export const CORE_IMPORT = "opm.dev/catalog/core@v1";
+
+/** A generated CUE file (virtual: its name is relative, nothing is written). */
+export interface CueSourceFile {
+  name: string;
+  text: string;
+}
+
+export interface ModuleMetadata {
+  /** Domain-qualified path, e.g. `example.com/modules`. */
+  modulePath: string;
+  /** DNS label, e.g. `hello`. */
+  name: string;
+  /** SemVer, e.g. `0.1.0`. */
+  version: string;
+  description?: string;
+  labels?: Record<string, string>;
+}
+
+export interface ModuleDefinition<S extends ConfigShape> {
+  metadata: ModuleMetadata;
+  /** What an end user may set: field builders from `config`. */
+  config?: S;
+  /** The components, built from typed references to the config (`cfg.replicas`). */
+  components: (cfg: RefsOf<S>) => Record<string, Component>;
+}
+
+/** The result of compiling a module or release to CUE. */
+export interface Compiled {
+  files: CueSourceFile[];
+  /** Where each path came from, e.g. `components.web.spec.scaling` → a TypeScript call site. */
+  sources: Map<string, SourceLocation>;
+  /** Problems found while building (all of them). */
+  issues: Issue[];
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+const MODULE_PATH = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*$/;
+
+/** Checks a name against the DNS-1123 label rules; returns an issue or undefined. */
+export function checkDnsLabel(value: unknown, path: string, source?: SourceLocation): Issue | undefined {
+  if (typeof value === "string" && DNS_LABEL.test(value) && value.length <= 63) return undefined;
+  return {
+    code: "invalid_name",
+    path,
+    message: `${JSON.stringify(value)} is not a valid name: use at most 63 lower case letters, digits and '-', starting and ending with a letter or digit`,
+    constraint: `=~"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" & strings.MaxRunes(63)`,
+    ...(source ? { source } : {}),
+  };
+}
+
+function cuePackageName(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9_]/g, "_");
+  return /^[A-Za-z_]/.test(s) ? s : `m_${s}`;
+}
+
+const MODULE = Symbol.for("opm-ts.module");
+
+/** An application: metadata, a config schema and components. Immutable. */
+export class Module<S extends ConfigShape = ConfigShape> {
+  readonly [MODULE] = true;
+  readonly kind = "Module" as const;
+  readonly metadata: Readonly<ModuleMetadata>;
+  readonly config: S;
+  readonly site: SourceLocation | undefined;
+  readonly #components: (cfg: RefsOf<S>) => Record<string, Component>;
+  #built: Record<string, Component> | undefined;
+
+  constructor(def: ModuleDefinition<S>, site?: SourceLocation) {
+    this.metadata = Object.freeze({ ...def.metadata });
+    this.config = Object.freeze({ ...(def.config ?? ({} as S)) });
+    this.#components = def.components;
+    this.site = site;
+  }
+
+  static is(v: unknown): v is Module {
+    return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[MODULE] === true;
+  }
+
+  /** `<modulePath>/<name>@v<major>` */
+  get fqn(): string {
+    return `${this.metadata.modulePath}/${this.metadata.name}@v${this.metadata.version.split(".")[0]}`;
+  }
+
+  /** The CUE package name the module compiles to. */
+  get packageName(): string {
+    return cuePackageName(this.metadata.name);
+  }
+
+  /** The import path a release uses for this module's package. */
+  get importPath(): string {
+    const base = `${this.metadata.modulePath}/${this.metadata.name}`;
+    return this.packageName === this.metadata.name ? base : `${base}:${this.packageName}`;
+  }
+
+  /** The components, built once from typed config references. */
+  components(): Record<string, Component> {
+    if (!this.#built) {
+      const built = this.#components(refsFor(this.config) as RefsOf<S>);
+      if (!built || typeof built !== "object") throw new OpmError("E_USAGE", `module ${this.metadata.name}: components() must return an object of components`);
+      for (const [k, c] of Object.entries(built)) {
+        if (!Component.is(c)) throw new OpmError("E_USAGE", `module ${this.metadata.name}: component "${k}" is not a Component (build it with a blueprint or component())`);
+      }
+      this.#built = built;
+    }
+    return this.#built;
+  }
+
+  /** Creates a release: one deployment of this module with concrete values. */
+  release(options: ReleaseOptions<S> = {} as ReleaseOptions<S>): ModuleRelease<S> {
+    const site = callSite();
+    const values = (options as { values?: Record<string, unknown> }).values ?? {};
+    return new ModuleRelease<S>(this, {
+      name: options.name ?? this.metadata.name,
+      namespace: options.namespace ?? "default",
+      values,
+      provenance: () => site,
+      site,
+    });
+  }
+
+  /** Checks metadata; returns every problem. */
+  checkMetadata(): Issue[] {
+    const m = this.metadata;
+    const at = this.site ? { source: this.site } : {};
+    const out: Issue[] = [];
+    const name = checkDnsLabel(m.name, "metadata.name", this.site);
+    if (name) out.push(name);
+    if (typeof m.version !== "string" || !SEMVER.test(m.version)) {
+      out.push({ code: "pattern", path: "metadata.version", message: `${JSON.stringify(m.version)} is not a semantic version such as 1.2.3`, constraint: "SemVer", ...at });
+    }
+    if (typeof m.modulePath !== "string" || !MODULE_PATH.test(m.modulePath)) {
+      out.push({ code: "pattern", path: "metadata.modulePath", message: `${JSON.stringify(m.modulePath)} is not a module path such as example.com/modules`, constraint: "ModulePath", ...at });
+    }
+    return out;
+  }
+
+  /** Compiles the module (without a release) to canonical CUE files. */
+  compile(): Compiled {
+    const pkg = this.packageName;
+    const sources = new Map<string, SourceLocation>();
+    const issues: Issue[] = this.checkMetadata();
+    if (this.site) sources.set("metadata", this.site);
+    for (const [k, f] of Object.entries(this.config)) if (f.site) sources.set(`config.${k}`, f.site);
+
+    const meta = ast.struct(
+      (["modulePath", "name", "version", "description", "labels"] as const)
+        .filter((k) => this.metadata[k] !== undefined)
+        .map((k) => ast.field(k, ast.fromJSON(this.metadata[k]))),
+    );
+    const moduleFile = ast.file(
+      pkg,
+      [{ path: CORE_IMPORT, alias: "core" }, ...shapeImports(this.config).map((p) => ({ path: p }))],
+      [
+        ast.embed(ast.sel(ast.ident("core"), "#Module")),
+        ast.field("metadata", meta),
+        ast.field("#config", shapeToStruct(this.config), { doc: "What an end user may set in a release." }),
+      ],
+      `${this.metadata.name}: generated by opm-ts from TypeScript.`,
+    );
+
+    const imports = new Map<string, CueRef>();
+    const comps: ast.Decl[] = [];
+    const built = this.components();
+    for (const [name, c] of Object.entries(built)) {
+      const bad = checkDnsLabel(name, `components.${name}`, c.site);
+      if (bad) issues.push(bad);
+      const r = c.compile(name);
+      r.imports.forEach((i) => imports.set(i.importPath, i));
+      r.sources.forEach(([p, s]) => sources.set(p, s));
+      issues.push(...r.issues);
+      comps.push(ast.field(name, r.expr));
+    }
+    const componentsFile = ast.file(
+      pkg,
+      [...imports.values()].map((i) => ({ path: i.importPath, alias: i.alias })),
+      [ast.field("#components", ast.struct(comps))],
+    );
+    return {
+      files: [
+        { name: "module.cue", text: printFile(moduleFile) },
+        { name: "components.cue", text: printFile(componentsFile) },
+      ],
+      sources,
+      issues,
+    };
+  }
+
+  /** The module as canonical CUE text (all files, each headed by its name). */
+  toCue(): string {
+    return joinFiles(this.compile().files);
+  }
+}
+
+export function joinFiles(files: CueSourceFile[]): string {
+  return files.map((f) => `// --- ${f.name}\n${f.text}`).join("\n");
+}
+
+export type ReleaseOptions<S extends ConfigShape> = {
+  /** Release name (DNS label); defaults to the module name. */
+  name?: string;
+  /** Namespace; defaults to `default`. */
+  namespace?: string;
+} & ({} extends ValuesOf<S> ? { values?: ValuesOf<S> } : { values: ValuesOf<S> });
+
+interface ReleaseState {
+  name: string;
+  namespace: string;
+  values: Record<string, unknown>;
+  provenance: Provenance;
+  site?: SourceLocation;
+}
+
+const RELEASE = Symbol.for("opm-ts.release");
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Deep-merges values: objects merge key by key, anything else is replaced. */
+export function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeValues(out[k] as Record<string, unknown>, v) : v;
+  }
+  return out;
+}
+
+function hasPath(values: Record<string, unknown>, path: readonly string[]): boolean {
+  let cur: unknown = values;
+  for (const p of path) {
+    if (!isPlainObject(cur) && !Array.isArray(cur)) return false;
+    cur = (cur as Record<string, unknown>)[p];
+    if (cur === undefined) return false;
+  }
+  return true;
+}
+
+/** One deployment of a module: a name, a namespace and values. Immutable. */
+export class ModuleRelease<S extends ConfigShape = ConfigShape> {
+  readonly [RELEASE] = true;
+  readonly kind = "ModuleRelease" as const;
+  readonly module: Module<S>;
+  readonly #s: ReleaseState;
+  constructor(module: Module<S>, state: ReleaseState) {
+    this.module = module;
+    this.#s = Object.freeze({ ...state });
+  }
+  static is(v: unknown): v is ModuleRelease {
+    return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[RELEASE] === true;
+  }
+  get name(): string {
+    return this.#s.name;
+  }
+  get namespace(): string {
+    return this.#s.namespace;
+  }
+  /** The values this release sets (defaults are applied by the config schema). */
+  get values(): Readonly<Record<string, unknown>> {
+    return this.#s.values;
+  }
+  get site(): SourceLocation | undefined {
+    return this.#s.site;
+  }
+  /** Where the value at a path below `values` came from. */
+  provenance(path: readonly string[]): SourceLocation | undefined {
+    return this.#s.provenance(path);
+  }
+  /** A copy with another name and/or namespace. */
+  withIdentity(identity: { name?: string; namespace?: string }): ModuleRelease<S> {
+    return new ModuleRelease(this.module, {
+      ...this.#s,
+      name: identity.name ?? this.#s.name,
+      namespace: identity.namespace ?? this.#s.namespace,
+    });
+  }
+  /** A copy with more values layered on top (deep merge; later wins), e.g. from a values file. */
+  withValues(values: Record<string, unknown>, provenance?: Provenance): ModuleRelease<S> {
+    const before = this.#s.provenance;
+    const site = callSite();
+    const here: Provenance = provenance ?? (() => site);
+    return new ModuleRelease(this.module, {
+      ...this.#s,
+      values: mergeValues(this.#s.values, values),
+      provenance: (p) => (hasPath(values, p) ? here(p) : before(p)),
+    });
+  }
+  /** Checks the values against the module's config schema; returns every problem. */
+  checkValues(): Issue[] {
+    return checkShape(this.module.config, this.#s.values).map((i) => {
+      const path = i.path.split(".").slice(1);
+      let src: SourceLocation | undefined;
+      for (let n = path.length; n >= 0 && !src; n--) src = this.#s.provenance(path.slice(0, n));
+      if (i.code === "required") src = this.module.config[path[0]!]?.site ?? this.module.site;
+      return src ? { ...i, source: src } : i;
+    });
+  }
+  /** Compiles module and release to canonical CUE files (module.cue, components.cue, release.cue). */
+  compile(): Compiled {
+    const m = this.module.compile();
+    const issues = [...m.issues, ...this.checkValues()];
+    const name = checkDnsLabel(this.name, "release.name", this.site);
+    if (name) issues.push(name);
+    const ns = checkDnsLabel(this.namespace, "release.namespace", this.site);
+    if (ns) issues.push(ns);
+    const release = ast.file(
+      "release",
+      [
+        { path: CORE_IMPORT, alias: "core" },
+        { path: this.module.importPath, alias: this.module.packageName },
+      ],
+      [
+        ast.embed(
+          ast.and(
+            ast.sel(ast.ident("core"), "#ModuleRelease"),
+            ast.struct([
+              ast.field("metadata", ast.struct([ast.field("name", ast.lit(this.name)), ast.field("namespace", ast.lit(this.namespace))])),
+              ast.field("#module", ast.ident(this.module.packageName)),
+              ast.field("values", ast.fromJSON(this.#s.values)),
+            ]),
+          ),
+        ),
+      ],
+      `Release ${quoteString(this.name)} of ${this.module.fqn} in namespace ${quoteString(this.namespace)}.`,
+    );
+    const sources = new Map(m.sources);
+    if (this.site) sources.set("release", this.site);
+    return { files: [...m.files, { name: "release.cue", text: printFile(release) }], sources, issues };
+  }
+  toCue(): string {
+    return joinFiles(this.compile().files);
+  }
+  /** Throws a ValidationError listing every problem, if there are any. */
+  validate(): void {
+    const issues = this.compile().issues;
+    if (issues.length) throw new ValidationError(issues);
+  }
+}
+
+/** Defines a module. */
+export function defineModule<S extends ConfigShape = {}>(def: ModuleDefinition<S>): Module<S> {
+  return new Module(def, callSite());
+}

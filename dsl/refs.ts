@@ -1,0 +1,135 @@
+import * as ast from "./cue/ast.js";
+
+const REF = Symbol.for("opm-ts.ref");
+
+/**
+ * A typed, symbolic reference to a value that only a release supplies, such as
+ * `cfg.replicas`. It is accepted wherever a builder takes a `T`, and compiles to
+ * `#config.replicas`. Inside template strings it becomes CUE interpolation.
+ */
+export interface Ref<T> {
+  readonly [REF]: true;
+  /** Phantom: the TypeScript type of the value the reference stands for. */
+  readonly __type?: T;
+  /** Path below the root (for config references, below `#config`). */
+  readonly path: readonly string[];
+  readonly root: string;
+}
+
+/** A value or a reference to one, at every level. */
+export type Val<T> = T | Ref<T>;
+
+/** Deep input type: every leaf (and every whole sub-value) may be a reference. */
+export type Input<T> = T extends string | number | boolean
+  ? T | Ref<T>
+  : T extends readonly (infer E)[]
+    ? readonly Input<E>[] | Ref<T>
+    : T extends object
+      ? { [K in keyof T]: Input<T[K]> } | Ref<T>
+      : T | Ref<T>;
+
+// Tokens used when a reference is stringified inside a template literal.
+const TOKEN_START = "\u0000opmref:";
+const TOKEN_END = "\u0000";
+const registry = new Map<string, Ref<unknown>>();
+let counter = 0;
+
+export function isRef(v: unknown): v is Ref<unknown> {
+  return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[REF] === true;
+}
+
+export function makeRef<T>(root: string, path: readonly string[]): Ref<T> {
+  const ref = {
+    [REF]: true as const,
+    root,
+    path: Object.freeze([...path]),
+  } as Ref<T>;
+  let token: string | undefined;
+  Object.defineProperties(ref, {
+    toString: {
+      value() {
+        if (!token) {
+          token = `${TOKEN_START}${++counter}${TOKEN_END}`;
+          registry.set(token, ref as Ref<unknown>);
+        }
+        return token;
+      },
+    },
+    [Symbol.toPrimitive]: {
+      value(hint: string) {
+        if (hint === "number") {
+          throw new TypeError(
+            `${describeRef(ref as Ref<unknown>)} is a symbolic reference that a release fills in later; ` +
+              "it cannot be used in arithmetic in TypeScript. Compute it in the module's config instead.",
+          );
+        }
+        return (ref as { toString(): string }).toString();
+      },
+    },
+    toJSON: {
+      value() {
+        throw new TypeError(`${describeRef(ref as Ref<unknown>)} is symbolic and has no JSON value yet`);
+      },
+    },
+  });
+  return Object.freeze(ref);
+}
+
+export function describeRef(r: Ref<unknown>): string {
+  return [r.root, ...r.path].join(".");
+}
+
+/** The CUE expression a reference compiles to. */
+export function refExpr(r: Ref<unknown>): ast.Expr {
+  return ast.sel(ast.ident(r.root), ...r.path);
+}
+
+const TOKEN_RE = /\u0000opmref:\d+\u0000/g;
+
+/** Converts an author's value (plain data with references inside) to a CUE expression. */
+export function toExpr(v: unknown): ast.Expr {
+  if (isRef(v)) return refExpr(v);
+  if (typeof v === "string" && v.includes(TOKEN_START)) {
+    const parts: (string | ast.Expr)[] = [];
+    let last = 0;
+    for (const m of v.matchAll(TOKEN_RE)) {
+      if (m.index! > last) parts.push(v.slice(last, m.index));
+      const ref = registry.get(m[0]);
+      if (!ref) throw new TypeError("a string contains a reference this process did not create");
+      parts.push(refExpr(ref));
+      last = m.index! + m[0].length;
+    }
+    if (last < v.length) parts.push(v.slice(last));
+    return ast.interp(parts);
+  }
+  if (Array.isArray(v)) return ast.list(v.map(toExpr));
+  if (v && typeof v === "object") {
+    const raw = (v as { [RAW]?: string })[RAW];
+    if (typeof raw === "string") return ast.raw(raw);
+    return ast.struct(
+      Object.entries(v as Record<string, unknown>)
+        .filter(([, x]) => x !== undefined)
+        .map(([k, x]) => ast.field(k, toExpr(x))),
+    );
+  }
+  return ast.fromJSON(v);
+}
+
+/** True if the value contains no reference anywhere. */
+export function isConcrete(v: unknown): boolean {
+  if (isRef(v)) return false;
+  if (typeof v === "string") return !v.includes(TOKEN_START);
+  if (Array.isArray(v)) return v.every(isConcrete);
+  if (v && typeof v === "object") {
+    if ((v as { [RAW]?: string })[RAW] !== undefined) return false;
+    return Object.values(v).every(isConcrete);
+  }
+  return true;
+}
+
+const RAW = Symbol.for("opm-ts.rawcue");
+
+/** Escape hatch: a CUE expression written as text, used as a value anywhere a value is accepted. */
+export function rawCue<T = unknown>(text: string): Ref<T> {
+  return Object.freeze({ [RAW]: text }) as unknown as Ref<T>;
+}

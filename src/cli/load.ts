@@ -1,0 +1,62 @@
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { OpmError } from "../../dsl/errors.js";
+import { mergeValues, Module, ModuleRelease } from "../../dsl/module.js";
+import type { Provenance } from "../../dsl/config.js";
+import { loadCueModule, type CueModuleInput } from "../render/render.js";
+import { loadValuesFile } from "../render/values.js";
+
+export interface LoadOptions {
+  valuesFiles?: string[];
+  name?: string;
+  namespace?: string;
+}
+
+/** Loads an author's TypeScript module file through tsx; it must default-export a Module or ModuleRelease. */
+export async function importModuleFile(file: string): Promise<Module | ModuleRelease> {
+  const abs = path.resolve(file);
+  const { tsImport } = await import("tsx/esm/api");
+  let mod: { default?: unknown };
+  try {
+    mod = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as { default?: unknown };
+  } catch (e) {
+    if (OpmError.is(e)) throw e;
+    const err = e as Error;
+    throw new OpmError("E_LOAD", `cannot load ${file}: ${err.message}`);
+  }
+  let value = mod.default;
+  // tsx may wrap a CommonJS-style default export.
+  if (value && typeof value === "object" && "default" in value && !Module.is(value) && !ModuleRelease.is(value)) value = (value as { default: unknown }).default;
+  if (!Module.is(value) && !ModuleRelease.is(value)) {
+    throw new OpmError("E_LOAD", `${file} must default-export a Module (defineModule(...)) or a ModuleRelease (module.release(...))`);
+  }
+  return value;
+}
+
+/** Loads the command's input: a .ts module file or a folder of CUE files, with values files and flags applied. */
+export async function loadInput(target: string | undefined, opts: LoadOptions): Promise<ModuleRelease | CueModuleInput> {
+  if (!target) throw new OpmError("E_USAGE", "missing the module: give a module.ts file or a folder of .cue files");
+  if (!existsSync(target)) throw new OpmError("E_USAGE", `${target} does not exist`);
+  const files = (opts.valuesFiles ?? []).map(loadValuesFile);
+  if (statSync(target).isDirectory()) {
+    let values: Record<string, unknown> = {};
+    let provenance: Provenance = () => undefined;
+    for (const f of files) {
+      const before = provenance;
+      values = mergeValues(values, f.values);
+      provenance = (p) => f.provenance(p) ?? before(p);
+    }
+    return loadCueModule(target, {
+      ...(opts.name ? { name: opts.name } : {}),
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      values,
+      provenance,
+    });
+  }
+  const loaded = await importModuleFile(target);
+  let release = Module.is(loaded) ? loaded.release() : loaded;
+  for (const f of files) release = release.withValues(f.values, (p) => f.provenance(p));
+  if (opts.name || opts.namespace) release = release.withIdentity({ name: opts.name, namespace: opts.namespace });
+  return release;
+}

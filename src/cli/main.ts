@@ -1,0 +1,186 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { formatIssue, OpmError } from "../../dsl/errors.js";
+import { joinFiles, ModuleRelease } from "../../dsl/module.js";
+import { render, toCueFiles } from "../render/render.js";
+import type { K8sObject } from "../render/types.js";
+import { loadInput } from "./load.js";
+
+export interface IO {
+  out(text: string): void;
+  err(text: string): void;
+  isTTY: boolean;
+}
+
+const stdio: IO = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  isTTY: Boolean(process.stdout.isTTY) && !process.env.CI,
+};
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: Options;
+  help: Record<string, string>;
+  run(args: { positionals: string[]; values: Record<string, unknown> }, io: IO): Promise<number>;
+}
+
+const releaseOptions: Options = {
+  values: { type: "string", short: "f", multiple: true },
+  namespace: { type: "string", short: "n" },
+  name: { type: "string" },
+};
+const releaseHelp = {
+  "-f, --values <file>": "values file (YAML or JSON); repeat to layer, later files win",
+  "-n, --namespace <ns>": "namespace of the release (default: the release's own, else \"default\")",
+  "--name <name>": "release name (default: the release's own, else the module name)",
+};
+
+function loadOpts(values: Record<string, unknown>) {
+  return {
+    valuesFiles: (values.values as string[] | undefined) ?? [],
+    ...(values.name ? { name: values.name as string } : {}),
+    ...(values.namespace ? { namespace: values.namespace as string } : {}),
+  };
+}
+
+function objectFileName(o: K8sObject, i: number): string {
+  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9.-]+/g, "-");
+  return `${String(i + 1).padStart(3, "0")}-${slug(o.kind)}-${o.metadata.namespace ? slug(o.metadata.namespace) + "-" : ""}${slug(o.metadata.name)}.yaml`;
+}
+
+const commands: Record<string, Command> = {
+  build: {
+    summary: "Render a module into Kubernetes manifests",
+    usage: "opm build <module.ts|dir> [-f values.yaml]... [-n namespace] [--name release] [-o yaml|json] [--out-dir dir]",
+    options: {
+      ...releaseOptions,
+      output: { type: "string", short: "o", default: "yaml" },
+      "out-dir": { type: "string" },
+      "show-secrets": { type: "boolean", default: false },
+    },
+    help: {
+      ...releaseHelp,
+      "-o, --output yaml|json": "output format (default yaml)",
+      "--out-dir <dir>": "write one YAML file per object into dir instead of printing",
+      "--show-secrets": "print Secret data (redacted by default)",
+    },
+    async run({ positionals, values }, io) {
+      const format = values.output as string;
+      if (format !== "yaml" && format !== "json") throw new OpmError("E_USAGE", `-o must be yaml or json, not ${JSON.stringify(format)}`);
+      const result = await render(await loadInput(positionals[0], loadOpts(values)));
+      const show = { showSecrets: Boolean(values["show-secrets"]) };
+      const outDir = values["out-dir"] as string | undefined;
+      if (outDir) {
+        mkdirSync(outDir, { recursive: true });
+        const docs = result.yaml(show).split(/^---\n/m).filter(Boolean);
+        docs.forEach((doc, i) => writeFileSync(path.join(outDir, objectFileName(result.objects[i]!, i)), doc));
+        io.err(`wrote ${docs.length} objects to ${outDir}\n`);
+        return 0;
+      }
+      io.out(format === "json" ? result.json(show) : result.yaml(show));
+      return 0;
+    },
+  },
+  vet: {
+    summary: "Check a module and its values without printing manifests",
+    usage: "opm vet <module.ts|dir> [-f values.yaml]... [-n namespace] [--name release]",
+    options: releaseOptions,
+    help: releaseHelp,
+    async run({ positionals, values }, io) {
+      const result = await render(await loadInput(positionals[0], loadOpts(values)));
+      io.err(`ok: release ${result.release.name} of ${result.release.module.fqn} renders ${result.objects.length} objects\n`);
+      return 0;
+    },
+  },
+  cue: {
+    summary: "Print the canonical CUE a TypeScript module compiles to",
+    usage: "opm cue <module.ts> [-f values.yaml]... [-n namespace] [--name release] [--out-dir dir]",
+    options: { ...releaseOptions, "out-dir": { type: "string" } },
+    help: { ...releaseHelp, "--out-dir <dir>": "write module.cue, components.cue and release.cue into dir" },
+    async run({ positionals, values }, io) {
+      const input = await loadInput(positionals[0], loadOpts(values));
+      if (!ModuleRelease.is(input)) throw new OpmError("E_USAGE", "opm cue compiles TypeScript modules; a folder of .cue files is already CUE");
+      const files = toCueFiles(input);
+      const outDir = values["out-dir"] as string | undefined;
+      if (outDir) {
+        mkdirSync(outDir, { recursive: true });
+        for (const f of files) writeFileSync(path.join(outDir, f.name), f.text);
+        io.err(`wrote ${files.map((f) => f.name).join(", ")} to ${outDir}\n`);
+        return 0;
+      }
+      io.out(joinFiles(files));
+      return 0;
+    },
+  },
+};
+
+/** Commands contributed by other layers (apply, catalog, ...). */
+export function registerCommand(name: string, command: Command): void {
+  commands[name] = command;
+}
+
+function printHelp(io: IO, name?: string): void {
+  if (name && commands[name]) {
+    const c = commands[name]!;
+    const width = Math.max(...Object.keys(c.help).map((k) => k.length), 10) + 2;
+    io.out(`${c.summary}\n\nUsage:\n  ${c.usage}\n\nOptions:\n${Object.entries({ ...c.help, "-h, --help": "show this help" }).map(([k, v]) => `  ${k.padEnd(width)}${v}`).join("\n")}\n`);
+    return;
+  }
+  const width = Math.max(...Object.keys(commands).map((k) => k.length)) + 2;
+  io.out(
+    `opm: the Open Platform Model for TypeScript\n\nUsage:\n  opm <command> [options]\n\nCommands:\n${Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}${c.summary}`).join("\n")}\n\nRun "opm <command> --help" for a command's options.\n`,
+  );
+}
+
+/** Prints an error for a person: the message and every issue, never a stack trace for a user mistake. */
+export function reportError(e: unknown, io: IO): number {
+  if (OpmError.is(e)) {
+    const [summary] = e.message.split("\n");
+    io.err(`error: ${summary}\n`);
+    for (const i of e.issues) io.err(`  - ${formatIssue(i)}\n`);
+    return (e as { exitCode?: number }).exitCode ?? (e.code === "E_USAGE" ? 2 : 1);
+  }
+  const err = e as Error;
+  io.err(`internal error: ${err?.message ?? String(e)}\n`);
+  if (process.env.OPM_DEBUG) io.err(`${err?.stack ?? ""}\n`);
+  else io.err("(set OPM_DEBUG=1 to see where it happened)\n");
+  return 3;
+}
+
+/** Runs the CLI with arguments (without `node opm`); returns the exit code. */
+export async function main(argv: string[], io: IO = stdio): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "-h" || name === "--help" || name === "help") {
+    printHelp(io, rest[0]);
+    return 0;
+  }
+  if (name === "--version" || name === "version") {
+    io.out("opm-ts 0.1.0\n");
+    return 0;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    io.err(`error: unknown command "${name}"\n`);
+    printHelp({ ...io, out: io.err });
+    return 2;
+  }
+  try {
+    const parsed = parseArgs({ args: rest, options: { ...cmd.options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    if (parsed.values.help) {
+      printHelp(io, name);
+      return 0;
+    }
+    return await cmd.run({ positionals: parsed.positionals, values: parsed.values as Record<string, unknown> }, io);
+  } catch (e) {
+    if ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`error: ${(e as Error).message}\nRun "opm ${name} --help" for usage.\n`);
+      return 2;
+    }
+    return reportError(e, io);
+  }
+}

@@ -1,0 +1,235 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { OpmError } from "../../dsl/errors.js";
+import { rewriteImports } from "./rewrite.js";
+
+/** One CUE source file. */
+export interface CueFile {
+  /** Display name (a path relative to the current directory, or a virtual name). */
+  name: string;
+  text: string;
+}
+
+export interface ParsedFile {
+  file: CueFile;
+  package: string;
+  imports: { alias: string; path: string }[];
+  /** The file's text after the package clause and imports. */
+  body: string;
+  /** Lines before the body (so error lines can be mapped back). */
+  bodyLine: number;
+}
+
+/** A CUE package: the files that share a package clause. */
+export interface CuePackage {
+  /** Import path, e.g. `opm.dev/catalog/core@v1`. */
+  importPath: string;
+  name: string;
+  files: ParsedFile[];
+}
+
+export class LinkError extends OpmError {
+  constructor(message: string) {
+    super("E_LINK", message);
+    this.name = "LinkError";
+  }
+}
+
+const STDLIB = new Set([
+  "crypto/sha256", "crypto/sha1", "crypto/md5", "crypto/sha512", "encoding/base64", "encoding/hex", "encoding/json",
+  "encoding/yaml", "encoding/csv", "html", "list", "math", "math/bits", "net", "path", "regexp", "strconv", "strings",
+  "struct", "text/tabwriter", "text/template", "time", "tool", "uuid",
+]);
+
+export function isStdlib(importPath: string): boolean {
+  return STDLIB.has(importPath);
+}
+
+/** Strips comments and blank lines at the start, returning the offset of the first token. */
+function skipTrivia(text: string, pos: number): number {
+  for (;;) {
+    const m = /^(?:\s+|\/\/[^\n]*)/.exec(text.slice(pos));
+    if (!m || m[0].length === 0) return pos;
+    pos += m[0].length;
+  }
+}
+
+/** Parses a file's package clause and imports; the rest is kept as text. */
+export function parseHeader(file: CueFile): ParsedFile {
+  const t = file.text;
+  let pos = skipTrivia(t, 0);
+  const pkg = /^package\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(t.slice(pos));
+  if (!pkg) throw new LinkError(`${file.name}: a CUE file must start with a package clause`);
+  pos = skipTrivia(t, pos + pkg[0].length);
+  const imports: ParsedFile["imports"] = [];
+  const spec = /^(?:([A-Za-z_][A-Za-z0-9_]*)\s+)?"([^"]+)"/;
+  const add = (m: RegExpExecArray) => {
+    const p = m[2]!;
+    const alias = m[1] ?? defaultAlias(p);
+    imports.push({ alias, path: p });
+  };
+  for (;;) {
+    const imp = /^import\s*/.exec(t.slice(pos));
+    if (!imp) break;
+    pos += imp[0].length;
+    if (t[pos] === "(") {
+      pos = skipTrivia(t, pos + 1);
+      while (t[pos] !== ")") {
+        const m = spec.exec(t.slice(pos));
+        if (!m) throw new LinkError(`${file.name}: cannot read the import list`);
+        add(m);
+        pos = skipTrivia(t, pos + m[0].length);
+      }
+      pos = skipTrivia(t, pos + 1);
+    } else {
+      const m = spec.exec(t.slice(pos));
+      if (!m) throw new LinkError(`${file.name}: cannot read the import`);
+      add(m);
+      pos = skipTrivia(t, pos + m[0].length);
+    }
+  }
+  const bodyLine = t.slice(0, pos).split("\n").length - 1;
+  return { file, package: pkg[1]!, imports, body: t.slice(pos), bodyLine };
+}
+
+/** The identifier an import is known by when it has no alias: its last path element. */
+export function defaultAlias(importPath: string): string {
+  const noQual = importPath.split(":")[1] ?? importPath.replace(/@v\d+$/, "").split("/").pop()!;
+  return noQual;
+}
+
+// ---------------------------------------------------------------- the catalog on disk
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The catalog folder shipped with the package. */
+export const CATALOG_DIR = findCatalog();
+
+function findCatalog(): string {
+  for (const rel of ["../../catalog", "../../../catalog"]) {
+    const p = path.resolve(here, rel);
+    try {
+      if (statSync(path.join(p, "core")).isDirectory()) return p;
+    } catch {
+      /* try the next */
+    }
+  }
+  throw new Error("opm-ts: cannot find the catalog folder");
+}
+
+export const CATALOG_PREFIX = "opm.dev/catalog/";
+
+/** Reads every `.cue` file of a folder (not recursive), sorted by name. */
+export function readCueDir(dir: string, display = dir): CueFile[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".cue"))
+    .sort()
+    .map((f) => ({ name: path.join(display, f), text: readFileSync(path.join(dir, f), "utf8") }));
+}
+
+const catalogCache = new Map<string, CuePackage>();
+
+/** Loads a catalog package by import path, e.g. `opm.dev/catalog/traits@v1`. */
+export function catalogPackage(importPath: string): CuePackage | undefined {
+  if (!importPath.startsWith(CATALOG_PREFIX)) return undefined;
+  const cached = catalogCache.get(importPath);
+  if (cached) return cached;
+  const rel = importPath.slice(CATALOG_PREFIX.length).replace(/@v\d+$/, "");
+  const dir = path.join(CATALOG_DIR, rel);
+  let files: CueFile[];
+  try {
+    files = readCueDir(dir, path.join("catalog", rel));
+  } catch {
+    return undefined;
+  }
+  if (!files.length) return undefined;
+  const parsed = files.map(parseHeader);
+  const pkg: CuePackage = { importPath, name: parsed[0]!.package, files: parsed };
+  catalogCache.set(importPath, pkg);
+  return pkg;
+}
+
+/** Every catalog package import path (folders under catalog/ holding .cue files). */
+export function catalogPackagePaths(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    const entries = readdirSync(dir, { withFileTypes: true });
+    if (entries.some((e) => e.isFile() && e.name.endsWith(".cue"))) out.push(`${CATALOG_PREFIX}${rel}@v1`);
+    for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name), rel ? `${rel}/${e.name}` : e.name);
+  };
+  walk(CATALOG_DIR, "");
+  return out.sort();
+}
+
+// ---------------------------------------------------------------- linking
+
+/** The hidden field a package's contents live under in a linked program. */
+export function packageField(importPath: string): string {
+  return "_pkg_" + importPath.replace(/@v(\d+)$/, "_v$1").replace(/[^A-Za-z0-9]+/g, "_");
+}
+
+export interface LinkResult {
+  /** The whole program: stdlib imports, then one hidden field per package, then `extra`. */
+  source: string;
+  /** Hidden field name per import path. */
+  fields: Map<string, string>;
+}
+
+/**
+ * Links packages into one CUE program the engine can evaluate (it takes a single
+ * source and knows only the standard library). Each package becomes a hidden field;
+ * its imports of other packages become `let` bindings to those fields.
+ * `resolve` finds a package that is not in the catalog (the module being built).
+ */
+export function link(
+  roots: CuePackage[],
+  extra: string,
+  resolve: (importPath: string) => CuePackage | undefined = () => undefined,
+): LinkResult {
+  const packages = new Map<string, CuePackage>();
+  const stdlib = new Map<string, string>();
+  const visit = (pkg: CuePackage) => {
+    if (packages.has(pkg.importPath)) return;
+    packages.set(pkg.importPath, pkg);
+    for (const f of pkg.files) {
+      for (const imp of f.imports) {
+        if (isStdlib(imp.path)) {
+          const prev = stdlib.get(imp.alias);
+          if (prev && prev !== imp.path) throw new LinkError(`${f.file.name}: "${imp.alias}" names both "${prev}" and "${imp.path}" in linked packages`);
+          stdlib.set(imp.alias, imp.path);
+          continue;
+        }
+        const dep = catalogPackage(imp.path) ?? resolve(imp.path);
+        if (!dep) throw new LinkError(`${f.file.name}: cannot find package "${imp.path}"`);
+        visit(dep);
+      }
+    }
+  };
+  roots.forEach(visit);
+  const fields = new Map<string, string>();
+  for (const p of packages.keys()) fields.set(p, packageField(p));
+  const parts: string[] = [];
+  if (stdlib.size) {
+    parts.push(
+      "import (\n" +
+        [...stdlib].sort(([a], [b]) => a.localeCompare(b)).map(([alias, p]) => `\t${alias === defaultAlias(p) ? "" : alias + " "}"${p}"`).join("\n") +
+        "\n)",
+    );
+  }
+  for (const [importPath, pkg] of [...packages].sort(([a], [b]) => a.localeCompare(b))) {
+    const lets = new Map<string, string>();
+    for (const f of pkg.files) {
+      for (const imp of f.imports) {
+        if (isStdlib(imp.path)) continue;
+        const prev = lets.get(imp.alias);
+        const target = fields.get((catalogPackage(imp.path) ?? resolve(imp.path))!.importPath)!;
+        if (prev && prev !== target) throw new LinkError(`${f.file.name}: "${imp.alias}" names two different packages in package ${pkg.name}`);
+        lets.set(imp.alias, target);
+      }
+    }
+    const bodies = pkg.files.map((f) => `// ${f.file.name}\n${rewriteImports(f.body.trim(), lets)}`).join("\n\n");
+    parts.push(`${fields.get(importPath)}: {\n${bodies}\n}`);
+  }
+  parts.push(extra);
+  return { source: parts.join("\n\n") + "\n", fields };
+}

@@ -1,0 +1,44 @@
+/**
+ * opm-ts: the Open Platform Model as an embedded TypeScript library.
+ *
+ * Define modules with typed builders, compile them to canonical CUE, render them into
+ * Kubernetes manifests, and apply them with a release inventory.
+ *
+ * @packageDocumentation
+ */
+export { config } from "../dsl/config.js";
+export type {
+  ConfigField,
+  ConfigShape,
+  FieldSchema,
+  ValuesOf,
+  RefsOf,
+  PartialValues,
+  Provenance,
+  IntField,
+  NumberField,
+  StringField,
+  BoolField,
+  EnumField,
+  ListField,
+  MapField,
+  ObjectField,
+  AnyField,
+  ValueOf,
+} from "../dsl/config.js";
+export { defineModule, Module, ModuleRelease, mergeValues } from "../dsl/module.js";
+export type { ModuleDefinition, ModuleMetadata, ReleaseOptions, Compiled, CueSourceFile } from "../dsl/module.js";
+export { component, Component } from "../dsl/component.js";
+export type { Part, CueRef } from "../dsl/parts.js";
+export { rawCue, isRef } from "../dsl/refs.js";
+export type { Ref, Val, Input } from "../dsl/refs.js";
+export { OpmError, ValidationError, RenderError, EngineError, EngineTimeoutError, formatIssue, formatLocation } from "../dsl/errors.js";
+export type { Issue, IssueCode, SourceLocation } from "../dsl/errors.js";
+export { Engine, defaultEngine } from "./engine/engine.js";
+export type { EngineOptions } from "./engine/engine.js";
+export { render, toCueFiles, loadCueModule, KUBERNETES_PROVIDER } from "./render/render.js";
+export type { RenderOptions, RenderStats, CueModuleInput } from "./render/render.js";
+export { loadValuesFile, parseValues } from "./render/values.js";
+export type { ValuesFile } from "./render/values.js";
+export { LABELS, KIND_WEIGHTS, kindWeight, MANAGER } from "./render/types.js";
+export type { K8sObject, ReleaseInfo, RenderResult, Violation } from "./render/types.js";

@@ -1,0 +1,74 @@
+import { createHash } from "node:crypto";
+import { stringify } from "yaml";
+import type { K8sObject } from "./types.js";
+
+const FIRST = ["apiVersion", "kind", "metadata"];
+const META_FIRST = ["name", "generateName", "namespace", "labels", "annotations"];
+
+function order(obj: Record<string, unknown>, first: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of first) if (k in obj) out[k] = obj[k];
+  for (const k of Object.keys(obj)) if (!(k in out)) out[k] = obj[k];
+  return out;
+}
+
+/** Puts `apiVersion, kind, metadata` first (and name, namespace, labels first in metadata). */
+export function canonicalObject(o: K8sObject): K8sObject {
+  const top = order(o as unknown as Record<string, unknown>, FIRST);
+  if (top.metadata && typeof top.metadata === "object") top.metadata = order(top.metadata as Record<string, unknown>, META_FIRST);
+  return top as K8sObject;
+}
+
+export const REDACTED = "<redacted>";
+
+/** A copy of a Secret with every data value replaced; other objects are returned as is. */
+export function redact(o: K8sObject): K8sObject {
+  if (o.kind !== "Secret" || o.apiVersion !== "v1") return o;
+  const copy = { ...o } as Record<string, unknown>;
+  for (const key of ["data", "stringData"]) {
+    const d = copy[key];
+    if (d && typeof d === "object") copy[key] = Object.fromEntries(Object.keys(d).map((k) => [k, REDACTED]));
+  }
+  return copy as K8sObject;
+}
+
+/** Multi-document YAML with pinned options: byte-identical for equal input. */
+export function toYaml(objects: readonly K8sObject[]): string {
+  return objects
+    .map(
+      (o) =>
+        "---\n" +
+        stringify(canonicalObject(o), {
+          indent: 2,
+          lineWidth: 0,
+          minContentWidth: 0,
+          sortMapEntries: false,
+          aliasDuplicateObjects: false,
+          defaultStringType: "PLAIN",
+          defaultKeyType: "PLAIN",
+          version: "1.2",
+        }),
+    )
+    .join("");
+}
+
+/** Pretty JSON (two spaces), with a trailing newline. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 2) + "\n";
+}
+
+/** JSON with object keys sorted at every level: the input of digests. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}

@@ -1,0 +1,67 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { OpmError, type Issue, type SourceLocation } from "../../dsl/errors.js";
+import type { Provenance } from "../../dsl/config.js";
+
+export interface ValuesFile {
+  file: string;
+  values: Record<string, unknown>;
+  /** The line each value path was set on. */
+  provenance: Provenance;
+}
+
+/** Reads a YAML or JSON values file, remembering the line of every value for error messages. */
+export function loadValuesFile(file: string): ValuesFile {
+  const display = path.relative(process.cwd(), file) || file;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new OpmError("E_IO", `cannot read values file ${display}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return parseValues(text, display);
+}
+
+/** Parses values text (YAML, which includes JSON). */
+export function parseValues(text: string, display: string): ValuesFile {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    const issues: Issue[] = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      return { code: "io", path: "", message: e.message.split("\n")[0]!, source: { file: display, line: pos?.line ?? 1, ...(pos ? { column: pos.col } : {}) } };
+    });
+    throw new OpmError("E_VALUES", `cannot parse values file ${display}`, issues);
+  }
+  const values = (doc.toJS() ?? {}) as unknown;
+  if (typeof values !== "object" || Array.isArray(values) || values === null) {
+    throw new OpmError("E_VALUES", `values file ${display} must hold a mapping of config fields at the top level`);
+  }
+  const provenance: Provenance = (p) => {
+    let node: Node | null | undefined = doc.contents as Node;
+    let loc: SourceLocation | undefined;
+    for (const seg of p) {
+      if (isMap(node)) {
+        const pair = node.items.find((it) => String((it.key as { value?: unknown })?.value ?? it.key) === seg);
+        if (!pair) return loc;
+        const k = pair.key as Node;
+        if (k?.range) {
+          const lp = lc.linePos(k.range[0]);
+          loc = { file: display, line: lp.line, column: lp.col };
+        }
+        node = pair.value as Node;
+      } else if (isSeq(node)) {
+        const item = node.items[Number(seg)] as Node | undefined;
+        if (!item) return loc;
+        if (item.range) {
+          const lp = lc.linePos(item.range[0]);
+          loc = { file: display, line: lp.line, column: lp.col };
+        }
+        node = item;
+      } else return loc;
+    }
+    return loc ?? { file: display, line: 1 };
+  };
+  return { file: display, values: values as Record<string, unknown>, provenance };
+}
