@@ -1,6 +1,7 @@
 import * as ast from "./cue/ast.js";
 import { quoteRegex } from "./cue/quote.js";
 import type { Issue, SourceLocation } from "./errors.js";
+import { checkSchema } from "./schema.js";
 import { callSite } from "./source.js";
 import { makeRef, type Ref } from "./refs.js";
 
@@ -23,6 +24,8 @@ export interface FieldSchema {
   additionalProperties?: FieldSchema | false;
   /** opm extension: a secret (values are never printed). */
   "x-opm-secret"?: boolean;
+  /** opm extension: what a pattern means, for messages ("a DNS label"). */
+  "x-opm-what"?: string;
 }
 
 interface FieldState {
@@ -33,24 +36,28 @@ interface FieldState {
   readonly site?: SourceLocation;
 }
 
+/** Marks a field type that may be left out of a release's values (it has a default or is optional). */
+export interface Omittable {
+  readonly __omittable: true;
+}
+
 /** Where a supplied value came from, by its path below `values`. */
 export type Provenance = (path: readonly string[]) => SourceLocation | undefined;
 
 /**
- * Base of every config field builder. `T` is the TypeScript type of its value; `D` records
- * whether the field may be left out of a release's values (it has a default or is optional).
+ * Base of every config field builder. `T` is the TypeScript type of its value. Calling
+ * `default()` or `optional()` adds the `Omittable` mark to the type.
  */
-export abstract class ConfigField<T, D extends boolean = false> {
-  /** Phantom type markers (never set at run time). */
+export abstract class ConfigField<T> {
+  /** Phantom type marker (never set at run time). */
   declare readonly __value: T;
-  declare readonly __omittable: D;
   protected readonly state: FieldState;
   constructor(state?: Partial<FieldState>) {
     this.state = Object.freeze({ hasDefault: false, optional: false, site: callSite(), ...state });
   }
   protected abstract clone(state: Partial<FieldState>, extra?: object): this;
   /** The value used when a release does not set one. */
-  default(value: T): ConfigField<T, true> & Omit<this, "default"> {
+  default(value: T): this & Omittable {
     const issues = this.check(value, []);
     if (issues.length) {
       throw new TypeError(`invalid default: ${issues.map((i) => i.message).join("; ")}`);
@@ -58,7 +65,7 @@ export abstract class ConfigField<T, D extends boolean = false> {
     return this.clone({ default: value, hasDefault: true, site: callSite() }) as never;
   }
   /** The field may be left unset; it then has no value at all. */
-  optional(): ConfigField<T, true> & Omit<this, "optional"> {
+  optional(): this & Omittable {
     return this.clone({ optional: true }) as never;
   }
   /** A description, printed as a comment in CUE and shown in docs and errors. */
@@ -94,41 +101,22 @@ export abstract class ConfigField<T, D extends boolean = false> {
       ...(this.state.hasDefault ? { default: this.state.default } : {}),
     };
   }
-  /** Checks a supplied value; returns every problem found. */
-  abstract check(value: unknown, path: readonly string[]): Issue[];
+  /** Checks a supplied value against the field's schema; returns every problem found. */
+  check(value: unknown, path: readonly string[]): Issue[] {
+    return checkSchema(this.schema(), value, path);
+  }
   /** The typed reference handed to the module's `components` function. */
   ref(path: readonly string[]): unknown {
     return makeRef<T>("#config", path);
   }
 }
 
-const issue = (code: Issue["code"], path: readonly string[], message: string, constraint?: string): Issue => ({
-  code,
-  path: ["values", ...path].join("."),
-  message,
-  ...(constraint ? { constraint } : {}),
-});
-
-function describeValue(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  if (typeof v === "object") return "an object";
-  if (typeof v === "string") return JSON.stringify(v.length > 60 ? v.slice(0, 57) + "..." : v);
-  return `${typeof v} ${String(v)}`;
-}
-
-function typeName(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "list";
-  if (typeof v === "number") return Number.isInteger(v) ? "int" : "number";
-  return typeof v;
-}
 
 // ---------------------------------------------------------------- scalars
 
 interface NumState { min?: number; max?: number; exclusiveMin?: number; exclusiveMax?: number }
 
-export class IntField<D extends boolean = false> extends ConfigField<number, D> {
+export class IntField extends ConfigField<number> {
   constructor(state?: Partial<FieldState>, protected readonly num: NumState = {}, private readonly integer = true) {
     super(state);
   }
@@ -160,19 +148,9 @@ export class IntField<D extends boolean = false> extends ConfigField<number, D> 
       ...(this.num.max !== undefined ? { maximum: this.num.max } : {}),
     };
   }
-  check(v: unknown, path: readonly string[]): Issue[] {
-    const want = this.integer ? "int" : "number";
-    if (typeof v !== "number" || !Number.isFinite(v) || (this.integer && !Number.isInteger(v))) {
-      return [issue("invalid_type", path, `expected ${want}, got ${describeValue(v)}`, want)];
-    }
-    const out: Issue[] = [];
-    if (this.num.min !== undefined && v < this.num.min) out.push(issue("out_of_range", path, `${v} is less than the minimum ${this.num.min}`, `>=${this.num.min}`));
-    if (this.num.max !== undefined && v > this.num.max) out.push(issue("out_of_range", path, `${v} is greater than the maximum ${this.num.max}`, `<=${this.num.max}`));
-    return out;
-  }
 }
 
-export class NumberField<D extends boolean = false> extends IntField<D> {
+export class NumberField extends IntField {
   constructor(state?: Partial<FieldState>, num: NumState = {}) {
     super(state, num, false);
   }
@@ -180,7 +158,7 @@ export class NumberField<D extends boolean = false> extends IntField<D> {
 
 interface StrState { pattern?: string; minLength?: number; maxLength?: number; what?: string }
 
-export class StringField<D extends boolean = false> extends ConfigField<string, D> {
+export class StringField extends ConfigField<string> {
   constructor(state?: Partial<FieldState>, protected readonly str: StrState = {}) {
     super(state);
   }
@@ -214,22 +192,12 @@ export class StringField<D extends boolean = false> extends ConfigField<string, 
       ...(this.str.pattern !== undefined ? { pattern: this.str.pattern } : {}),
       ...(this.str.minLength !== undefined ? { minLength: this.str.minLength } : {}),
       ...(this.str.maxLength !== undefined ? { maxLength: this.str.maxLength } : {}),
+      ...(this.str.what !== undefined ? { "x-opm-what": this.str.what } : {}),
     };
-  }
-  check(v: unknown, path: readonly string[]): Issue[] {
-    if (typeof v !== "string") return [issue("invalid_type", path, `expected string, got ${describeValue(v)}`, "string")];
-    const out: Issue[] = [];
-    if (this.str.pattern !== undefined && !new RegExp(this.str.pattern, "u").test(v)) {
-      out.push(issue("pattern", path, `${describeValue(v)} is not ${this.str.what ?? "matching the pattern"}`, `=~"${this.str.pattern}"`));
-    }
-    const n = [...v].length;
-    if (this.str.minLength !== undefined && n < this.str.minLength) out.push(issue("out_of_range", path, `must be at least ${this.str.minLength} characters, got ${n}`, `strings.MinRunes(${this.str.minLength})`));
-    if (this.str.maxLength !== undefined && n > this.str.maxLength) out.push(issue("out_of_range", path, `must be at most ${this.str.maxLength} characters, got ${n}`, `strings.MaxRunes(${this.str.maxLength})`));
-    return out;
   }
 }
 
-export class BoolField<D extends boolean = false> extends ConfigField<boolean, D> {
+export class BoolField extends ConfigField<boolean> {
   protected clone(state: Partial<FieldState>): this {
     return new (this.constructor as new (s: Partial<FieldState>) => this)({ ...this.state, ...state });
   }
@@ -239,12 +207,9 @@ export class BoolField<D extends boolean = false> extends ConfigField<boolean, D
   schema(): FieldSchema {
     return this.base("boolean");
   }
-  check(v: unknown, path: readonly string[]): Issue[] {
-    return typeof v === "boolean" ? [] : [issue("invalid_type", path, `expected bool, got ${describeValue(v)}`, "bool")];
-  }
 }
 
-export class EnumField<U extends string | number, D extends boolean = false> extends ConfigField<U, D> {
+export class EnumField<U extends string | number> extends ConfigField<U> {
   constructor(readonly members: readonly U[], state?: Partial<FieldState>) {
     super(state);
     if (members.length === 0) throw new TypeError("config.enum() needs at least one member");
@@ -263,18 +228,13 @@ export class EnumField<U extends string | number, D extends boolean = false> ext
     const t = typeof this.members[0] === "number" ? "number" : "string";
     return { ...this.base(t), enum: [...this.members] };
   }
-  check(v: unknown, path: readonly string[]): Issue[] {
-    if (this.members.includes(v as U)) return [];
-    const allowed = this.members.map((m) => JSON.stringify(m)).join(" | ");
-    return [issue("enum", path, `${describeValue(v)} is not one of ${allowed}`, allowed)];
-  }
 }
 
 // ---------------------------------------------------------------- collections
 
-export type AnyField = ConfigField<any, boolean>;
+export type AnyField = ConfigField<any>;
 
-export class ListField<E extends AnyField, D extends boolean = false> extends ConfigField<ValueOf<E>[], D> {
+export class ListField<E extends AnyField> extends ConfigField<ValueOf<E>[]> {
   constructor(readonly item: E, state?: Partial<FieldState>, private readonly bounds: { min?: number; max?: number } = {}) {
     super(state);
   }
@@ -304,17 +264,9 @@ export class ListField<E extends AnyField, D extends boolean = false> extends Co
       ...(this.bounds.max !== undefined ? { maxItems: this.bounds.max } : {}),
     };
   }
-  check(v: unknown, path: readonly string[]): Issue[] {
-    if (!Array.isArray(v)) return [issue("invalid_type", path, `expected a list, got ${describeValue(v)}`, "[...]")];
-    const out: Issue[] = [];
-    if (this.bounds.min !== undefined && v.length < this.bounds.min) out.push(issue("out_of_range", path, `needs at least ${this.bounds.min} items, got ${v.length}`, `list.MinItems(${this.bounds.min})`));
-    if (this.bounds.max !== undefined && v.length > this.bounds.max) out.push(issue("out_of_range", path, `allows at most ${this.bounds.max} items, got ${v.length}`, `list.MaxItems(${this.bounds.max})`));
-    v.forEach((x, i) => out.push(...this.item.check(x, [...path, String(i)])));
-    return out;
-  }
 }
 
-export class MapField<V extends AnyField, D extends boolean = false> extends ConfigField<Record<string, ValueOf<V>>, D> {
+export class MapField<V extends AnyField> extends ConfigField<Record<string, ValueOf<V>>> {
   constructor(readonly valueField: V, state?: Partial<FieldState>) {
     super(state);
   }
@@ -327,18 +279,17 @@ export class MapField<V extends AnyField, D extends boolean = false> extends Con
   schema(): FieldSchema {
     return { ...this.base("object"), additionalProperties: this.valueField.schema() };
   }
-  check(v: unknown, path: readonly string[]): Issue[] {
-    if (!v || typeof v !== "object" || Array.isArray(v)) return [issue("invalid_type", path, `expected a map, got ${describeValue(v)}`, "{[string]: ...}")];
-    return Object.entries(v).flatMap(([k, x]) => this.valueField.check(x, [...path, k]));
-  }
 }
 
 /** The shape of a config schema: field name to field builder. */
 export type ConfigShape = { readonly [name: string]: AnyField };
 
-type AllOmittable<S extends ConfigShape> = { [K in keyof S]: S[K]["__omittable"] }[keyof S] extends true ? true : false;
+type IsOmittable<F> = F extends Omittable ? true : F extends { readonly __allDefaults: true } ? true : false;
+type AllOmittable<S extends ConfigShape> = false extends { [K in keyof S]: IsOmittable<S[K]> }[keyof S] ? false : true;
 
-export class ObjectField<S extends ConfigShape, D extends boolean = AllOmittable<S>> extends ConfigField<ValuesOf<S>, D> {
+export class ObjectField<S extends ConfigShape> extends ConfigField<ValuesOf<S>> {
+  /** Phantom: true when every field inside can be omitted, so the object can be too. */
+  declare readonly __allDefaults: AllOmittable<S>;
   constructor(readonly shape: S, state?: Partial<FieldState>) {
     super(state);
   }
@@ -354,10 +305,6 @@ export class ObjectField<S extends ConfigShape, D extends boolean = AllOmittable
   }
   schema(): FieldSchema {
     return { ...this.base("object"), ...shapeSchema(this.shape) };
-  }
-  check(v: unknown, path: readonly string[]): Issue[] {
-    if (!v || typeof v !== "object" || Array.isArray(v)) return [issue("invalid_type", path, `expected an object, got ${describeValue(v)}`, "{...}")];
-    return checkShape(this.shape, v as Record<string, unknown>, path);
   }
   override ref(path: readonly string[]): unknown {
     return refsFor(this.shape, path);
@@ -381,32 +328,7 @@ export function shapeSchema(shape: ConfigShape): Pick<FieldSchema, "properties" 
 
 /** Checks values against a shape, collecting every problem (unknown keys, missing values, bad values). */
 export function checkShape(shape: ConfigShape, values: Record<string, unknown>, path: readonly string[] = []): Issue[] {
-  const out: Issue[] = [];
-  for (const key of Object.keys(values)) {
-    if (!(key in shape)) {
-      const known = Object.keys(shape);
-      const near = known.find((k) => k.toLowerCase() === key.toLowerCase() || levenshtein(k, key) <= 2);
-      out.push(issue("unknown_field", [...path, key], `unknown field "${key}"${near ? ` (did you mean "${near}"?)` : ""}; allowed: ${known.join(", ") || "none"}`, "closed"));
-    }
-  }
-  for (const [key, f] of Object.entries(shape)) {
-    const v = values[key];
-    if (v === undefined) {
-      if (!f.hasDefault && !f.isOptional) out.push(issue("required", [...path, key], `a value is required and has no default`, "required"));
-      continue;
-    }
-    out.push(...f.check(v, [...path, key]));
-  }
-  return out;
-}
-
-function levenshtein(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length]![b.length]!;
+  return checkSchema({ type: "object", ...shapeSchema(shape) }, values, path);
 }
 
 /** Every standard-library package a shape's CUE uses. */
@@ -429,9 +351,9 @@ export function refsFor<S extends ConfigShape>(shape: S, path: readonly string[]
 // ---------------------------------------------------------------- types
 
 /** The TypeScript value type of a field. */
-export type ValueOf<F> = F extends ConfigField<infer T, boolean> ? T : never;
+export type ValueOf<F> = F extends ConfigField<infer T> ? T : never;
 
-type OmittableKeys<S extends ConfigShape> = { [K in keyof S]: S[K]["__omittable"] extends true ? K : never }[keyof S];
+type OmittableKeys<S extends ConfigShape> = { [K in keyof S]: IsOmittable<S[K]> extends true ? K : never }[keyof S];
 type RequiredKeys<S extends ConfigShape> = Exclude<keyof S, OmittableKeys<S>>;
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
@@ -445,7 +367,7 @@ export type PartialValues<T> = T extends readonly unknown[] ? T : T extends obje
 
 /** The typed references a module's components see: `cfg.replicas` is a `Ref<number>`. */
 export type RefsOf<S extends ConfigShape> = {
-  readonly [K in keyof S]: S[K] extends ObjectField<infer Inner, boolean> ? RefsOf<Inner> : Ref<ValueOf<S[K]>>;
+  readonly [K in keyof S]: S[K] extends ObjectField<infer Inner> ? RefsOf<Inner> : Ref<ValueOf<S[K]>>;
 };
 
 // ---------------------------------------------------------------- the builder namespace

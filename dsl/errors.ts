@@ -5,7 +5,9 @@
 
 /** Where a value came from: a TypeScript call site, a values file line, or a CUE file. */
 export interface SourceLocation {
+  /** A file path relative to the current directory, or a description such as "command line". */
   file: string;
+  /** 1-based line; 0 when the location is not a file line (for example a command-line flag). */
   line: number;
   column?: number;
 }
@@ -42,6 +44,7 @@ const BRAND = Symbol.for("opm-ts.error");
 
 export function formatLocation(loc: SourceLocation | undefined): string {
   if (!loc) return "";
+  if (!loc.line) return loc.file;
   return `${loc.file}:${loc.line}${loc.column ? ":" + loc.column : ""}`;
 }
 

@@ -276,10 +276,11 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
   provenance(path: readonly string[]): SourceLocation | undefined {
     return this.#s.provenance(path);
   }
-  /** A copy with another name and/or namespace. */
-  withIdentity(identity: { name?: string; namespace?: string }): ModuleRelease<S> {
+  /** A copy with another name and/or namespace (`source`: where they were given, for errors). */
+  withIdentity(identity: { name?: string; namespace?: string }, source?: SourceLocation): ModuleRelease<S> {
     return new ModuleRelease(this.module, {
       ...this.#s,
+      site: source ?? callSite() ?? this.#s.site,
       name: identity.name ?? this.#s.name,
       namespace: identity.namespace ?? this.#s.namespace,
     });

@@ -57,6 +57,9 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
   const loaded = await importModuleFile(target);
   let release = Module.is(loaded) ? loaded.release() : loaded;
   for (const f of files) release = release.withValues(f.values, (p) => f.provenance(p));
-  if (opts.name || opts.namespace) release = release.withIdentity({ name: opts.name, namespace: opts.namespace });
+  if (opts.name || opts.namespace) {
+    const flags = [opts.name ? "--name" : "", opts.namespace ? "-n" : ""].filter(Boolean).join(" and ");
+    release = release.withIdentity({ name: opts.name, namespace: opts.namespace }, { file: `command line (${flags})`, line: 0 });
+  }
   return release;
 }

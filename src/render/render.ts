@@ -7,6 +7,8 @@ import type { Provenance } from "../../dsl/config.js";
 import { CORE_IMPORT, Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
 import { defaultEngine, type Engine } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../engine/link.js";
+import { cueConfigSchema } from "./config-schema.js";
+import { checkSchema } from "../../dsl/schema.js";
 import { canonicalObject, redact, sha256, stableJson, toJson, toYaml } from "./serialize.js";
 import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
@@ -67,7 +69,7 @@ interface Prepared {
   configSite: (field: string) => SourceLocation | undefined;
 }
 
-function prepare(input: ModuleRelease | Module | CueModuleInput): Prepared {
+async function prepare(input: ModuleRelease | Module | CueModuleInput, engine: Engine): Promise<Prepared> {
   if (Module.is(input)) input = input.release();
   if (ModuleRelease.is(input)) {
     const rel = input;
@@ -82,6 +84,20 @@ function prepare(input: ModuleRelease | Module | CueModuleInput): Prepared {
   }
   const parsed = input.files.map((f) => parseHeader(f));
   const hasRelease = parsed.some((f) => f.package === "release");
+  const prov = input.provenance ?? (() => undefined);
+  if (input.values && Object.keys(input.values).length) {
+    // Check the values against the module's #config schema first, reporting every problem.
+    const schema = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release"));
+    if (schema) {
+      const issues = checkSchema(schema, input.values, []).map((i) => {
+        const segs = i.path.split(".").slice(1);
+        let source: SourceLocation | undefined;
+        for (let n = segs.length; n > 0 && !source; n--) source = prov(segs.slice(0, n));
+        return source ? { ...i, source } : i;
+      });
+      if (issues.length) throw new ValidationError(issues);
+    }
+  }
   const files = [...input.files];
   if (!hasRelease) {
     const mods = [...new Set(parsed.map((f) => f.package))];
@@ -92,7 +108,6 @@ function prepare(input: ModuleRelease | Module | CueModuleInput): Prepared {
   } else if (input.values && Object.keys(input.values).length) {
     files.push({ name: path.join(input.dir, "values (from the command line)"), text: printFile(ast.file("release", [], [ast.field("values", ast.fromJSON(input.values))])) });
   }
-  const prov = input.provenance ?? (() => undefined);
   return { files, sources: new Map(), provenance: prov, configSite: () => undefined };
 }
 
@@ -270,11 +285,11 @@ export function compareObjects(a: K8sObject, b: K8sObject): number {
  */
 export async function render(input: ModuleRelease | Module | CueModuleInput, options: RenderOptions = {}): Promise<RenderResult> {
   const t0 = performance.now();
-  const prepared = prepare(input);
+  const engine = options.engine ?? defaultEngine();
+  const prepared = await prepare(input, engine);
   const t1 = performance.now();
   const { source } = buildProgram(prepared.files, options.provider);
   const t2 = performance.now();
-  const engine = options.engine ?? defaultEngine();
   let out: RenderOut;
   try {
     out = (await engine.eval<{ out: RenderOut }>(source)).out;

@@ -1,0 +1,84 @@
+import type { FieldSchema } from "../../dsl/config.js";
+import type { Engine } from "../engine/engine.js";
+import { catalogPackage, isStdlib, link, packageField, type ParsedFile } from "../engine/link.js";
+import { rewriteImports } from "../engine/rewrite.js";
+
+/**
+ * Finds a field declared at the top level of a CUE file body and returns its value's
+ * text (up to the end of the declaration), or undefined.
+ */
+export function topLevelFieldText(body: string, label: string): string | undefined {
+  let depth = 0;
+  let i = 0;
+  let lineStart = true;
+  let valueStart = -1;
+  while (i < body.length) {
+    const c = body[i]!;
+    if (c === "/" && body[i + 1] === "/") {
+      while (i < body.length && body[i] !== "\n") i++;
+      continue;
+    }
+    if (c === '"') {
+      const multi = body.startsWith('"""', i);
+      const close = multi ? '"""' : '"';
+      i += close.length;
+      while (i < body.length && !body.startsWith(close, i)) i += body[i] === "\\" ? 2 : 1;
+      i += close.length;
+      lineStart = false;
+      continue;
+    }
+    if (c === "\n") {
+      if (depth === 0 && valueStart >= 0) return body.slice(valueStart, i).trim();
+      lineStart = true;
+      i++;
+      continue;
+    }
+    if (lineStart && depth === 0 && valueStart < 0 && /\s/.test(c) === false) {
+      const m = new RegExp(`^${label.replace(/[#$]/g, "\\$&")}\\s*:`).exec(body.slice(i));
+      if (m) {
+        valueStart = i + m[0].length;
+        i = valueStart;
+        lineStart = false;
+        continue;
+      }
+    }
+    if (!/\s/.test(c)) lineStart = false;
+    if ("{[(".includes(c)) depth++;
+    if ("}])".includes(c)) depth--;
+    i++;
+  }
+  return valueStart >= 0 ? body.slice(valueStart).trim() : undefined;
+}
+
+interface OpenAPIDoc {
+  components?: { schemas?: Record<string, FieldSchema> };
+}
+
+/**
+ * The JSON schema of a CUE module's `#config`, from the engine's OpenAPI export, so values
+ * can be checked with every problem reported at once. Undefined when the schema cannot be
+ * exported (the engine then reports the first problem itself).
+ */
+export async function cueConfigSchema(engine: Engine, files: readonly ParsedFile[]): Promise<FieldSchema | undefined> {
+  for (const f of files) {
+    const text = topLevelFieldText(f.body, "#config");
+    if (text === undefined) continue;
+    const aliases = new Map<string, string>();
+    for (const imp of f.imports) {
+      if (isStdlib(imp.path)) continue;
+      const pkg = catalogPackage(imp.path);
+      if (!pkg) return undefined;
+      aliases.set(imp.alias, packageField(pkg.importPath));
+    }
+    // A package holding only the imports, so the linker brings in their packages and stdlib.
+    const holder = { importPath: "local/config", name: "config", files: [{ ...f, body: "" }] };
+    const withStd = link([holder], `#config: ${rewriteImports(text, aliases)}`).source;
+    try {
+      const doc = await engine.openapi<OpenAPIDoc>(withStd);
+      return doc.components?.schemas?.config;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,105 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { OpmError, RenderError, ValidationError, type Issue } from "../../dsl/errors.js";
+import { loadCueModule, render } from "../../src/render/render.js";
+import { parseValues } from "../../src/render/values.js";
+import hello from "../../examples/hello/module.js";
+import shop from "../fixtures/modules/shop.js";
+import badComponent from "../fixtures/modules/bad-component.js";
+import { markLine } from "../support/lines.js";
+
+const SHOP = "test/fixtures/modules/shop.ts";
+const BAD = "test/fixtures/modules/bad-component.ts";
+const THIS = "test/render/errors.test.ts";
+
+async function issuesOf(p: Promise<unknown>): Promise<Issue[]> {
+  try {
+    await p;
+  } catch (e) {
+    expect(OpmError.is(e)).toBe(true);
+    return [...(e as OpmError).issues];
+  }
+  throw new Error("expected the render to fail");
+}
+
+const byPath = (issues: Issue[]) => Object.fromEntries(issues.map((i) => [i.path, i]));
+const norm = (f?: string) => (f ? path.normalize(f) : f);
+
+describe("errors a user can act on", () => {
+  it("negative replicas, wrong type and unknown field in a values file: all at once, with the file line", async () => {
+    const vf = parseValues("replicas: -1\nimage: 42\nimagePullPolicy: Always\n", "prod.yaml");
+    const rel = shop.release({ values: { image: "ok" } }).withValues(vf.values, vf.provenance);
+    const err = await render(rel).catch((e) => e);
+    expect(ValidationError.is(err)).toBe(true);
+    const issues = byPath(err.issues);
+    expect(issues["values.replicas"]).toMatchObject({
+      code: "out_of_range",
+      constraint: ">=1",
+      message: "-1 is less than the minimum 1",
+      source: { file: "prod.yaml", line: 1 },
+    });
+    expect(issues["values.image"]).toMatchObject({ code: "invalid_type", constraint: "string", source: { file: "prod.yaml", line: 2 } });
+    expect(issues["values.imagePullPolicy"]).toMatchObject({ code: "unknown_field", source: { file: "prod.yaml", line: 3 } });
+    expect(err.issues).toHaveLength(3);
+    expect(err.message).toContain("prod.yaml:1");
+  });
+
+  it("a value set in TypeScript points at the release() call", async () => {
+    const line = new Error().stack!.split("\n")[1]!.match(/:(\d+):\d+\)?$/)![1];
+    const issues = await issuesOf(render(shop.release({ values: { image: "UPPER CASE" } })));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ code: "pattern", path: "values.image" });
+    expect(norm(issues[0]!.source?.file)).toBe(THIS);
+    expect(issues[0]!.source!.line).toBe(Number(line) + 1);
+  });
+
+  it("a missing required value names the field and where it was declared", async () => {
+    const issues = await issuesOf(render(shop as never));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ code: "required", path: "values.image", message: "a value is required and has no default" });
+    expect(norm(issues[0]!.source?.file)).toBe(SHOP);
+    expect(issues[0]!.source!.line).toBe(markLine(SHOP, "image"));
+  });
+
+  it("bad DNS names for release, namespace and component", async () => {
+    const issues = byPath(await issuesOf(render(hello.release({ name: "Hello", namespace: "my_ns" }))));
+    expect(issues["release.name"]).toMatchObject({ code: "invalid_name", message: expect.stringContaining('"Hello" is not a valid name') });
+    expect(issues["release.namespace"]).toMatchObject({ code: "invalid_name" });
+    expect(norm(issues["release.name"]!.source?.file)).toBe(THIS);
+
+    const comp = byPath(await issuesOf(render(badComponent)));
+    expect(comp["components.Web_2"]).toMatchObject({ code: "invalid_name" });
+    expect(comp["components.Web_2"]!.source!.line).toBe(markLine(BAD, "badname"));
+  });
+
+  it("values broken inside component literals are reported with the builder call site", async () => {
+    const issues = byPath(await issuesOf(render(badComponent)));
+    expect(issues["components.web.spec.container.ports.http.targetPort"]).toMatchObject({ code: "out_of_range", constraint: ">=1 & <=65535" });
+    expect(issues["components.web.spec.container.ports.http.targetPort"]!.source!.line).toBe(markLine(BAD, "port") - 1);
+    expect(issues["components.web.spec.scaling.count"]).toMatchObject({ code: "out_of_range" });
+    expect(issues["components.web.spec.expose.type"]).toMatchObject({ code: "enum" });
+    expect(issues["components.web.spec.expose.type"]!.source!.line).toBe(markLine(BAD, "expose"));
+  });
+
+  it("hand-written CUE modules get the same checks from their #config schema", async () => {
+    const vf = parseValues("replicas: 0\nimage: true\nreplicaz: 3\n", "values.yaml");
+    const issues = byPath(await issuesOf(render(loadCueModule("examples/hello-cue", { values: vf.values, provenance: vf.provenance }))));
+    expect(issues["values.replicas"]).toMatchObject({ code: "out_of_range", constraint: ">=1", source: { file: "values.yaml", line: 1 } });
+    expect(issues["values.image"]).toMatchObject({ code: "invalid_type", source: { file: "values.yaml", line: 2 } });
+    expect(issues["values.replicaz"]).toMatchObject({ code: "unknown_field", message: expect.stringContaining('did you mean "replicas"') });
+  });
+
+  it("errors the engine finds are mapped to the author's path", async () => {
+    // The component literal breaks the catalog's bound for scaling.count; only the engine sees it.
+    const issues = await issuesOf(render(loadCueModule("test/fixtures/cue-bad")));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ path: "components.web.spec.scaling.count", message: expect.stringMatching(/none of the allowed alternatives/) });
+  });
+
+  it("a component no transformer matches is an error naming what it lacks", async () => {
+    const err = await render(loadCueModule("test/fixtures/cue-unmatched")).catch((e) => e);
+    expect(RenderError.is(err)).toBe(true);
+    expect(err.issues[0]).toMatchObject({ code: "unmatched_component", path: "components.lonely" });
+    expect(err.issues[0].message).toMatch(/deployment@v1 needs label core\.opmodel\.dev\/workload-type=stateless/);
+  });
+});
