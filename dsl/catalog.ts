@@ -153,3 +153,6 @@ export function StatelessWorkload(spec: { [K in keyof StatelessWorkloadSpec]: In
   });
   return component(blueprint);
 }
+
+export { NoLatestTag, ResourcesRequired, RunAsNonRoot, NoHostAccess, AllowedRegistries, MinReplicas, usePolicy, BUILTIN_POLICIES } from "./policy.js";
+export type { PolicyUse, PolicyOptions, PolicySelector, PolicyDefinition, Severity } from "./policy.js";

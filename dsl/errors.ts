@@ -114,3 +114,18 @@ export class EngineTimeoutError extends OpmError {
     return OpmError.is(e) && e.code === "E_ENGINE_TIMEOUT";
   }
 }
+
+/** Policies with `onViolation: block` found violations; the render is refused. Exit code 2 on the CLI. */
+export class PolicyError extends OpmError {
+  readonly exitCode = 2;
+  /** Non-blocking (warn) violations found in the same render. */
+  readonly warnings: readonly Issue[];
+  constructor(issues: readonly Issue[], summary = `${issues.length} blocking policy violation${issues.length === 1 ? "" : "s"}`, warnings: readonly Issue[] = []) {
+    super("E_POLICY", summary, issues);
+    this.warnings = Object.freeze([...warnings]);
+    this.name = "PolicyError";
+  }
+  static override is(e: unknown): e is PolicyError {
+    return OpmError.is(e) && e.code === "E_POLICY";
+  }
+}

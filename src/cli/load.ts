@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { OpmError } from "../../dsl/errors.js";
 import { mergeValues, Module, ModuleRelease } from "../../dsl/module.js";
 import type { Provenance } from "../../dsl/config.js";
+import { isPolicyUse, type PolicyUse } from "../../dsl/policy.js";
 import { loadCueModule, type CueModuleInput } from "../render/render.js";
 import { loadValuesFile } from "../render/values.js";
 
@@ -32,6 +33,30 @@ export async function importModuleFile(file: string): Promise<Module | ModuleRel
     throw new OpmError("E_LOAD", `${file} must default-export a Module (defineModule(...)) or a ModuleRelease (module.release(...))`);
   }
   return value;
+}
+
+/** Loads policy files: each default-exports a policy (NoLatestTag(), ...) or a list of them. */
+export async function loadPolicies(files: readonly string[]): Promise<PolicyUse[]> {
+  const out: PolicyUse[] = [];
+  for (const file of files) {
+    if (!existsSync(file)) throw new OpmError("E_USAGE", `policy file ${file} does not exist`);
+    const { tsImport } = await import("tsx/esm/api");
+    let mod: { default?: unknown };
+    try {
+      mod = (await tsImport(pathToFileURL(path.resolve(file)).href, import.meta.url)) as { default?: unknown };
+    } catch (e) {
+      if (OpmError.is(e)) throw e;
+      throw new OpmError("E_LOAD", `cannot load ${file}: ${(e as Error).message}`);
+    }
+    let value = mod.default;
+    if (value && typeof value === "object" && "default" in value && !isPolicyUse(value) && !Array.isArray(value)) value = (value as { default: unknown }).default;
+    const list = Array.isArray(value) ? value : [value];
+    if (!list.length || !list.every(isPolicyUse)) {
+      throw new OpmError("E_LOAD", `${file} must default-export a policy (e.g. NoLatestTag()) or a list of policies`);
+    }
+    out.push(...(list as PolicyUse[]));
+  }
+  return out;
 }
 
 /** Loads the command's input: a .ts module file or a folder of CUE files, with values files and flags applied. */

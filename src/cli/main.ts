@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { formatIssue, OpmError } from "../../dsl/errors.js";
+import { formatIssue, OpmError, type Issue } from "../../dsl/errors.js";
 import { joinFiles, ModuleRelease } from "../../dsl/module.js";
-import { render, toCueFiles } from "../render/render.js";
+import { render, toCueFiles, violationIssue } from "../render/render.js";
+import type { RenderResult } from "../render/types.js";
 import type { K8sObject } from "../render/types.js";
-import { loadInput } from "./load.js";
+import { loadInput, loadPolicies } from "./load.js";
 
 export interface IO {
   out(text: string): void;
@@ -33,12 +34,22 @@ const releaseOptions: Options = {
   values: { type: "string", short: "f", multiple: true },
   namespace: { type: "string", short: "n" },
   name: { type: "string" },
+  policy: { type: "string", multiple: true },
 };
 const releaseHelp = {
   "-f, --values <file>": "values file (YAML or JSON); repeat to layer, later files win",
   "-n, --namespace <ns>": "namespace of the release (default: the release's own, else \"default\")",
   "--name <name>": "release name (default: the release's own, else the module name)",
+  "--policy <file.ts>": "platform policies to check (a file default-exporting policies); repeatable",
 };
+
+/** Renders the command's input with its policies; prints warn violations to stderr. */
+export async function renderFromFlags(positionals: string[], values: Record<string, unknown>, io: IO): Promise<RenderResult> {
+  const policies = await loadPolicies((values.policy as string[] | undefined) ?? []);
+  const result = await render(await loadInput(positionals[0], loadOpts(values)), { policies });
+  for (const v of result.violations.filter((x) => x.severity === "warn")) io.err(`warning: ${formatIssue(violationIssue(v))}\n`);
+  return result;
+}
 
 function loadOpts(values: Record<string, unknown>) {
   return {
@@ -72,7 +83,7 @@ const commands: Record<string, Command> = {
     async run({ positionals, values }, io) {
       const format = values.output as string;
       if (format !== "yaml" && format !== "json") throw new OpmError("E_USAGE", `-o must be yaml or json, not ${JSON.stringify(format)}`);
-      const result = await render(await loadInput(positionals[0], loadOpts(values)));
+      const result = await renderFromFlags(positionals, values, io);
       const show = { showSecrets: Boolean(values["show-secrets"]) };
       const outDir = values["out-dir"] as string | undefined;
       if (outDir) {
@@ -88,12 +99,18 @@ const commands: Record<string, Command> = {
   },
   vet: {
     summary: "Check a module and its values without printing manifests",
-    usage: "opm vet <module.ts|dir> [-f values.yaml]... [-n namespace] [--name release]",
-    options: releaseOptions,
-    help: releaseHelp,
+    usage: "opm vet <module.ts|dir> [-f values.yaml]... [-n namespace] [--name release] [--policy file.ts]... [-o text|json]",
+    options: { ...releaseOptions, output: { type: "string", short: "o", default: "text" } },
+    help: { ...releaseHelp, "-o, --output text|json": "json prints a report: release, object count, digests and every policy violation (audit included)" },
     async run({ positionals, values }, io) {
-      const result = await render(await loadInput(positionals[0], loadOpts(values)));
-      io.err(`ok: release ${result.release.name} of ${result.release.module.fqn} renders ${result.objects.length} objects\n`);
+      const result = await renderFromFlags(positionals, values, io);
+      if (values.output === "json") {
+        const { release, digest, valuesDigest, violations } = result;
+        io.out(JSON.stringify({ release, objects: result.objects.length, digest, valuesDigest, violations }, null, 2) + "\n");
+        return 0;
+      }
+      const audit = result.violations.filter((v) => v.severity === "audit").length;
+      io.err(`ok: release ${result.release.name} of ${result.release.module.fqn} renders ${result.objects.length} objects${audit ? ` (${audit} audit violation${audit === 1 ? "" : "s"} recorded)` : ""}\n`);
       return 0;
     },
   },
@@ -141,6 +158,7 @@ function printHelp(io: IO, name?: string): void {
 export function reportError(e: unknown, io: IO): number {
   if (OpmError.is(e)) {
     const [summary] = e.message.split("\n");
+    for (const w of (e as { warnings?: Issue[] }).warnings ?? []) io.err(`warning: ${formatIssue(w)}\n`);
     io.err(`error: ${summary}\n`);
     for (const i of e.issues) io.err(`  - ${formatIssue(i)}\n`);
     return (e as { exitCode?: number }).exitCode ?? (e.code === "E_USAGE" ? 2 : 1);

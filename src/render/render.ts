@@ -1,8 +1,9 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as ast from "../../dsl/cue/ast.js";
-import { printFile } from "../../dsl/cue/print.js";
-import { EngineError, RenderError, ValidationError, type Issue, type SourceLocation } from "../../dsl/errors.js";
+import { printExpr, printFile } from "../../dsl/cue/print.js";
+import { policyExpr, type PolicyUse } from "../../dsl/policy.js";
+import { EngineError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../../dsl/errors.js";
 import type { Provenance } from "../../dsl/config.js";
 import { CORE_IMPORT, Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
 import { defaultEngine, type Engine } from "../engine/engine.js";
@@ -21,6 +22,8 @@ export interface RenderOptions {
   provider?: string;
   /** Timings of the last render are written here when given. */
   stats?: RenderStats;
+  /** Platform-wide policies, checked besides the module's own. */
+  policies?: readonly PolicyUse[];
 }
 
 export interface RenderStats {
@@ -69,10 +72,13 @@ interface Prepared {
   configSite: (field: string) => SourceLocation | undefined;
 }
 
-async function prepare(input: ModuleRelease | Module | CueModuleInput, engine: Engine): Promise<Prepared> {
-  if (Module.is(input)) input = input.release();
-  if (ModuleRelease.is(input)) {
-    const rel = input;
+function isCueModuleInput(v: unknown): v is CueModuleInput {
+  return (v as CueModuleInput)?.kind === "CueModule";
+}
+
+async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput, engine: Engine): Promise<Prepared> {
+  if (!isCueModuleInput(input)) {
+    const rel: ModuleRelease<any> = Module.is(input) ? (input as Module<any>).release() : (input as ModuleRelease<any>);
     const compiled = rel.compile();
     if (compiled.issues.length) throw new ValidationError(compiled.issues);
     return {
@@ -161,7 +167,7 @@ interface RenderOut {
 }
 
 /** Groups parsed files by package and builds the linked program for the release. */
-export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVIDER): { source: string; packages: CuePackage[] } {
+export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVIDER, policies: readonly PolicyUse[] = []): { source: string; packages: CuePackage[] } {
   const parsed = files.map((f) => parseHeader(f));
   const byPkg = new Map<string, ParsedFile[]>();
   for (const f of parsed) byPkg.set(f.package, [...(byPkg.get(f.package) ?? []), f]);
@@ -177,8 +183,25 @@ export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVI
   const providerPkg = catalogPackage(provider);
   if (!providerPkg) throw new ValidationError([{ code: "io", path: "", message: `unknown provider package ${provider}` }]);
   const core = packageField(CORE_IMPORT);
-  const extra = `out: ${core}.#Render & {\n\t#release: ${packageField(releasePkg.importPath)}\n\t#provider: ${packageField(provider)}.#Provider\n}`;
-  const { source } = link([releasePkg, providerPkg], extra, resolve);
+  const rel = packageField(releasePkg.importPath);
+  const roots = [releasePkg, providerPkg];
+  for (const p of policies) {
+    const pkg = catalogPackage(p.cue.importPath);
+    if (!pkg) throw new ValidationError([{ code: "io", path: "", message: `unknown policy package ${p.cue.importPath}` }]);
+    if (!roots.includes(pkg)) roots.push(pkg);
+  }
+  const platform = policies.map((p) => printExpr(policyExpr(p, packageField(p.cue.importPath)), "\t\t"));
+  const extra = [
+    `out: ${core}.#Render & {\n\t#release: ${rel}\n\t#provider: ${packageField(provider)}.#Provider\n}`,
+    `violations: (${core}.#CheckPolicies & {`,
+    `\t#policies: [for p in ${rel}._unified.#policies {p}, ${platform.join(", ")}]`,
+    `\t#input: {`,
+    `\t\tcomponents: (${core}.#PolicyComponents & {#components: ${rel}.components}).out`,
+    `\t\tobjects: out.objects`,
+    `\t}`,
+    `}).violations`,
+  ].join("\n");
+  const { source } = link(roots, extra, resolve);
   return { source, packages: [...local.values()] };
 }
 
@@ -266,6 +289,27 @@ function postProcess(out: RenderOut, p: Prepared): { objects: K8sObject[]; issue
   return { objects, issues };
 }
 
+function cleanViolation(v: Violation): Violation {
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== "" && x !== undefined)) as unknown as Violation;
+}
+
+/** A violation as an issue, for printing. */
+export function violationIssue(v: Violation): Issue {
+  return { code: "policy", path: violationPath(v), message: `${v.message} (policy ${v.policy}, rule ${v.rule})` };
+}
+
+/** Where a violation is, as a path: `components.<c>` or `<Kind>/<name>` followed by the field path. */
+export function violationPath(v: Violation): string {
+  const base = v.object ?? `components.${v.component}`;
+  return v.path ? `${base}.${v.path}` : base;
+}
+
+function compareViolations(a: Violation, b: Violation): number {
+  const sev = { block: 0, warn: 1, audit: 2 };
+  const k = (v: Violation) => `${v.policy}\u0000${v.rule}\u0000${v.component ?? ""}\u0000${v.object ?? ""}\u0000${v.path ?? ""}\u0000${v.message}`;
+  return sev[a.severity] - sev[b.severity] || (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0);
+}
+
 /** Kind weight, then namespace, then name, then kind and apiVersion. */
 export function compareObjects(a: K8sObject, b: K8sObject): number {
   const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
@@ -283,16 +327,22 @@ export function compareObjects(a: K8sObject, b: K8sObject): number {
  * Kubernetes objects: compile to CUE, link with the catalog, evaluate, match
  * transformers, stamp labels, sort and serialise.
  */
-export async function render(input: ModuleRelease | Module | CueModuleInput, options: RenderOptions = {}): Promise<RenderResult> {
+export async function render(input: ModuleRelease<any> | Module<any> | CueModuleInput, options: RenderOptions = {}): Promise<RenderResult> {
   const t0 = performance.now();
   const engine = options.engine ?? defaultEngine();
   const prepared = await prepare(input, engine);
   const t1 = performance.now();
-  const { source } = buildProgram(prepared.files, options.provider);
+  const platform = options.policies ?? [];
+  const policyIssues = platform.flatMap((p) => p.issues);
+  if (policyIssues.length) throw new ValidationError(policyIssues);
+  const { source } = buildProgram(prepared.files, options.provider, platform);
   const t2 = performance.now();
   let out: RenderOut;
+  let found: Violation[];
   try {
-    out = (await engine.eval<{ out: RenderOut }>(source)).out;
+    const value = await engine.eval<{ out: RenderOut; violations: Violation[] }>(source);
+    out = value.out;
+    found = value.violations;
   } catch (e) {
     if (EngineError.is(e) && e.code === "E_ENGINE") mapEngineError(prepared, e);
     throw e;
@@ -301,7 +351,15 @@ export async function render(input: ModuleRelease | Module | CueModuleInput, opt
   const { objects, issues } = postProcess(out, prepared);
   if (issues.length) throw new RenderError(issues, `cannot render release ${out.release.name}`);
   const release: ReleaseInfo = { ...out.release, module: out.module };
-  const violations: Violation[] = [];
+  const violations = found.map(cleanViolation).sort(compareViolations);
+  const blocking = violations.filter((v) => v.severity === "block");
+  if (blocking.length) {
+    throw new PolicyError(
+      blocking.map(violationIssue),
+      `release ${release.name} is blocked by ${blocking.length} policy violation${blocking.length === 1 ? "" : "s"}`,
+      violations.filter((v) => v.severity === "warn").map(violationIssue),
+    );
+  }
   const result: RenderResult = {
     release,
     objects,
@@ -318,8 +376,8 @@ export async function render(input: ModuleRelease | Module | CueModuleInput, opt
 }
 
 /** The CUE files a release compiles to (module.cue, components.cue, release.cue). */
-export function toCueFiles(input: ModuleRelease | Module): CueSourceFile[] {
-  const rel = Module.is(input) ? input.release() : input;
+export function toCueFiles(input: ModuleRelease<any> | Module<any>): CueSourceFile[] {
+  const rel: ModuleRelease<any> = Module.is(input) ? (input as Module<any>).release() : (input as ModuleRelease<any>);
   const compiled = rel.compile();
   if (compiled.issues.length) throw new ValidationError(compiled.issues);
   return compiled.files;

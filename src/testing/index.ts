@@ -7,7 +7,7 @@ import { render, type CueModuleInput, type RenderOptions } from "../render/rende
 import type { K8sObject, RenderResult } from "../render/types.js";
 
 /** Renders and returns the objects as plain data (like cdk8s `Testing.synth`). */
-export async function synth(input: ModuleRelease | Module | CueModuleInput, options?: RenderOptions): Promise<K8sObject[]> {
+export async function synth(input: ModuleRelease<any> | Module<any> | CueModuleInput, options?: RenderOptions): Promise<K8sObject[]> {
   return (await render(input, options)).objects;
 }
 
