@@ -44,8 +44,7 @@ function printDecl(d: Decl, indent: string): string {
         value.kind === "Struct" &&
         value.decls.length === 1 &&
         value.decls[0]!.kind === "Field" &&
-        !value.decls[0]!.doc &&
-        typeof value.decls[0]!.label === "string"
+        !value.decls[0]!.doc
       ) {
         const inner = value.decls[0] as Field;
         label += ": " + printLabel(inner.label) + (inner.optional ? "?" : "");
