@@ -115,6 +115,24 @@ describe("opm CLI (in process)", () => {
     expect((await run("build", "examples/hello/module.ts", "-o", "xml")).code).toBe(2);
   });
 
+  it("the policy example: warns alone, exits 2 under the platform policies, audits in vet -o json", async () => {
+    const alone = await run("build", "examples/policies/module.ts");
+    expect(alone.code).toBe(0);
+    expect(alone.stderr).toMatch(/^warning: Deployment\/governed-web\.spec\.template\.spec\.containers\[0\]\.image: image "nginx:latest" is not pinned/m);
+    const blocked = await run("build", "examples/policies/module.ts", "--policy", "examples/policies/platform.ts");
+    expect(blocked.code).toBe(2);
+    expect(blocked.stdout).toBe("");
+    expect(blocked.stderr).toMatch(/error: release governed is blocked by 1 policy violation\n  - Deployment\/governed-web\.spec\.replicas: Deployment runs 1 replicas; at least 2 are required/);
+    expect(blocked.stderr).toMatch(/warning: .*not from an allowed registry/);
+    const report = await run("vet", "examples/policies/module.ts", "-o", "json");
+    const json = JSON.parse(report.stdout);
+    expect(json.violations.filter((v: { severity: string }) => v.severity === "audit")).toHaveLength(4);
+    expect(json.violations.filter((v: { severity: string }) => v.severity === "warn")).toHaveLength(1);
+    const badFile = await run("build", "examples/policies/module.ts", "--policy", "examples/hello/module.ts");
+    expect(badFile.code).toBe(1);
+    expect(badFile.stderr).toContain("must default-export a policy");
+  });
+
   it("a module file that exports something else is explained", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "opm-mod-"));
     const f = path.join(dir, "m.ts");
