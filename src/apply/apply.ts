@@ -140,6 +140,12 @@ export function normalize(o: KObject | undefined): KObject | undefined {
   return copy;
 }
 
+function withoutStatus(o: KObject | undefined): KObject | undefined {
+  if (!o) return o;
+  const { status: _status, ...rest } = o;
+  return rest as KObject;
+}
+
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === "object") {
@@ -520,7 +526,8 @@ export async function diff(result: RenderResult, options: DiffOptions = {}): Pro
       }
       const live = await client.get(ref);
       const { object: dry } = await client.apply(obj, { fieldManager: MANAGER, force: options.forceConflicts, dryRun: true });
-      const [a, b] = redactPair(normalize(live), normalize(dry));
+      // Status is the controllers' business, not the render's: leave it out of the diff.
+      const [a, b] = redactPair(withoutStatus(normalize(live)), withoutStatus(normalize(dry)));
       const text = unifiedDiff(toYaml(a), toYaml(b), { fromFile: `live/${id}`, toFile: `desired/${id}` });
       return { id, ref, action: !live ? "create" : text ? "update" : "unchanged", diff: text };
     } catch (e) {
@@ -540,7 +547,7 @@ export async function diff(result: RenderResult, options: DiffOptions = {}): Pro
       const live = await client.get(ref);
       if (!live || live.metadata.labels?.[LABELS.releaseUuid] !== release.uuid) continue;
       const id = objectId(ref);
-      const [a] = redactPair(normalize(live), undefined);
+      const [a] = redactPair(withoutStatus(normalize(live)), undefined);
       out.push({ id, ref, action: "prune", diff: unifiedDiff(toYaml(a), "", { fromFile: `live/${id}`, toFile: `desired/${id} (pruned)` }) });
     }
   }
