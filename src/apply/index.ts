@@ -28,3 +28,5 @@ export type { Inventory, InventoryEntry, HistoryRecord, Outcome } from "./invent
 export { lockName } from "./lock.js";
 export { redact, REDACTED } from "./redact.js";
 export { unifiedDiff } from "./textdiff.js";
+export { APPLY_FLAGS, parseDuration, runApply, runDelete, runDiff, runStatus } from "./cli.js";
+export type { CliFlags, CliIO, FlagSpec } from "./cli.js";
