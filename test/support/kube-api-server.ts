@@ -62,6 +62,8 @@ export interface Fault {
   times?: number;
   /** Retry-After header on fault answers. */
   retryAfter?: number;
+  /** Message of the Status body on fault answers. */
+  message?: string;
 }
 
 export interface RequestInfo {
@@ -531,7 +533,7 @@ export class TestKubeApiServer {
         }
         if (f.status) {
           if (f.retryAfter !== undefined) res.setHeader("Retry-After", String(f.retryAfter));
-          throw new HttpErr(f.status, f.status === 429 ? "TooManyRequests" : "InternalError", `injected fault ${f.status}`);
+          throw new HttpErr(f.status, f.status === 429 ? "TooManyRequests" : f.status === 422 ? "Invalid" : "InternalError", f.message ?? `injected fault ${f.status}`);
         }
       }
       const out = this.route(info, bodyText);
