@@ -49,7 +49,8 @@ export async function acquireLock(client: KubeClient, name: string, namespace: s
     const spec = (existing?.spec ?? {}) as { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
     const renewed = spec.renewTime ? Date.parse(spec.renewTime) : 0;
     const expires = renewed + (spec.leaseDurationSeconds ?? duration) * 1000;
-    if (existing && Date.now() < expires) {
+    const deleting = !!(existing?.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp;
+    if (existing && !deleting && Date.now() < expires) {
       throw new ApplyError(
         "Locked",
         `release "${name}" in namespace "${namespace}" is being applied by ${spec.holderIdentity ?? "another process"} ` +

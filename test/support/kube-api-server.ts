@@ -76,7 +76,7 @@ export interface RequestInfo {
 export interface ServerOptions {
   /** Every workload is immediately reported ready (rollout complete, Job complete, PVC bound). */
   autoReady?: boolean;
-  /** Deletes set deletionTimestamp and take effect after this many ms. */
+  /** Deletes set deletionTimestamp and take effect after this many ms (not for Leases and Events). */
   deleteDelayMs?: number;
   /** CRDs become Established after this many ms (default 0: at once). */
   crdEstablishDelayMs?: number;
@@ -892,7 +892,8 @@ export class TestKubeApiServer {
       this.crdHook(s.obj, true);
       if (def.kind === "Namespace") for (const [key, v] of this.store) if (v.obj.metadata.namespace === name) this.store.delete(key);
     };
-    const delay = this.options.deleteDelayMs ?? 0;
+    // Delayed deletion stands in for finalizers; Leases and Events have none.
+    const delay = def.kind === "Lease" || def.kind === "Event" ? 0 : this.options.deleteDelayMs ?? 0;
     if (delay > 0) {
       if (!s.obj.metadata.deletionTimestamp) {
         s.obj.metadata.deletionTimestamp = new Date().toISOString();
