@@ -678,6 +678,10 @@ export async function deleteRelease(target: ReleaseTarget | RenderResult, option
       if (!options.noWait && gone.length) await waitGone(client, gone, options.timeoutMs ?? 5 * 60_000, options.pollIntervalMs ?? 1000, emit);
     }
     await deleteInventory(client, stored.secret);
+    if (!options.noWait) {
+      const inv: ObjectRef = { apiVersion: "v1", kind: "Secret", name: stored.secret.metadata.name, namespace };
+      await waitGone(client, [inv], options.timeoutMs ?? 5 * 60_000, options.pollIntervalMs ?? 1000, () => {});
+    }
     return report;
   } finally {
     await lock.release();
