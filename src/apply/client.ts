@@ -11,7 +11,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { KubeConfig, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
+import * as http from "node:http";
+import * as https from "node:https";
+import { KubeConfig, KubernetesObjectApi, Observable, PatchStrategy } from "@kubernetes/client-node";
 import type { RequestContext, ResponseContext } from "@kubernetes/client-node";
 import { ApplyError } from "./errors.js";
 
@@ -199,6 +201,7 @@ export class KubeClient {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly baseMs: number;
+  private readonly agents: Map<string, http.Agent>;
   /** Number of HTTP requests sent (including retries); handy for tests and benchmarks. */
   requests = 0;
 
@@ -207,9 +210,37 @@ export class KubeClient {
     this.api = this.kc.makeApiClient(RawObjectApi);
     // Namespaced objects without a namespace go to the context's namespace, like kubectl.
     (this.api as unknown as { setDefaultNamespace(kc: KubeConfig): void }).setDefaultNamespace(this.kc);
+    // client-node builds a fresh Agent for every request (no connection reuse). Swap in one
+    // keep-alive Agent with the same TLS options: several times faster for a hundred objects.
+    const agents = new Map<string, http.Agent>();
+    const conf = (this.api as unknown as { configuration: { middleware: unknown[] } }).configuration;
+    conf.middleware.push({
+      pre: (ctx: RequestContext) => {
+        const a = ctx.getAgent() as (http.Agent & { options?: Record<string, unknown> }) | undefined;
+        if (a) {
+          const isHttps = a instanceof https.Agent;
+          const key = isHttps ? "https" : "http";
+          let shared = agents.get(key);
+          if (!shared) {
+            const o = { ...(a.options ?? {}), keepAlive: true, maxSockets: 32 };
+            shared = isHttps ? new https.Agent(o) : new http.Agent(o);
+            agents.set(key, shared);
+          }
+          ctx.setAgent(shared);
+        }
+        return new Observable(Promise.resolve(ctx));
+      },
+      post: (rsp: ResponseContext) => new Observable(Promise.resolve(rsp)),
+    });
+    this.agents = agents;
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.retries = opts.retries ?? 5;
     this.baseMs = opts.retryBaseMs ?? 200;
+  }
+
+  /** Close pooled keep-alive connections (the process exits without it too: sockets are unref'd). */
+  close(): void {
+    for (const a of this.agents.values()) a.destroy();
   }
 
   get server(): string {
