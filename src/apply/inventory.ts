@@ -1,0 +1,184 @@
+/**
+ * The release inventory: one Secret per release in the release namespace, recording what the release
+ * owns, the render digest, the module and the last 10 history records.
+ */
+import { createHash } from "node:crypto";
+import { LABELS, MANAGER, kindWeight, type ReleaseInfo } from "../render/types.js";
+import { ApplyError } from "./errors.js";
+import { KubeHttpError, type KObject, type KubeClient, type ObjectRef } from "./client.js";
+
+/** Label marking a Secret as an OPM release inventory. */
+export const INVENTORY_LABEL = "opmodel.dev/inventory";
+/** Secret type of inventories. */
+export const INVENTORY_TYPE = "opmodel.dev/release-inventory.v1";
+export const HISTORY_LIMIT = 10;
+
+export interface InventoryEntry {
+  group: string;
+  version: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  component?: string;
+}
+
+export type Outcome = "applied" | "ready" | "not-ready";
+
+export interface HistoryRecord {
+  time: string;
+  moduleVersion: string;
+  valuesDigest: string;
+  digest: string;
+  outcome: Outcome;
+}
+
+export interface Inventory {
+  release: { name: string; namespace: string; uuid: string };
+  module: { fqn: string; name: string; version: string; uuid: string };
+  digest: string;
+  valuesDigest: string;
+  entries: InventoryEntry[];
+  /** Objects dropped from the render that are not yet pruned (kept so a failed prune is retried). */
+  pendingPrune: InventoryEntry[];
+  history: HistoryRecord[];
+}
+
+export interface StoredInventory {
+  inventory: Inventory;
+  secret: KObject;
+}
+
+/** `opm.<release>.<first 8 hex of the release uuid>`: a valid Secret name. */
+export function inventoryName(release: { name: string; uuid: string }): string {
+  const id = release.uuid.replace(/-/g, "").slice(0, 8);
+  return `opm.${release.name}.${id}`;
+}
+
+export function entryOf(o: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } }): InventoryEntry {
+  const [g, v] = o.apiVersion.includes("/") ? o.apiVersion.split("/", 2) : ["", o.apiVersion];
+  const e: InventoryEntry = { group: g!, version: v!, kind: o.kind, name: o.metadata.name };
+  if (o.metadata.namespace) e.namespace = o.metadata.namespace;
+  const c = o.metadata.labels?.[LABELS.component];
+  if (c) e.component = c;
+  return e;
+}
+
+export function refOf(e: InventoryEntry): ObjectRef {
+  return { apiVersion: e.group ? `${e.group}/${e.version}` : e.version, kind: e.kind, name: e.name, namespace: e.namespace };
+}
+
+/** Identity ignoring version: the same object served under another version is the same object. */
+export function entryKey(e: InventoryEntry): string {
+  return `${e.group}|${e.kind}|${e.namespace ?? ""}|${e.name}`;
+}
+
+export function sortEntries(entries: InventoryEntry[]): InventoryEntry[] {
+  return [...entries].sort(
+    (a, b) => kindWeight(a.kind) - kindWeight(b.kind) || (a.namespace ?? "").localeCompare(b.namespace ?? "") || a.name.localeCompare(b.name) || a.kind.localeCompare(b.kind),
+  );
+}
+
+const SECRET_REF = { apiVersion: "v1", kind: "Secret" };
+
+function selector(name: string): string {
+  return `${INVENTORY_LABEL}=true,${LABELS.releaseName}=${name}`;
+}
+
+/** Find a release's inventory by release name in a namespace (by labels, so the uuid need not be known). */
+export async function readInventory(client: KubeClient, name: string, namespace: string): Promise<StoredInventory | undefined> {
+  let items: KObject[];
+  try {
+    items = await client.list("v1", "Secret", namespace, selector(name));
+  } catch (e) {
+    if (e instanceof KubeHttpError && e.status === 404) return undefined;
+    throw e;
+  }
+  if (items.length === 0) return undefined;
+  if (items.length > 1) {
+    throw new ApplyError(
+      "InventoryCorrupt",
+      `release "${name}" in namespace "${namespace}" has ${items.length} inventories (${items.map((i) => i.metadata.name).join(", ")}); delete the stale one`,
+    );
+  }
+  const secret = items[0]!;
+  return { secret, inventory: decode(secret) };
+}
+
+function decode(secret: KObject): Inventory {
+  const raw = (secret.data as Record<string, string> | undefined)?.inventory;
+  try {
+    const inv = JSON.parse(Buffer.from(raw ?? "", "base64").toString("utf8")) as Inventory;
+    inv.pendingPrune ??= [];
+    inv.history ??= [];
+    return inv;
+  } catch (e) {
+    throw new ApplyError("InventoryCorrupt", `inventory Secret ${secret.metadata.namespace}/${secret.metadata.name} is not readable: ${(e as Error).message}`, {}, { cause: e });
+  }
+}
+
+export function digestOf(inv: Inventory): string {
+  return createHash("sha256").update(JSON.stringify(inv.entries)).digest("hex");
+}
+
+function secretFor(release: ReleaseInfo, inv: Inventory, resourceVersion?: string): KObject {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    type: INVENTORY_TYPE,
+    metadata: {
+      name: inventoryName(release),
+      namespace: release.namespace,
+      ...(resourceVersion ? { resourceVersion } : {}),
+      labels: {
+        [INVENTORY_LABEL]: "true",
+        [LABELS.managedBy]: MANAGER,
+        [LABELS.releaseName]: release.name,
+        [LABELS.releaseNamespace]: release.namespace,
+        [LABELS.releaseUuid]: release.uuid,
+        [LABELS.moduleName]: release.module.name,
+        [LABELS.moduleUuid]: release.module.uuid,
+      },
+      annotations: {
+        "opmodel.dev/module-fqn": release.module.fqn,
+        "opmodel.dev/module-version": release.module.version,
+        "opmodel.dev/digest": inv.digest,
+      },
+    },
+    data: { inventory: Buffer.from(JSON.stringify(inv)).toString("base64") },
+  };
+}
+
+/**
+ * Write the inventory: create when `previous` is undefined (409 if someone else created it meanwhile),
+ * otherwise replace with `previous`'s resourceVersion as precondition.
+ */
+export async function writeInventory(client: KubeClient, release: ReleaseInfo, inv: Inventory, previous?: KObject): Promise<KObject> {
+  try {
+    if (!previous) return await client.create(secretFor(release, inv), { fieldManager: MANAGER });
+    if (previous.metadata.name !== inventoryName(release)) {
+      // Same module and release name, but a different uuid (should not happen): replace the old Secret.
+      const created = await client.create(secretFor(release, inv), { fieldManager: MANAGER });
+      await client.delete({ ...SECRET_REF, name: previous.metadata.name, namespace: previous.metadata.namespace });
+      return created;
+    }
+    return await client.replace(secretFor(release, inv, previous.metadata.resourceVersion), { fieldManager: MANAGER });
+  } catch (e) {
+    if (e instanceof KubeHttpError && e.status === 409) {
+      throw new ApplyError(
+        "InventoryConflict",
+        `the inventory of release "${release.name}" changed while applying (another apply ran at the same time); re-run to converge`,
+        {},
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+export async function deleteInventory(client: KubeClient, secret: KObject): Promise<void> {
+  await client.delete({ ...SECRET_REF, name: secret.metadata.name, namespace: secret.metadata.namespace });
+}
+
+export function pushHistory(history: HistoryRecord[], rec: HistoryRecord): HistoryRecord[] {
+  return [...history, rec].slice(-HISTORY_LIMIT);
+}

@@ -1,0 +1,140 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { apply, ApplyError, deleteRelease, readInventory, runDelete, runStatus, status, runApply } from "../../src/apply/index.js";
+import { captureIO, startHarness, type Harness } from "../support/harness.js";
+import { configMap, deployment, fakeRender, service } from "../support/render-result.js";
+
+let h: Harness;
+afterEach(async () => h?.stop());
+const rel = { name: "hello", namespace: "demo" };
+
+describe("wait", () => {
+  test("waits for rollouts to complete, reporting progress, and records the outcome", async () => {
+    h = await startHarness();
+    const r = fakeRender([deployment("web", { replicas: 2 }), { apiVersion: "batch/v1", kind: "Job", metadata: { name: "migrate" }, spec: { template: { spec: { containers: [{ name: "m", image: "busybox" }], restartPolicy: "Never" } } } }], rel);
+    setTimeout(() => h.server.markReady("Deployment", "demo", "web"), 150);
+    setTimeout(() => h.server.markReady("Job", "demo", "migrate"), 250);
+    const events: string[] = [];
+    const rep = await apply(r, { ...h.opts, createNamespace: true, wait: true, timeoutMs: 5000, onEvent: (e) => events.push(`${e.type} ${"id" in e ? e.id : ""}`) });
+    expect(rep.ready).toBe(true);
+    expect(events).toContain("waiting Deployment demo/web");
+    expect(events).toContain("ready Deployment demo/web");
+    expect(events).toContain("ready Job demo/migrate");
+    const inv = (await readInventory(h.client, "hello", "demo"))!.inventory;
+    expect(inv.history.at(-1)!.outcome).toBe("ready");
+  });
+
+  test("timeout names what is not ready and why (conditions and events), exit code 1", async () => {
+    h = await startHarness();
+    await apply(fakeRender([configMap("c")], rel), { ...h.opts, createNamespace: true });
+    const r = fakeRender([deployment("web", { replicas: 3 }), configMap("c")], rel);
+    const io = captureIO();
+    const p = runApply(r, { client: h.client, wait: true, timeout: "1s", pollIntervalMs: 20 }, io.io);
+    setTimeout(() => {
+      h.server.setStatus("apps/v1", "Deployment", "demo", "web", {
+        observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 1,
+        conditions: [{ type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability." }],
+      });
+      h.server.addEvent("demo", { kind: "Deployment", name: "web" }, "Warning", "FailedCreate", "pods \"web-1\" is forbidden: exceeded quota");
+    }, 100);
+    expect(await p).toBe(1);
+    const err = io.err.join("\n");
+    expect(err).toContain("Deployment demo/web");
+    expect(err).toContain("1 of 3 updated replicas available");
+    expect(err).toContain("MinimumReplicasUnavailable");
+    expect(err).toContain("exceeded quota");
+    expect(err).not.toContain("ConfigMap demo/c");
+    const inv = (await readInventory(h.client, "hello", "demo"))!.inventory;
+    expect(inv.history.at(-1)!.outcome).toBe("not-ready");
+    expect(inv.entries.map((e) => e.name)).toEqual(["c", "web"]);
+  });
+
+  test("a failed Job stops the wait early", async () => {
+    h = await startHarness();
+    const job = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" }, spec: { template: { spec: { containers: [{ name: "m", image: "busybox" }] } } } };
+    setTimeout(() => h.server.setStatus("batch/v1", "Job", "demo", "j", { failed: 6, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" }] }), 80);
+    const t0 = Date.now();
+    const e = await apply(fakeRender([job], rel), { ...h.opts, createNamespace: true, wait: true, timeoutMs: 20_000 }).catch((x) => x);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(ApplyError.is(e, "Timeout")).toBe(true);
+    expect(e.message).toContain("BackoffLimitExceeded");
+  });
+
+  test("progress is one updating line per object on a terminal, plain lines in CI", async () => {
+    h = await startHarness({ autoReady: true });
+    const r = fakeRender([deployment("web"), configMap("c")], rel);
+    const tty = captureIO({ isTTY: true, raw: true });
+    expect(await runApply(r, { client: h.client, createNamespace: true, wait: true, pollIntervalMs: 20 }, tty.io)).toBe(0);
+    const raw = tty.raw.join("");
+    expect(raw).toMatch(/\x1b\[\d+A/);
+    expect(raw).toContain("Deployment demo/web ready");
+    expect(tty.out.at(-1)).toMatch(/0 created, 0 configured|2 created/);
+    const ci = captureIO({ isTTY: true, raw: true, env: { CI: "true" } });
+    expect(await runApply(r, { client: h.client, wait: true, pollIntervalMs: 20 }, ci.io)).toBe(0);
+    expect(ci.raw).toEqual([]);
+    expect(ci.out).toContain("ConfigMap demo/c unchanged");
+    expect(ci.out.some((l) => l.startsWith("Deployment demo/web ready"))).toBe(true);
+  });
+});
+
+describe("status", () => {
+  test("from name and namespace alone: a table with health; exit 0 healthy, 1 not, 2 on error", async () => {
+    h = await startHarness();
+    const r = fakeRender([deployment("web"), configMap("c"), service("web")], rel);
+    await apply(r, { ...h.opts, createNamespace: true });
+    const s1 = await status({ name: "hello", namespace: "demo" }, h.opts);
+    expect(s1.healthy).toBe(false);
+    expect(s1.objects.find((o) => o.kind === "Deployment")!.health).toBe("InProgress");
+    const io = captureIO();
+    expect(await runStatus({ name: "hello", namespace: "demo" }, { client: h.client }, io.io)).toBe(1);
+    expect(io.out[1]).toMatch(/^KIND\s+NAMESPACE\s+NAME\s+COMPONENT\s+HEALTH\s+MESSAGE$/);
+    expect(io.out.some((l) => /^Deployment\s+demo\s+web\s+web\s+InProgress/.test(l))).toBe(true);
+    h.server.markReady("Deployment", "demo", "web");
+    const ioJ = captureIO();
+    expect(await runStatus({ name: "hello", namespace: "demo" }, { client: h.client, output: "json" }, ioJ.io)).toBe(0);
+    const parsed = JSON.parse(ioJ.out.join("\n"));
+    expect(parsed.healthy).toBe(true);
+    expect(parsed.objects).toHaveLength(3);
+    expect(parsed.module.fqn).toBe(r.release.module.fqn);
+    // A deleted object makes the release unhealthy.
+    await h.client.delete({ apiVersion: "v1", kind: "ConfigMap", name: "c", namespace: "demo" });
+    expect((await status(r, h.opts)).objects.find((o) => o.name === "c")!.health).toBe("NotFound");
+    const ioE = captureIO();
+    expect(await runStatus({ name: "nope", namespace: "demo" }, { client: h.client }, ioE.io)).toBe(2);
+    expect(ioE.err.join("\n")).toContain('release "nope" not found');
+  });
+});
+
+describe("delete", () => {
+  test("deletes in reverse weight order, waits until gone, deletes the inventory last, is idempotent", async () => {
+    h = await startHarness({ autoReady: true, deleteDelayMs: 120 });
+    const extraNs = { apiVersion: "v1", kind: "Namespace", metadata: { name: "side" } };
+    await apply(fakeRender([extraNs, configMap("c"), service("web"), deployment("web")], rel), { ...h.opts, createNamespace: true });
+    const start = h.server.requests.length;
+    const io = captureIO();
+    const t0 = Date.now();
+    expect(await runDelete({ name: "hello", namespace: "demo" }, { client: h.client, pollIntervalMs: 20 }, io.io)).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(3 * 100);
+    const deletes = h.server.requests.slice(start).filter((q) => q.method === "DELETE" && !q.path.includes("/leases/")).map((q) => q.path.split("/").slice(-2).join("/"));
+    expect(deletes[0]).toBe("deployments/web");
+    expect(deletes.slice(0, 3)).toEqual(["deployments/web", "services/web", "configmaps/c"]);
+    expect(deletes.at(-1)).toMatch(/^secrets\/opm\.hello\./);
+    const left = h.server.list().filter((o) => o.metadata.labels?.["module-release.opmodel.dev/name"] === "hello" && !o.metadata.deletionTimestamp);
+    expect(left.map((o) => `${o.kind} ${o.metadata.name}`)).toEqual(["Namespace side"]);
+    expect(h.server.get("v1", "Namespace", undefined, "side")).toBeDefined();
+    expect(io.out.join("\n")).toContain("Namespace side kept");
+    const again = await deleteRelease({ name: "hello", namespace: "demo" }, h.opts);
+    expect(again.found).toBe(false);
+    const io2 = captureIO();
+    expect(await runDelete({ name: "hello", namespace: "demo" }, { client: h.client }, io2.io)).toBe(0);
+    expect(io2.out.join("\n")).toContain("nothing to delete");
+  });
+
+  test("delete times out naming what is still there", async () => {
+    h = await startHarness({ deleteDelayMs: 5000 });
+    await apply(fakeRender([configMap("c")], rel), { ...h.opts, createNamespace: true });
+    const e = await deleteRelease({ name: "hello", namespace: "demo" }, { ...h.opts, timeoutMs: 200 }).catch((x) => x);
+    expect(ApplyError.is(e, "Timeout")).toBe(true);
+    expect(e.message).toContain("ConfigMap demo/c");
+    expect(await readInventory(h.client, "hello", "demo")).toBeDefined();
+  });
+});
