@@ -42,3 +42,32 @@ export { loadValuesFile, parseValues } from "./render/values.js";
 export type { ValuesFile } from "./render/values.js";
 export { LABELS, KIND_WEIGHTS, kindWeight, MANAGER } from "./render/types.js";
 export type { K8sObject, ReleaseInfo, RenderResult, Violation } from "./render/types.js";
+export { apply, diff, status, deleteRelease, waitReady, health, readInventory, inventoryName, ApplyError, ConflictError, KubeClient, loadKubeConfig } from "./apply/index.js";
+export type {
+  ApplyOptions,
+  ApplyReport,
+  CommonOptions,
+  DeleteOptions,
+  DeleteReport,
+  DiffAction,
+  DiffOptions,
+  DiffReport,
+  LifecycleEvent,
+  ObjectAction,
+  ObjectDiff,
+  ObjectResult,
+  ObjectStatus,
+  ReleaseTarget,
+  StatusReport,
+  Inventory,
+  InventoryEntry,
+  HistoryRecord,
+  Outcome,
+  Health,
+  HealthStatus,
+  ApplyErrorCode,
+  ConflictDetail,
+  ConnectionOptions,
+} from "./apply/index.js";
+export { PolicyError } from "../dsl/errors.js";
+export { violationIssue, violationPath } from "./render/render.js";

@@ -354,6 +354,7 @@ export async function apply(result: RenderResult, options: ApplyOptions = {}): P
       valuesDigest: result.valuesDigest,
       digest: result.digest,
       outcome: "applied",
+      ...(result.violations.length ? { violations: result.violations } : {}),
     };
     const inv: Inventory = {
       release: { name: release.name, namespace: release.namespace, uuid: release.uuid },

@@ -166,7 +166,6 @@ export async function runApply(result: RenderResult, flags: CliFlags, io: CliIO)
   const json = flags.output === "json";
   try {
     if (flags.dryRun !== undefined && flags.dryRun !== "server") throw new ApplyError("Invalid", `--dry-run must be "server" (client-side dry run is \`opm build\`)`);
-    for (const v of result.violations) io.err(`warning: policy ${v.policy}/${v.rule} (${v.severity}): ${v.message}`);
     const progress = new Progress(io);
     const report = await apply(result, {
       ...common(flags),

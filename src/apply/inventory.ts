@@ -2,6 +2,7 @@
  * The release inventory: one Secret per release in the release namespace, recording what the release
  * owns, the render digest, the module and the last 10 history records.
  */
+import type { Violation } from "../render/types.js";
 import { createHash } from "node:crypto";
 import { LABELS, MANAGER, kindWeight, type ReleaseInfo } from "../render/types.js";
 import { ApplyError } from "./errors.js";
@@ -30,6 +31,8 @@ export interface HistoryRecord {
   valuesDigest: string;
   digest: string;
   outcome: Outcome;
+  /** Policy violations (warn and audit) recorded with this apply. */
+  violations?: Violation[];
 }
 
 export interface Inventory {

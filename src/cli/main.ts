@@ -6,6 +6,7 @@ import { joinFiles, ModuleRelease } from "../../dsl/module.js";
 import { render, toCueFiles, violationIssue } from "../render/render.js";
 import type { RenderResult } from "../render/types.js";
 import type { K8sObject } from "../render/types.js";
+import { lifecycleCommands } from "./lifecycle.js";
 import { loadInput, loadPolicies } from "./load.js";
 
 export interface IO {
@@ -22,7 +23,7 @@ const stdio: IO = {
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-interface Command {
+export interface Command {
   summary: string;
   usage: string;
   options: Options;
@@ -135,6 +136,15 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+Object.assign(
+  commands,
+  lifecycleCommands({
+    options: releaseOptions,
+    help: releaseHelp,
+    render: (positionals, values, io) => renderFromFlags(positionals, values, io),
+  }),
+);
 
 /** Commands contributed by other layers (apply, catalog, ...). */
 export function registerCommand(name: string, command: Command): void {
