@@ -50,7 +50,8 @@ export function rewriteImports(body: string, aliases: ReadonlyMap<string, string
         continue;
       }
       out += c;
-      if (!/\s/.test(c)) prev = c;
+      // The last dot of an ellipsis (`[...alias.#T]`) is not a selector.
+      if (!/\s/.test(c)) prev = c === "." && body.slice(i - 2, i) === ".." ? "…" : c;
       i++;
     }
   };
