@@ -50,7 +50,7 @@ export abstract class ConfigField<T, D extends boolean = false> {
   }
   protected abstract clone(state: Partial<FieldState>, extra?: object): this;
   /** The value used when a release does not set one. */
-  default(value: T): ConfigField<T, true> & Omit<this, "default"> {
+  default(value: T): ConfigField<T, true> & Omit<this, "default" | "__omittable"> {
     const issues = this.check(value, []);
     if (issues.length) {
       throw new TypeError(`invalid default: ${issues.map((i) => i.message).join("; ")}`);
@@ -58,7 +58,7 @@ export abstract class ConfigField<T, D extends boolean = false> {
     return this.clone({ default: value, hasDefault: true, site: callSite() }) as never;
   }
   /** The field may be left unset; it then has no value at all. */
-  optional(): ConfigField<T, true> & Omit<this, "optional"> {
+  optional(): ConfigField<T, true> & Omit<this, "optional" | "__omittable"> {
     return this.clone({ optional: true }) as never;
   }
   /** A description, printed as a comment in CUE and shown in docs and errors. */

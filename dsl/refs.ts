@@ -20,8 +20,10 @@ export interface Ref<T> {
 export type Val<T> = T | Ref<T>;
 
 /** Deep input type: every leaf (and every whole sub-value) may be a reference. */
-export type Input<T> = T extends string | number | boolean
+export type Input<T> = [T] extends [string | number | boolean]
   ? T | Ref<T>
+  : T extends string | number | boolean
+    ? T | Ref<T>
   : T extends readonly (infer E)[]
     ? readonly Input<E>[] | Ref<T>
     : T extends object
