@@ -8,7 +8,10 @@
 import { component, type Component } from "./component.js";
 import type { Issue } from "./errors.js";
 import { makePart, type BlueprintPart, type CueRef, type ResourcePart, type TraitPart } from "./parts.js";
-import { isRef } from "./refs.js";
+import { isRef, type Input } from "./refs.js";
+
+/** A blueprint's spec as the author writes it: every field accepts a config reference of its type. */
+export type SpecInput<S> = { [K in keyof S]: Input<S[K]> };
 import { callSite } from "./source.js";
 
 /** The JSON schema subset builders validate against (as exported from the catalog). */

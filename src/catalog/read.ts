@@ -220,6 +220,19 @@ export function widenPatternKeys(text: string): string {
   });
 }
 
+const DERIVED = "__opm_derived_default__";
+
+/**
+ * A default taken from another field (`int | *targetPort`) is lost by the OpenAPI
+ * export; it is replaced by a marker string the schema reader recognises (the field
+ * then has a default the author may rely on).
+ */
+export function markDerivedDefaults(text: string): string {
+  return text.replace(/\|\s*\*([A-Za-z_][A-Za-z0-9_.]*)(?=\s*($|\n|[,})\]]|\/\/))/gm, (all, id: string) =>
+    ["true", "false", "null"].includes(id) ? all : `| *"${DERIVED}"`,
+  );
+}
+
 /**
  * The OpenAPI program: every package twice: once as the usual hidden field `_pkg_X`
  * (complete) and once as a definition `#pkg_X` holding the declarations the OpenAPI
@@ -253,7 +266,7 @@ function openapiProgram(pkgs: CuePackage[], excluded: Map<string, Set<string>>):
       }
       for (const d of splitDecls(f.body)) {
         if (ex.has(d.name) || !d.name.startsWith("#")) continue;
-        let text = rewriteImports(widenPatternKeys(d.text), local);
+        let text = rewriteImports(markDerivedDefaults(widenPatternKeys(d.text)), local);
         text = rewriteImports(text, aliases);
         // Cross-package references to exportable declarations use the definition copy.
         text = text.replace(/\b_pkg_([A-Za-z0-9_]+)\.(#[A-Za-z0-9_]+)/g, (all, field: string, def: string) => {
@@ -340,6 +353,19 @@ export async function readSchemas(engine: Engine, packages: CuePackage[] = catal
  * marked with `x-opm-derived-default`.
  */
 function normalizeDerivedDefault(s: JsonSchema): JsonSchema {
+  const branches = s.oneOf ?? s.anyOf;
+  const isMarker = (b: JsonSchema) => (b.enum?.length === 1 && b.enum[0] === DERIVED) || (b["x-opm-derived-default"] === true && Object.keys(b).length === 1);
+  if (branches?.some(isMarker)) {
+    const rest = branches.filter((b) => !isMarker(b));
+    const { oneOf: _o, anyOf: _a, default: _d, ...base } = s;
+    const merged = rest.length === 1 ? mergeAll([base, rest[0]!]) : { ...base, oneOf: rest };
+    if (merged.type === "string" && rest.every((b) => b.type && b.type !== "string")) delete merged.type;
+    return { ...merged, ...(rest.length === 1 && rest[0]!.type ? { type: rest[0]!.type } : {}), "x-opm-derived-default": true };
+  }
+  if (s.enum?.length === 1 && s.enum[0] === DERIVED) {
+    const { enum: _e, default: _d, ...base } = s;
+    return { ...base, "x-opm-derived-default": true };
+  }
   if (!s.oneOf || s.oneOf.length !== 2) return s;
   const neg = s.oneOf.find((x) => x.not);
   const pos = s.oneOf.find((x) => !x.not);
