@@ -54,7 +54,7 @@ export class Component<F extends string = string> {
     Object.freeze(this);
   }
   /** Adds resources, traits or blueprints. A later part replaces an earlier one with the same FQN. */
-  with<const P extends readonly Part[]>(...parts: P & Applicable<P, F>): Component<F | FqnsOf<P[number]>> {
+  with<const P extends readonly Part[]>(...parts: P & Applicable<P, F | FqnsOf<P[number]>>): Component<F | FqnsOf<P[number]>> {
     for (const p of parts) {
       if (!isPart(p)) throw new TypeError("Component.with() takes resources, traits and blueprints made by opm-ts builders");
     }

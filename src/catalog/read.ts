@@ -80,7 +80,7 @@ export function splitDecls(body: string): Decl[] {
   for (const line of lines) {
     const m = /^(#?[A-Za-z_$][A-Za-z0-9_$]*)\??\s*:/.exec(line);
     if (m) {
-      if (cur) out.push({ name: cur.name, text: cur.lines.join("\n") });
+      if (cur) out.push({ name: cur.name, text: cur.lines.join("\n").trimEnd() });
       cur = { name: m[1]!, lines: [...pending, line] };
       pending = [];
     } else if (/^\/\//.test(line) || (line.trim() === "" && !cur)) {
@@ -92,7 +92,7 @@ export function splitDecls(body: string): Decl[] {
       pending = [];
     }
   }
-  if (cur) out.push({ name: cur.name, text: cur.lines.join("\n") });
+  if (cur) out.push({ name: cur.name, text: cur.lines.join("\n").trimEnd() });
   return out;
 }
 

@@ -5,6 +5,7 @@ import { formatIssue, OpmError } from "../../dsl/errors.js";
 import { joinFiles, ModuleRelease } from "../../dsl/module.js";
 import { render, toCueFiles } from "../render/render.js";
 import type { K8sObject } from "../render/types.js";
+import { catalogCmd } from "./catalog.js";
 import { loadInput } from "./load.js";
 
 export interface IO {
@@ -123,6 +124,8 @@ const commands: Record<string, Command> = {
 export function registerCommand(name: string, command: Command): void {
   commands[name] = command;
 }
+
+registerCommand("catalog", catalogCmd);
 
 function printHelp(io: IO, name?: string): void {
   if (name && commands[name]) {
