@@ -83,8 +83,13 @@ export function describeRef(r: Ref<unknown>): string {
 
 /** The CUE expression a reference compiles to. */
 export function refExpr(r: Ref<unknown>): ast.Expr {
-  return ast.sel(ast.ident(r.root), ...r.path);
+  // A proxied reference (whose fields are references too) hands out the real one.
+  const self = (r as unknown as Record<symbol, Ref<unknown> | undefined>)[REF_SELF] ?? r;
+  return ast.sel(ast.ident(self.root), ...self.path);
 }
+
+/** Symbol under which a proxied reference exposes the reference it wraps. */
+export const REF_SELF = Symbol.for("opm-ts.ref.self");
 
 const TOKEN_RE = /\u0000opmref:\d+\u0000/g;
 

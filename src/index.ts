@@ -42,3 +42,16 @@ export { loadValuesFile, parseValues } from "./render/values.js";
 export type { ValuesFile } from "./render/values.js";
 export { LABELS, KIND_WEIGHTS, kindWeight, MANAGER } from "./render/types.js";
 export type { K8sObject, ReleaseInfo, RenderResult, Violation } from "./render/types.js";
+export { defineResource, defineTrait, defineTransformer, when, forEach, CUSTOM_IMPORT, CUSTOM_PACKAGE } from "../dsl/define.js";
+export type {
+  CustomBuilder,
+  CustomDefinition,
+  CustomTransformer,
+  TransformerDefinition,
+  TransformerInput,
+  TransformerContextRefs,
+  TransformerSpecRefs,
+  Named,
+  ItemRef,
+  AnyRef,
+} from "../dsl/define.js";

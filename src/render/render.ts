@@ -5,6 +5,7 @@ import { printFile } from "../../dsl/cue/print.js";
 import { EngineError, RenderError, ValidationError, type Issue, type SourceLocation } from "../../dsl/errors.js";
 import type { Provenance } from "../../dsl/config.js";
 import { CORE_IMPORT, Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
+import { CUSTOM_PACKAGE } from "../../dsl/define.js";
 import { defaultEngine, type Engine } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../engine/link.js";
 import { canonicalObject, redact, sha256, stableJson, toJson, toYaml } from "./serialize.js";
@@ -84,7 +85,7 @@ function prepare(input: ModuleRelease | Module | CueModuleInput): Prepared {
   const hasRelease = parsed.some((f) => f.package === "release");
   const files = [...input.files];
   if (!hasRelease) {
-    const mods = [...new Set(parsed.map((f) => f.package))];
+    const mods = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== CUSTOM_PACKAGE);
     if (mods.length !== 1) {
       throw new ValidationError([{ code: "io", path: "", message: `${input.dir}: expected one module package, found ${mods.join(", ") || "none"}` }]);
     }
@@ -162,8 +163,11 @@ export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVI
   const providerPkg = catalogPackage(provider);
   if (!providerPkg) throw new ValidationError([{ code: "io", path: "", message: `unknown provider package ${provider}` }]);
   const core = packageField(CORE_IMPORT);
-  const extra = `out: ${core}.#Render & {\n\t#release: ${packageField(releasePkg.importPath)}\n\t#provider: ${packageField(provider)}.#Provider\n}`;
-  const { source } = link([releasePkg, providerPkg], extra, resolve);
+  // Transformers defined in TypeScript (package custom, `#Transformers`) extend the provider.
+  const custom = local.get(CUSTOM_PACKAGE);
+  const extended = custom?.files.some((f) => /^#Transformers\s*:/m.test(f.body)) ? ` & {transformers: {for k, t in ${packageField(custom.importPath)}.#Transformers {(k): t}}}` : "";
+  const extra = `out: ${core}.#Render & {\n\t#release: ${packageField(releasePkg.importPath)}\n\t#provider: ${packageField(provider)}.#Provider${extended}\n}`;
+  const { source } = link([releasePkg, providerPkg, ...(custom ? [custom] : [])], extra, resolve);
   return { source, packages: [...local.values()] };
 }
 
