@@ -1,6 +1,6 @@
 import * as ast from "./cue/ast.js";
 import { OpmError, type Issue, type SourceLocation } from "./errors.js";
-import { isPart, type CueRef, type Part } from "./parts.js";
+import { isPart, type CueRef, type FqnsOf, type Part, type TraitPart } from "./parts.js";
 import { toExpr } from "./refs.js";
 import { callSite } from "./source.js";
 
@@ -15,11 +15,38 @@ interface ComponentState {
 
 const COMPONENT = Symbol.for("opm-ts.component");
 
+/** The type a trait takes in `.with()` when it cannot apply to the component. */
+export interface TraitNotApplicable<A extends string> {
+  readonly "trait applies only to components with one of": A;
+}
+
+/**
+ * Checks, at the type level, that every trait in `P` applies to a component whose FQNs
+ * are `F` (when `F` is known, i.e. not `string`). A trait that cannot apply is mapped to
+ * `TraitNotApplicable<...>`, so passing it fails to compile.
+ */
+export type Applicable<P extends readonly Part[], F extends string> = {
+  [I in keyof P]: P[I] extends TraitPart<string, infer A>
+    ? string extends F
+      ? P[I]
+      : [A] extends [never]
+        ? P[I]
+        : string extends A
+          ? P[I]
+          : [Extract<A, F>] extends [never]
+            ? TraitNotApplicable<A>
+            : P[I]
+    : P[I];
+};
+
 /**
  * One part of an application: resources, traits and blueprints with labels. Immutable:
- * every method returns a new component.
+ * every method returns a new component. `F` is the union of FQNs the component is known
+ * to have (`string` when unknown), so `.with()` can reject a trait that cannot apply.
  */
-export class Component {
+export class Component<F extends string = string> {
+  /** Phantom: the FQNs this component has. */
+  declare readonly __fqns?: F;
   readonly [COMPONENT] = true;
   readonly #s: ComponentState;
   constructor(state: ComponentState) {
@@ -27,20 +54,20 @@ export class Component {
     Object.freeze(this);
   }
   /** Adds resources, traits or blueprints. A later part replaces an earlier one with the same FQN. */
-  with(...parts: Part[]): Component {
+  with<const P extends readonly Part[]>(...parts: P & Applicable<P, F | FqnsOf<P[number]>>): Component<F | FqnsOf<P[number]>> {
     for (const p of parts) {
       if (!isPart(p)) throw new TypeError("Component.with() takes resources, traits and blueprints made by opm-ts builders");
     }
-    const fqns = new Set(parts.map((p) => p.fqn));
-    return new Component({ ...this.#s, parts: [...this.#s.parts.filter((p) => !fqns.has(p.fqn)), ...parts] });
+    const fqns = new Set<string>(parts.map((p: Part) => p.fqn));
+    return new Component<F | FqnsOf<P[number]>>({ ...this.#s, parts: [...this.#s.parts.filter((p) => !fqns.has(p.fqn)), ...parts] });
   }
   /** Adds labels to the component (transformers may match on them). */
-  labels(labels: Record<string, string>): Component {
-    return new Component({ ...this.#s, labels: { ...this.#s.labels, ...labels } });
+  labels(labels: Record<string, string>): Component<F> {
+    return new Component<F>({ ...this.#s, labels: { ...this.#s.labels, ...labels } });
   }
   /** Adds annotations to the component. */
-  annotations(annotations: Record<string, string>): Component {
-    return new Component({ ...this.#s, annotations: { ...this.#s.annotations, ...annotations } });
+  annotations(annotations: Record<string, string>): Component<F> {
+    return new Component<F>({ ...this.#s, annotations: { ...this.#s.annotations, ...annotations } });
   }
   get parts(): readonly Part[] {
     return this.#s.parts;
@@ -115,8 +142,8 @@ export class Component {
 }
 
 /** Starts a component from parts: `component(Container({...}), Scaling({...}))`. */
-export function component(...parts: Part[]): Component {
-  return new Component({ parts: [], labels: {}, annotations: {}, site: callSite() }).with(...parts);
+export function component<const P extends readonly Part[]>(...parts: P): Component<FqnsOf<P[number]>> {
+  return new Component<never>({ parts: [], labels: {}, annotations: {}, site: callSite() }).with(...(parts as readonly Part[])) as Component<FqnsOf<P[number]>>;
 }
 
 /** Thrown when something is used in the wrong place while building a module. */

@@ -7,6 +7,7 @@ import { OpmError, ValidationError, type Issue, type SourceLocation } from "./er
 import type { CueRef } from "./parts.js";
 import { callSite } from "./source.js";
 import { isPolicyUse, policyExpr, type PolicyUse } from "./policy.js";
+import { customPackageFile, isCustomDefinition, type CustomDefinition, type CustomTransformer } from "./define.js";
 
 export const CORE_IMPORT = "opm.dev/catalog/core@v1";
 
@@ -35,6 +36,8 @@ export interface ModuleDefinition<S extends ConfigShape> {
   components: (cfg: RefsOf<S>) => Record<string, Component>;
   /** Policies the module applies to its own components (see `opm-ts/catalog` policies). */
   policies?: PolicyUse[];
+  /** Transformers defined in TypeScript (`defineTransformer`), added to the provider for this module. */
+  transformers?: readonly CustomTransformer[];
 }
 
 /** The result of compiling a module or release to CUE. */
@@ -77,13 +80,17 @@ export class Module<S extends ConfigShape = ConfigShape> {
   readonly config: S;
   readonly site: SourceLocation | undefined;
   readonly policies: readonly PolicyUse[];
-  readonly #components: (cfg: RefsOf<S>) => Record<string, Component>;
+  // Stored without its config type so that Module<S> is assignable to Module (the
+  // function's parameter would otherwise make Module invariant in S).
+  readonly #components: (cfg: never) => Record<string, Component>;
+  readonly transformers: readonly CustomTransformer[];
   #built: Record<string, Component> | undefined;
 
   constructor(def: ModuleDefinition<S>, site?: SourceLocation) {
     this.metadata = Object.freeze({ ...def.metadata });
     this.config = Object.freeze({ ...(def.config ?? ({} as S)) });
-    this.#components = def.components;
+    this.#components = def.components as (cfg: never) => Record<string, Component>;
+    this.transformers = Object.freeze([...(def.transformers ?? [])]);
     this.policies = Object.freeze([...(def.policies ?? [])]);
     for (const p of this.policies) {
       if (!isPolicyUse(p)) throw new OpmError("E_USAGE", `module ${def.metadata.name}: policies must be made with policy builders such as NoLatestTag()`);
@@ -114,7 +121,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
   /** The components, built once from typed config references. */
   components(): Record<string, Component> {
     if (!this.#built) {
-      const built = this.#components(refsFor(this.config) as RefsOf<S>);
+      const built = this.#components(refsFor(this.config) as never);
       if (!built || typeof built !== "object") throw new OpmError("E_USAGE", `module ${this.metadata.name}: components() must return an object of components`);
       for (const [k, c] of Object.entries(built)) {
         if (!Component.is(c)) throw new OpmError("E_USAGE", `module ${this.metadata.name}: component "${k}" is not a Component (build it with a blueprint or component())`);
@@ -194,6 +201,14 @@ export class Module<S extends ConfigShape = ConfigShape> {
       issues.push(...r.issues);
       comps.push(ast.field(name, r.expr));
     }
+    const custom: CustomDefinition[] = Object.values(built).flatMap((c) => c.parts.map((p) => p.definition).filter(isCustomDefinition));
+    let customFile: CueSourceFile | undefined;
+    try {
+      customFile = customPackageFile(custom, this.transformers);
+    } catch (e) {
+      if (!OpmError.is(e)) throw e;
+      issues.push({ code: "invalid_definition", path: "definitions", message: e.message, ...(this.site ? { source: this.site } : {}) });
+    }
     const componentsFile = ast.file(
       pkg,
       [...imports.values()].map((i) => ({ path: i.importPath, alias: i.alias })),
@@ -203,6 +218,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
       files: [
         { name: "module.cue", text: printFile(moduleFile) },
         { name: "components.cue", text: printFile(componentsFile) },
+        ...(customFile ? [customFile] : []),
       ],
       sources,
       issues,

@@ -14,10 +14,10 @@ export interface CueRef {
  * One Resource, Trait or Blueprint as added to a component: its identity, the CUE mixin
  * that declares it, and the spec fields the author set.
  */
-export interface Part {
-  readonly kind: "resource" | "trait" | "blueprint";
+export interface Part<K extends PartKind = PartKind, F extends string = string> {
+  readonly kind: K;
   /** Fully qualified name, e.g. `opm.dev/catalog/traits/scaling@v1`. */
-  readonly fqn: string;
+  readonly fqn: F;
   readonly cue: CueRef;
   /** Spec fields this part sets, keyed by spec key (e.g. `{ scaling: { count: 3 } }`). */
   readonly spec: Readonly<Record<string, unknown>>;
@@ -33,9 +33,31 @@ export interface Part {
   readonly definition?: unknown;
 }
 
+export type PartKind = "resource" | "trait" | "blueprint";
+
+/** A resource part whose FQN is known to the type system. */
+export type ResourcePart<F extends string = string> = Part<"resource", F>;
+
+/**
+ * A trait part. `A` is the union of resource FQNs it applies to (in its type, so that
+ * `Component.with()` can reject it for a component that has none of them).
+ */
+export interface TraitPart<F extends string = string, A extends string = string> extends Part<"trait", F> {
+  /** Phantom: the resources the trait applies to. */
+  readonly __appliesTo?: A;
+}
+
+/** A blueprint part; `C` is the union of FQNs it composes. */
+export interface BlueprintPart<F extends string = string, C extends string = string> extends Part<"blueprint", F> {
+  readonly __composes?: C;
+}
+
+/** Every FQN a part brings to a component (itself and what it composes). */
+export type FqnsOf<P> = P extends BlueprintPart<infer F, infer C> ? F | C : P extends Part<PartKind, infer F> ? F : never;
+
 const PART = Symbol.for("opm-ts.part");
 
-export function makePart(p: Part): Part {
+export function makePart<P extends Part>(p: P): P {
   return Object.freeze({ ...p, [PART]: true });
 }
 

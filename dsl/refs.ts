@@ -20,8 +20,10 @@ export interface Ref<T> {
 export type Val<T> = T | Ref<T>;
 
 /** Deep input type: every leaf (and every whole sub-value) may be a reference. */
-export type Input<T> = T extends string | number | boolean
+export type Input<T> = [T] extends [string | number | boolean]
   ? T | Ref<T>
+  : T extends string | number | boolean
+    ? T | Ref<T>
   : T extends readonly (infer E)[]
     ? readonly Input<E>[] | Ref<T>
     : T extends object
@@ -81,8 +83,13 @@ export function describeRef(r: Ref<unknown>): string {
 
 /** The CUE expression a reference compiles to. */
 export function refExpr(r: Ref<unknown>): ast.Expr {
-  return ast.sel(ast.ident(r.root), ...r.path);
+  // A proxied reference (whose fields are references too) hands out the real one.
+  const self = (r as unknown as Record<symbol, Ref<unknown> | undefined>)[REF_SELF] ?? r;
+  return ast.sel(ast.ident(self.root), ...self.path);
 }
+
+/** Symbol under which a proxied reference exposes the reference it wraps. */
+export const REF_SELF = Symbol.for("opm-ts.ref.self");
 
 const TOKEN_RE = /\u0000opmref:\d+\u0000/g;
 

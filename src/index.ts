@@ -71,3 +71,16 @@ export type {
 } from "./apply/index.js";
 export { PolicyError } from "../dsl/errors.js";
 export { violationIssue, violationPath } from "./render/render.js";
+export { defineResource, defineTrait, defineTransformer, when, forEach, CUSTOM_IMPORT, CUSTOM_PACKAGE } from "../dsl/define.js";
+export type {
+  CustomBuilder,
+  CustomDefinition,
+  CustomTransformer,
+  TransformerDefinition,
+  TransformerInput,
+  TransformerContextRefs,
+  TransformerSpecRefs,
+  Named,
+  ItemRef,
+  AnyRef,
+} from "../dsl/define.js";

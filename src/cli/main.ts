@@ -6,6 +6,7 @@ import { joinFiles, ModuleRelease } from "../../dsl/module.js";
 import { render, toCueFiles, violationIssue } from "../render/render.js";
 import type { RenderResult } from "../render/types.js";
 import type { K8sObject } from "../render/types.js";
+import { catalogCmd } from "./catalog.js";
 import { lifecycleCommands } from "./lifecycle.js";
 import { loadInput, loadPolicies } from "./load.js";
 
@@ -150,6 +151,8 @@ Object.assign(
 export function registerCommand(name: string, command: Command): void {
   commands[name] = command;
 }
+
+registerCommand("catalog", catalogCmd);
 
 function printHelp(io: IO, name?: string): void {
   if (name && commands[name]) {

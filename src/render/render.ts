@@ -6,6 +6,7 @@ import { policyExpr, type PolicyUse } from "../../dsl/policy.js";
 import { EngineError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../../dsl/errors.js";
 import type { Provenance } from "../../dsl/config.js";
 import { CORE_IMPORT, Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
+import { CUSTOM_PACKAGE } from "../../dsl/define.js";
 import { defaultEngine, type Engine } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../engine/link.js";
 import { cueConfigSchema } from "./config-schema.js";
@@ -106,7 +107,7 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   }
   const files = [...input.files];
   if (!hasRelease) {
-    const mods = [...new Set(parsed.map((f) => f.package))];
+    const mods = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== CUSTOM_PACKAGE);
     if (mods.length !== 1) {
       throw new ValidationError([{ code: "io", path: "", message: `${input.dir}: expected one module package, found ${mods.join(", ") || "none"}` }]);
     }
@@ -184,7 +185,10 @@ export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVI
   if (!providerPkg) throw new ValidationError([{ code: "io", path: "", message: `unknown provider package ${provider}` }]);
   const core = packageField(CORE_IMPORT);
   const rel = packageField(releasePkg.importPath);
-  const roots = [releasePkg, providerPkg];
+  // Transformers defined in TypeScript (package custom, `#Transformers`) extend the provider.
+  const custom = local.get(CUSTOM_PACKAGE);
+  const extended = custom?.files.some((f) => /^#Transformers\s*:/m.test(f.body)) ? ` & {transformers: {for k, t in ${packageField(custom.importPath)}.#Transformers {(k): t}}}` : "";
+  const roots = [releasePkg, providerPkg, ...(custom ? [custom] : [])];
   for (const p of policies) {
     const pkg = catalogPackage(p.cue.importPath);
     if (!pkg) throw new ValidationError([{ code: "io", path: "", message: `unknown policy package ${p.cue.importPath}` }]);
@@ -192,7 +196,7 @@ export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVI
   }
   const platform = policies.map((p) => printExpr(policyExpr(p, packageField(p.cue.importPath)), "\t\t"));
   const extra = [
-    `out: ${core}.#Render & {\n\t#release: ${rel}\n\t#provider: ${packageField(provider)}.#Provider\n}`,
+    `out: ${core}.#Render & {\n\t#release: ${rel}\n\t#provider: ${packageField(provider)}.#Provider${extended}\n}`,
     `violations: (${core}.#CheckPolicies & {`,
     `\t#policies: [for p in ${rel}._unified.#policies {p}, ${platform.join(", ")}]`,
     `\t#input: {`,
@@ -249,10 +253,11 @@ function mapEngineError(p: Prepared, e: EngineError): never {
 }
 
 function nearest(matches: RenderOut["components"][string]["matches"]): string {
+  // Transformers whose required resources the component has come first, then fewer missing things.
   const ranked = Object.entries(matches)
-    .map(([tn, m]) => ({ tn, missing: [...m.missingLabels.map((l) => `label ${l}`), ...m.missingResources.map((r) => `resource ${r}`), ...m.missingTraits.map((t) => `trait ${t}`)] }))
-    .sort((a, b) => a.missing.length - b.missing.length || a.tn.localeCompare(b.tn));
-  return ranked.slice(0, 3).map((r) => `${r.tn} needs ${r.missing.join(", ")}`).join("; ");
+    .map(([tn, m]) => ({ tn, resources: m.missingResources.length, missing: [...m.missingLabels.map((l) => `label ${l}`), ...m.missingResources.map((r) => `resource ${r}`), ...m.missingTraits.map((t) => `trait ${t}`)] }))
+    .sort((a, b) => a.resources - b.resources || a.missing.length - b.missing.length || a.tn.localeCompare(b.tn));
+  return ranked.slice(0, 6).map((r) => `${r.tn} needs ${r.missing.join(", ")}`).join("; ");
 }
 
 function postProcess(out: RenderOut, p: Prepared): { objects: K8sObject[]; issues: Issue[] } {

@@ -74,7 +74,7 @@ describe("errors a user can act on", () => {
 
   it("values broken inside component literals are reported with the builder call site", async () => {
     const issues = byPath(await issuesOf(render(badComponent)));
-    expect(issues["components.web.spec.container.ports.http.targetPort"]).toMatchObject({ code: "out_of_range", constraint: ">=1 & <=65535" });
+    expect(issues["components.web.spec.container.ports.http.targetPort"]).toMatchObject({ code: "out_of_range", constraint: "<=65535" });
     expect(issues["components.web.spec.container.ports.http.targetPort"]!.source!.line).toBe(markLine(BAD, "port") - 1);
     expect(issues["components.web.spec.scaling.count"]).toMatchObject({ code: "out_of_range" });
     expect(issues["components.web.spec.expose.type"]).toMatchObject({ code: "enum" });

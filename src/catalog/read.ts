@@ -1,0 +1,404 @@
+/**
+ * Reads the CUE catalog through the engine: an index of every definition (evaluated)
+ * and the JSON schemas of resource and trait specs (the engine's OpenAPI export).
+ *
+ * Conventions the reader relies on (see docs/codegen.md):
+ * - a definition is a top-level `#XResource`, `#XTrait`, `#XBlueprint`, `#XTransformer`
+ *   or `#XPolicy` in a catalog package; its mixin, when the package has one, is `#X`;
+ * - resources and traits declare `#specKey` and `#spec: <specKey>: <schema>`;
+ * - blueprints list `composedResources` and `composedTraits`.
+ */
+import { catalogPackage, catalogPackagePaths, link, packageField, type CuePackage } from "../engine/link.js";
+import { rewriteImports } from "../engine/rewrite.js";
+import { isStdlib } from "../engine/link.js";
+import type { Engine } from "../engine/engine.js";
+import { EngineError } from "../../dsl/errors.js";
+
+export type EntryKind = "resource" | "trait" | "blueprint" | "transformer" | "policy";
+
+/** One catalog definition as the index describes it. */
+export interface CatalogEntry {
+  kind: EntryKind;
+  fqn: string;
+  name: string;
+  description: string;
+  /** Import path of the CUE package, e.g. `opm.dev/catalog/traits@v1`. */
+  package: string;
+  /** The definition, e.g. `#ScalingTrait`. */
+  definition: string;
+  /** The mixin a component embeds, e.g. `#Scaling` (resources, traits, blueprints). */
+  mixin?: string;
+  /** Resources and traits: the spec field they add. */
+  specKey?: string;
+  /** Traits: resource FQNs the trait applies to. */
+  appliesTo?: string[];
+  /** Blueprints. */
+  composedResources?: string[];
+  composedTraits?: string[];
+  workloadType?: string;
+  /** Transformers. */
+  requiredLabels?: Record<string, string>;
+  requiredResources?: string[];
+  optionalResources?: string[];
+  requiredTraits?: string[];
+  optionalTraits?: string[];
+  /** Policies: anything else the definition declares is kept as is. */
+  [extra: string]: unknown;
+}
+
+export interface CatalogIndex {
+  resources: CatalogEntry[];
+  traits: CatalogEntry[];
+  blueprints: CatalogEntry[];
+  transformers: CatalogEntry[];
+  policies: CatalogEntry[];
+}
+
+const SUFFIX: [string, EntryKind][] = [
+  ["Resource", "resource"],
+  ["Trait", "trait"],
+  ["Blueprint", "blueprint"],
+  ["Transformer", "transformer"],
+  ["Policy", "policy"],
+];
+
+/** A top-level declaration of a package file, with its leading comments. */
+export interface Decl {
+  name: string;
+  text: string;
+}
+
+/**
+ * Splits a package body into top-level declarations. Catalog files are formatted with
+ * top-level labels at column 0 (as `cue fmt` writes them), which this relies on.
+ */
+export function splitDecls(body: string): Decl[] {
+  const lines = body.split("\n");
+  const out: Decl[] = [];
+  let pending: string[] = [];
+  let cur: { name: string; lines: string[] } | undefined;
+  for (const line of lines) {
+    const m = /^(#?[A-Za-z_$][A-Za-z0-9_$]*)\??\s*:/.exec(line);
+    if (m) {
+      if (cur) out.push({ name: cur.name, text: cur.lines.join("\n").trimEnd() });
+      cur = { name: m[1]!, lines: [...pending, line] };
+      pending = [];
+    } else if (/^\/\//.test(line) || (line.trim() === "" && !cur)) {
+      pending.push(line);
+    } else if (line.trim() === "" && pending.length === 0) {
+      cur?.lines.push(line);
+    } else if (cur) {
+      cur.lines.push(...pending, line);
+      pending = [];
+    }
+  }
+  if (cur) out.push({ name: cur.name, text: cur.lines.join("\n").trimEnd() });
+  return out;
+}
+
+/** Every definition name declared at the top level of a package. */
+export function packageDefinitions(pkg: CuePackage): string[] {
+  return pkg.files.flatMap((f) => splitDecls(f.body).map((d) => d.name)).filter((n) => n.startsWith("#"));
+}
+
+/** Catalog packages other than core, by import path. */
+export function catalogPackages(): CuePackage[] {
+  return catalogPackagePaths()
+    .map((p) => catalogPackage(p)!)
+    .filter(Boolean);
+}
+
+interface IndexTarget {
+  pkg: CuePackage;
+  def: string;
+  kind: EntryKind;
+  mixin?: string;
+}
+
+function targets(pkgs: CuePackage[]): IndexTarget[] {
+  const out: IndexTarget[] = [];
+  for (const pkg of pkgs) {
+    const defs = new Set(packageDefinitions(pkg));
+    for (const def of [...defs].sort()) {
+      for (const [suffix, kind] of SUFFIX) {
+        if (!def.endsWith(suffix) || def === "#" + suffix) continue;
+        // Policies live in policy packages (a trait mixin such as #RestartPolicy is not one).
+        if (kind === "policy" && !/\/policies(@|\/|$)/.test(pkg.importPath)) continue;
+        const mixin = def.slice(0, -suffix.length);
+        out.push({ pkg, def, kind, ...(defs.has(mixin) && kind !== "transformer" && kind !== "policy" ? { mixin } : {}) });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Evaluates the index of every definition in the catalog. `packages` defaults to every
+ * catalog package; extra packages (e.g. author-defined ones) may be added.
+ */
+export async function readIndex(engine: Engine, packages: CuePackage[] = catalogPackages()): Promise<CatalogIndex> {
+  const ts = targets(packages);
+  const fields = ts.map((t, i) => {
+    const ref = `${packageField(t.pkg.importPath)}.${t.def}`;
+    const common = `kind: ${ref}.kind, metadata: ${ref}.metadata`;
+    const extra: Record<EntryKind, string> = {
+      resource: `specKey: ${ref}.#specKey`,
+      trait: `specKey: ${ref}.#specKey, appliesTo: ${ref}.appliesTo`,
+      blueprint: `composedResources: ${ref}.composedResources, composedTraits: ${ref}.composedTraits, if ${ref}.workloadType != _|_ { workloadType: ${ref}.workloadType }`,
+      transformer: `requiredLabels: ${ref}.requiredLabels, requiredResources: ${ref}.requiredResources, optionalResources: ${ref}.optionalResources, requiredTraits: ${ref}.requiredTraits, optionalTraits: ${ref}.optionalTraits`,
+      policy: "",
+    };
+    const body = [common, extra[t.kind]].filter(Boolean).join(", ");
+    return `\t"${i}": { ${body} }`;
+  });
+  const { source } = link(packages, `index: {\n${fields.join("\n")}\n}`, (p) => packages.find((x) => x.importPath === p));
+  const raw = (await engine.eval<{ index: Record<string, Record<string, unknown> & { metadata: { fqn: string; name: string; description?: string } }> }>(source)).index;
+  const index: CatalogIndex = { resources: [], traits: [], blueprints: [], transformers: [], policies: [] };
+  ts.forEach((t, i) => {
+    const r = raw[String(i)]!;
+    const { kind: _k, metadata, ...rest } = r;
+    const entry: CatalogEntry = {
+      kind: t.kind,
+      fqn: metadata.fqn,
+      name: metadata.name,
+      description: metadata.description ?? "",
+      package: t.pkg.importPath,
+      definition: t.def,
+      ...(t.mixin ? { mixin: t.mixin } : {}),
+      ...rest,
+    };
+    const group = ({ resource: "resources", trait: "traits", blueprint: "blueprints", transformer: "transformers", policy: "policies" } as const)[t.kind];
+    index[group].push(entry);
+  });
+  for (const list of Object.values(index) as CatalogEntry[][]) list.sort((a, b) => a.fqn.localeCompare(b.fqn));
+  return index;
+}
+
+// ---------------------------------------------------------------- schemas
+
+/** A JSON schema (the subset the engine's OpenAPI export produces). */
+export interface JsonSchema {
+  type?: "string" | "integer" | "number" | "boolean" | "array" | "object";
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: boolean | number;
+  exclusiveMaximum?: boolean | number;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: JsonSchema | boolean;
+  oneOf?: JsonSchema[];
+  anyOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  not?: JsonSchema;
+  $ref?: string;
+  /** opm extension: the field has a default computed from another field (e.g. `*targetPort`). */
+  "x-opm-derived-default"?: boolean;
+}
+
+/** The exported name of a definition: `#pkg_<field>.#Def.#sub` → `pkg_<field>.Def.sub`. */
+function exportName(importPath: string, path: string): string {
+  return `${packageField(importPath).replace(/^_/, "")}.${path.replace(/#/g, "")}`;
+}
+
+/**
+ * Rewrites pattern constraints whose key is not `string` (e.g. `[Name=#PortName]: {...}`)
+ * to `[Name=string]` so the OpenAPI export keeps their value schema as
+ * `additionalProperties` (it drops patterns with other key constraints). Key
+ * constraints are still enforced by CUE at render time.
+ */
+export function widenPatternKeys(text: string): string {
+  return text.replace(/\[(\s*[A-Za-z_][A-Za-z0-9_]*\s*=)?\s*([^\]\n"]+?)\s*\]\s*:/g, (all, alias: string | undefined, key: string) => {
+    if (key === "string" || /^\.\.\./.test(key) || /^\d+$/.test(key)) return all;
+    return `[${alias ?? ""}string]:`;
+  });
+}
+
+const DERIVED = "__opm_derived_default__";
+
+/**
+ * A default taken from another field (`int | *targetPort`) is lost by the OpenAPI
+ * export; it is replaced by a marker string the schema reader recognises (the field
+ * then has a default the author may rely on).
+ */
+export function markDerivedDefaults(text: string): string {
+  return text.replace(/\|\s*\*([A-Za-z_][A-Za-z0-9_.]*)(?=\s*($|\n|[,})\]]|\/\/))/gm, (all, id: string) =>
+    ["true", "false", "null"].includes(id) ? all : `| *"${DERIVED}"`,
+  );
+}
+
+/**
+ * The OpenAPI program: every package twice: once as the usual hidden field `_pkg_X`
+ * (complete) and once as a definition `#pkg_X` holding the declarations the OpenAPI
+ * export can handle. The export only covers definitions, and a reference into a hidden
+ * field would come out as a broken `$ref`; references to exportable declarations are
+ * therefore pointed at `#pkg_X`, the rest at `_pkg_X`.
+ */
+function openapiProgram(pkgs: CuePackage[], excluded: Map<string, Set<string>>): string {
+  const parts: string[] = [];
+  const stdlib = new Map<string, string>();
+  const byPath = new Map(pkgs.map((p) => [p.importPath, p]));
+  for (const pkg of pkgs) {
+    for (const f of pkg.files) for (const imp of f.imports) if (isStdlib(imp.path)) stdlib.set(imp.alias, imp.path);
+  }
+  // The full hidden copies, linked as the engine links them.
+  const { source } = link(pkgs, "", (p) => byPath.get(p));
+  const body = source.replace(/^import \([\s\S]*?\n\)\n*/, "");
+  parts.push(body);
+  for (const pkg of pkgs) {
+    const hidden = packageField(pkg.importPath);
+    const visible = "#" + hidden.slice(1);
+    const ex = excluded.get(pkg.importPath) ?? new Set<string>();
+    const decls: string[] = [];
+    for (const f of pkg.files) {
+      // Same-package references to excluded declarations go to the hidden copy.
+      const local = new Map<string, string>([...ex].map((d) => [d, `${hidden}.${d}`]));
+      const aliases = new Map<string, string>();
+      for (const imp of f.imports) {
+        if (isStdlib(imp.path)) continue;
+        aliases.set(imp.alias, packageField(imp.path));
+      }
+      for (const d of splitDecls(f.body)) {
+        if (ex.has(d.name) || !d.name.startsWith("#")) continue;
+        let text = rewriteImports(markDerivedDefaults(widenPatternKeys(d.text)), local);
+        text = rewriteImports(text, aliases);
+        // Cross-package references to exportable declarations use the definition copy.
+        text = text.replace(/\b_pkg_([A-Za-z0-9_]+)\.(#[A-Za-z0-9_]+)/g, (all, field: string, def: string) => {
+          const target = pkgs.find((p) => packageField(p.importPath) === "_pkg_" + field);
+          if (!target || excluded.get(target.importPath)?.has(def)) return all;
+          return `#pkg_${field}.${def}`;
+        });
+        decls.push(text);
+      }
+    }
+    parts.push(`${visible}: {\n${decls.join("\n\n")}\n}`);
+  }
+  const imports = stdlib.size
+    ? "import (\n" + [...stdlib].sort(([a], [b]) => a.localeCompare(b)).map(([alias, p]) => `\t${alias} "${p}"`).join("\n") + "\n)\n\n"
+    : "";
+  return imports + parts.join("\n\n") + "\n";
+}
+
+export interface SchemaSet {
+  /** Every exported schema by its OpenAPI name. */
+  schemas: Record<string, JsonSchema>;
+  /** The schema of a definition's path (e.g. `#ScalingTrait.#spec`) in a package, if exported. */
+  get(importPath: string, path: string): JsonSchema | undefined;
+  /** Resolves `$ref`s (recursively inlined; a broken or cyclic reference becomes `{}`). */
+  resolve(schema: JsonSchema): JsonSchema;
+}
+
+/**
+ * Exports the schemas of the given packages (with their dependencies) through the
+ * engine. Declarations the export cannot handle (e.g. an interpolation over non-concrete
+ * values, as in `#DefinitionMetadata.fqn`) are excluded one by one and retried.
+ */
+export async function readSchemas(engine: Engine, packages: CuePackage[] = catalogPackages(), exportOnly?: (pkg: CuePackage) => boolean): Promise<SchemaSet> {
+  const excluded = new Map<string, Set<string>>();
+  for (const p of packages) {
+    if (exportOnly && !exportOnly(p)) excluded.set(p.importPath, new Set(packageDefinitions(p)));
+  }
+  let doc: { components?: { schemas?: Record<string, JsonSchema> } } | undefined;
+  for (let attempt = 0; attempt < 500; attempt++) {
+    try {
+      doc = await engine.openapi(openapiProgram(packages, excluded));
+      break;
+    } catch (e) {
+      if (!EngineError.is(e)) throw e;
+      const text = e.issues.map((i) => `${i.path}: ${i.message}`).join("\n");
+      const m = /#pkg_([A-Za-z0-9_]+)\.(#[A-Za-z0-9_]+)/.exec(text);
+      const pkg = m && packages.find((p) => packageField(p.importPath) === "_pkg_" + m[1]);
+      if (!m || !pkg || excluded.get(pkg.importPath)?.has(m[2]!)) {
+        // Policy packages hold checks (comprehensions over `_`) the exporter cannot walk;
+        // their parameter schemas are not needed for specs: leave them out and retry.
+        const policyPkgs = packages.filter((p) => /\/policies@/.test(p.importPath) && excluded.get(p.importPath)?.size !== packageDefinitions(p).length);
+        if (!policyPkgs.length) throw e;
+        for (const p of policyPkgs) excluded.set(p.importPath, new Set(packageDefinitions(p)));
+        continue;
+      }
+      excluded.set(pkg.importPath, new Set([...(excluded.get(pkg.importPath) ?? []), m[2]!]));
+    }
+  }
+  const schemas = doc?.components?.schemas ?? {};
+  const resolve = (s: JsonSchema, seen: string[] = []): JsonSchema => {
+    if (s.$ref) {
+      const name = s.$ref.replace("#/components/schemas/", "");
+      const target = schemas[name];
+      if (!target || seen.includes(name)) return {};
+      const { $ref: _r, ...rest } = s;
+      const inner = resolve(target, [...seen, name]);
+      return Object.keys(rest).length ? mergeAll([resolve(rest as JsonSchema, seen), inner]) : inner;
+    }
+    const out: JsonSchema = { ...s };
+    if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, resolve(v, seen)]));
+    if (s.items && !Array.isArray(s.items)) out.items = resolve(s.items, seen);
+    if (Array.isArray(s.items)) out.items = {};
+    if (s.additionalProperties && typeof s.additionalProperties === "object") out.additionalProperties = resolve(s.additionalProperties, seen);
+    for (const k of ["oneOf", "anyOf"] as const) if (s[k]) out[k] = s[k]!.map((x) => resolve(x, seen));
+    if (s.allOf) {
+      const { allOf, ...rest } = out;
+      return mergeAll([rest, ...allOf!.map((x) => resolve(x, seen))]);
+    }
+    return normalizeDerivedDefault(out);
+  };
+  return {
+    schemas,
+    get: (importPath, path) => schemas[exportName(importPath, path)],
+    resolve: (s) => resolve(s),
+  };
+}
+
+/**
+ * `int & >=1 & <=65535 | *targetPort` (a default taken from another field) is exported
+ * as `oneOf: [{not: {anyOf: [B]}}, B]`; it means "B, with a default", so it becomes B
+ * marked with `x-opm-derived-default`.
+ */
+function normalizeDerivedDefault(s: JsonSchema): JsonSchema {
+  const branches = s.oneOf ?? s.anyOf;
+  const isMarker = (b: JsonSchema) => (b.enum?.length === 1 && b.enum[0] === DERIVED) || (b["x-opm-derived-default"] === true && Object.keys(b).length === 1);
+  if (branches?.some(isMarker)) {
+    const rest = branches.filter((b) => !isMarker(b));
+    const { oneOf: _o, anyOf: _a, default: _d, ...base } = s;
+    const merged = rest.length === 1 ? mergeAll([base, rest[0]!]) : { ...base, oneOf: rest };
+    if (merged.type === "string" && rest.every((b) => b.type && b.type !== "string")) delete merged.type;
+    return { ...merged, ...(rest.length === 1 && rest[0]!.type ? { type: rest[0]!.type } : {}), "x-opm-derived-default": true };
+  }
+  if (s.enum?.length === 1 && s.enum[0] === DERIVED) {
+    const { enum: _e, default: _d, ...base } = s;
+    return { ...base, "x-opm-derived-default": true };
+  }
+  if (!s.oneOf || s.oneOf.length !== 2) return s;
+  const neg = s.oneOf.find((x) => x.not);
+  const pos = s.oneOf.find((x) => !x.not);
+  if (!neg || !pos) return s;
+  const { oneOf: _o, ...rest } = s;
+  return { ...rest, ...pos, "x-opm-derived-default": true };
+}
+
+/** Merges schemas of an `allOf` (properties and required are combined; later wins). */
+export function mergeAll(list: JsonSchema[]): JsonSchema {
+  const out: JsonSchema = {};
+  for (const s of list) {
+    const { properties, required, ...rest } = s;
+    Object.assign(out, rest);
+    if (properties) out.properties = { ...(out.properties ?? {}), ...properties };
+    if (required) out.required = [...new Set([...(out.required ?? []), ...required])];
+  }
+  return out;
+}
+
+/** The schema of a resource's or trait's spec (the value under its spec key), resolved. */
+export function specSchema(set: SchemaSet, entry: CatalogEntry): JsonSchema | undefined {
+  if (!entry.specKey) return undefined;
+  const spec = set.get(entry.package, `${entry.definition}.#spec`);
+  const field = spec?.properties?.[entry.specKey];
+  return field ? set.resolve(field) : undefined;
+}
