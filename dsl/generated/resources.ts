@@ -25,7 +25,12 @@ export interface ConfigMapsSpec {
         data: {
             [name: string]: string;
         };
-        /** Make the ConfigMap immutable (it can then only be replaced, not changed). */
+        /**
+         * Make the ConfigMap immutable: its name gets "-<hash>", the first 10 hex characters of
+         * a SHA-256 over its sorted "key=value" lines, and every reference from a workload
+         * follows. A content change makes a new object (so workloads roll) and apply prunes
+         * the old one.
+         */
         immutable?: boolean;
     };
 }
@@ -573,7 +578,12 @@ export interface SecretsSpec {
         data: {
             [name: string]: string;
         };
-        /** Make the Secret immutable (it can then only be replaced, not changed). */
+        /**
+         * Make the Secret immutable: its name gets "-<hash>", the first 10 hex characters of
+         * a SHA-256 over its sorted "key=value" lines, and every reference from a workload
+         * follows. A content change makes a new object (so workloads roll) and apply prunes
+         * the old one.
+         */
         immutable?: boolean;
     };
 }
