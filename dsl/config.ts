@@ -230,6 +230,90 @@ export class EnumField<U extends string | number> extends ConfigField<U> {
   }
 }
 
+// ---------------------------------------------------------------- secrets
+
+/** How a release supplies a secret: the value itself, a key of an existing Secret, or an External Secrets store. */
+export type SecretInput =
+  | string
+  | { secretRef: { name: string; key: string } }
+  | { external: { store: string; remoteKey: string; property?: string; storeKind?: "SecretStore" | "ClusterSecretStore" } };
+
+/** A secret as components see it (the shape of `core.#Secret`): wire it into env with `{ secret: cfg.x }`. */
+export interface SecretValue {
+  group: string;
+  key: string;
+  source:
+    | { from: "literal"; value: string }
+    | { from: "secret"; name: string; key: string }
+    | { from: "external"; store: string; storeKind?: "SecretStore" | "ClusterSecretStore"; remoteKey: string; property?: string };
+}
+
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/**
+ * A sensitive value. The author chooses where it lives (`group`: the Secret
+ * "<release>-<group>", `key` inside it); the release supplies it as a literal, a reference
+ * to an existing Secret (`{ secretRef: { name, key } }`) or an External Secrets reference
+ * (`{ external: { store, remoteKey } }`). Values are never printed.
+ */
+export class SecretField extends ConfigField<SecretInput> {
+  constructor(readonly placement: { group: string; key: string }, state?: Partial<FieldState>) {
+    super(state);
+    if (!DNS_LABEL_RE.test(placement.group)) throw new TypeError(`config.secret(): group "${placement.group}" must be a DNS label`);
+    if (!SECRET_KEY.test(placement.key)) throw new TypeError(`config.secret(): key "${placement.key}" may hold only letters, digits, '-', '_' and '.'`);
+  }
+  protected clone(state: Partial<FieldState>): this {
+    return new (this.constructor as new (p: { group: string; key: string }, s: Partial<FieldState>) => this)(this.placement, { ...this.state, ...state });
+  }
+  protected typeExpr(): ast.Expr {
+    return ast.and(ast.sel(ast.ident("core"), "#Secret"), ast.fromJSON(this.placement));
+  }
+  override toCue(): ast.Expr {
+    return this.typeExpr();
+  }
+  schema(): FieldSchema {
+    return { ...this.base("object"), "x-opm-secret": true };
+  }
+  override ref(path: readonly string[]): unknown {
+    return makeRef<SecretValue>("#config", path);
+  }
+}
+
+const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Converts a release's secret input into the `source` of a `core.#Secret`. */
+export function secretSource(v: SecretInput): SecretValue["source"] {
+  if (typeof v === "string") return { from: "literal", value: v };
+  if ("secretRef" in v) return { from: "secret", name: v.secretRef.name, key: v.secretRef.key };
+  const e = v.external;
+  return { from: "external", store: e.store, remoteKey: e.remoteKey, ...(e.storeKind ? { storeKind: e.storeKind } : {}), ...(e.property !== undefined ? { property: e.property } : {}) };
+}
+
+/**
+ * Walks values alongside a schema and calls `fn` at every secret field that has a value.
+ * `fn` returns the replacement (or undefined to keep the value).
+ */
+export function mapSecrets(schema: FieldSchema, values: unknown, fn: (v: SecretInput, path: string[]) => unknown, path: string[] = []): unknown {
+  if (schema["x-opm-secret"]) return values === undefined ? values : (fn(values as SecretInput, path) ?? values);
+  if (schema.type === "object" && values && typeof values === "object" && !Array.isArray(values)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(values)) {
+      const sub = schema.properties?.[k] ?? (typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined);
+      out[k] = sub ? mapSecrets(sub, v, fn, [...path, k]) : v;
+    }
+    return out;
+  }
+  if (schema.type === "array" && Array.isArray(values) && schema.items) return values.map((v, i) => mapSecrets(schema.items!, v, fn, [...path, String(i)]));
+  return values;
+}
+
+/** Paths of every secret field declared in a schema (below objects, not inside lists or maps). */
+export function secretPaths(schema: FieldSchema, path: string[] = []): string[][] {
+  if (schema["x-opm-secret"]) return [path];
+  if (schema.type === "object" && schema.properties) return Object.entries(schema.properties).flatMap(([k, s]) => secretPaths(s, [...path, k]));
+  return [];
+}
+
 // ---------------------------------------------------------------- collections
 
 export type AnyField = ConfigField<any>;
@@ -367,7 +451,7 @@ export type PartialValues<T> = T extends readonly unknown[] ? T : T extends obje
 
 /** The typed references a module's components see: `cfg.replicas` is a `Ref<number>`. */
 export type RefsOf<S extends ConfigShape> = {
-  readonly [K in keyof S]: S[K] extends ObjectField<infer Inner> ? RefsOf<Inner> : Ref<ValueOf<S[K]>>;
+  readonly [K in keyof S]: S[K] extends ObjectField<infer Inner> ? RefsOf<Inner> : S[K] extends SecretField ? Ref<SecretValue> : Ref<ValueOf<S[K]>>;
 };
 
 // ---------------------------------------------------------------- the builder namespace
@@ -389,4 +473,9 @@ export const config = Object.freeze({
   list: <E extends AnyField>(item: E) => new ListField(item),
   map: <V extends AnyField>(value: V) => new MapField(value),
   object: <S extends ConfigShape>(shape: S) => new ObjectField(shape),
+  /**
+   * A secret, stored under `key` in the Secret "<release>-<group>" (or taken from an
+   * existing Secret or an External Secrets store, as the release decides).
+   */
+  secret: (placement: { group: string; key: string }) => new SecretField(placement),
 });

@@ -10,6 +10,7 @@ import type { FieldSchema } from "./config.js";
 export function checkSchema(schema: FieldSchema, v: unknown, path: readonly string[], root = "values"): Issue[] {
   const at = [root, ...path].join(".");
   const issue = (code: Issue["code"], message: string, constraint?: string): Issue => ({ code, path: at, message, ...(constraint ? { constraint } : {}) });
+  if (schema["x-opm-secret"]) return checkSecret(v, at);
   if (schema.enum) {
     if (schema.enum.includes(v as never)) return [];
     const allowed = schema.enum.map((m) => JSON.stringify(m)).join(" | ");
@@ -72,7 +73,11 @@ export function checkSchema(schema: FieldSchema, v: unknown, path: readonly stri
         const x = obj[key];
         if (x === undefined) {
           if (required.has(key) && sub.default === undefined && !hasAllDefaults(sub)) {
-            out.push({ code: "required", path: [root, ...path, key].join("."), message: "a value is required and has no default", constraint: "required" });
+            out.push(
+              sub["x-opm-secret"]
+                ? { code: "required", path: [root, ...path, key].join("."), message: "a secret value is required: give it in a values file, with --secret <path>=@file or =env:VAR, or as { secretRef } / { external }", constraint: "required" }
+                : { code: "required", path: [root, ...path, key].join("."), message: "a value is required and has no default", constraint: "required" },
+            );
           }
           continue;
         }
@@ -120,4 +125,27 @@ export function levenshtein(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++)
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]!;
+}
+
+const SECRET_FORMS = 'a string (the value), { secretRef: { name, key } } or { external: { store, remoteKey, property? } }';
+
+/** Checks a secret's input without ever printing the value. */
+function checkSecret(v: unknown, at: string): Issue[] {
+  const bad = (message: string): Issue[] => [{ code: "secret", path: at, message, constraint: SECRET_FORMS }];
+  if (typeof v === "string") return v.length ? [] : bad("the secret value is empty");
+  if (!v || typeof v !== "object" || Array.isArray(v)) return bad(`a secret must be ${SECRET_FORMS}; got ${v === null ? "null" : Array.isArray(v) ? "a list" : typeof v}`);
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length !== 1 || !["secretRef", "external"].includes(keys[0]!)) return bad(`a secret must be ${SECRET_FORMS}; got an object with ${keys.map((k) => JSON.stringify(k)).join(", ") || "no keys"}`);
+  const inner = o[keys[0]!] as Record<string, unknown> | undefined;
+  if (!inner || typeof inner !== "object") return bad(`${keys[0]} must be an object`);
+  const need = keys[0] === "secretRef" ? ["name", "key"] : ["store", "remoteKey"];
+  const allowed = keys[0] === "secretRef" ? need : [...need, "property", "storeKind"];
+  const out: Issue[] = [];
+  for (const k of need) if (typeof inner[k] !== "string" || !inner[k]) out.push({ code: "secret", path: `${at}.${keys[0]}.${k}`, message: `${keys[0]}.${k} is required (a string)` });
+  for (const k of Object.keys(inner)) if (!allowed.includes(k)) out.push({ code: "unknown_field", path: `${at}.${keys[0]}.${k}`, message: `unknown field "${k}"; allowed: ${allowed.join(", ")}` });
+  if (keys[0] === "external" && inner.storeKind !== undefined && !["SecretStore", "ClusterSecretStore"].includes(inner.storeKind as string)) {
+    out.push({ code: "enum", path: `${at}.external.storeKind`, message: 'storeKind must be "SecretStore" or "ClusterSecretStore"' });
+  }
+  return out;
 }

@@ -79,6 +79,79 @@ const DaemonWorkloadDefinition: BlueprintDefinition<"opm.dev/catalog/blueprints/
                         additionalProperties: {
                             type: "object",
                             properties: {
+                                secret: {
+                                    type: "object",
+                                    properties: {
+                                        group: {
+                                            type: "string",
+                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                            maxLength: 63
+                                        },
+                                        key: {
+                                            type: "string",
+                                            pattern: "^[-._a-zA-Z0-9]+$"
+                                        },
+                                        source: {
+                                            type: "object",
+                                            oneOf: [{
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["literal"]
+                                                        },
+                                                        value: {
+                                                            type: "string"
+                                                        }
+                                                    },
+                                                    required: ["from", "value"]
+                                                }, {
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["secret"]
+                                                        },
+                                                        name: {
+                                                            type: "string",
+                                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                            maxLength: 63
+                                                        },
+                                                        key: {
+                                                            type: "string",
+                                                            pattern: "^[-._a-zA-Z0-9]+$"
+                                                        }
+                                                    },
+                                                    required: ["from", "name", "key"]
+                                                }, {
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["external"]
+                                                        },
+                                                        store: {
+                                                            type: "string",
+                                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                            maxLength: 63
+                                                        },
+                                                        storeKind: {
+                                                            type: "string",
+                                                            enum: ["SecretStore", "ClusterSecretStore"]
+                                                        },
+                                                        remoteKey: {
+                                                            type: "string"
+                                                        },
+                                                        property: {
+                                                            type: "string"
+                                                        }
+                                                    },
+                                                    required: ["from", "store", "remoteKey"]
+                                                }]
+                                        }
+                                    },
+                                    required: ["group", "key", "source"]
+                                },
                                 value: {
                                     type: "string"
                                 },
@@ -277,6 +350,79 @@ const ScheduledTaskWorkloadDefinition: BlueprintDefinition<"opm.dev/catalog/blue
                         additionalProperties: {
                             type: "object",
                             properties: {
+                                secret: {
+                                    type: "object",
+                                    properties: {
+                                        group: {
+                                            type: "string",
+                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                            maxLength: 63
+                                        },
+                                        key: {
+                                            type: "string",
+                                            pattern: "^[-._a-zA-Z0-9]+$"
+                                        },
+                                        source: {
+                                            type: "object",
+                                            oneOf: [{
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["literal"]
+                                                        },
+                                                        value: {
+                                                            type: "string"
+                                                        }
+                                                    },
+                                                    required: ["from", "value"]
+                                                }, {
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["secret"]
+                                                        },
+                                                        name: {
+                                                            type: "string",
+                                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                            maxLength: 63
+                                                        },
+                                                        key: {
+                                                            type: "string",
+                                                            pattern: "^[-._a-zA-Z0-9]+$"
+                                                        }
+                                                    },
+                                                    required: ["from", "name", "key"]
+                                                }, {
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["external"]
+                                                        },
+                                                        store: {
+                                                            type: "string",
+                                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                            maxLength: 63
+                                                        },
+                                                        storeKind: {
+                                                            type: "string",
+                                                            enum: ["SecretStore", "ClusterSecretStore"]
+                                                        },
+                                                        remoteKey: {
+                                                            type: "string"
+                                                        },
+                                                        property: {
+                                                            type: "string"
+                                                        }
+                                                    },
+                                                    required: ["from", "store", "remoteKey"]
+                                                }]
+                                        }
+                                    },
+                                    required: ["group", "key", "source"]
+                                },
                                 value: {
                                     type: "string"
                                 },
@@ -536,6 +682,79 @@ const StatefulWorkloadDefinition: BlueprintDefinition<"opm.dev/catalog/blueprint
                         additionalProperties: {
                             type: "object",
                             properties: {
+                                secret: {
+                                    type: "object",
+                                    properties: {
+                                        group: {
+                                            type: "string",
+                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                            maxLength: 63
+                                        },
+                                        key: {
+                                            type: "string",
+                                            pattern: "^[-._a-zA-Z0-9]+$"
+                                        },
+                                        source: {
+                                            type: "object",
+                                            oneOf: [{
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["literal"]
+                                                        },
+                                                        value: {
+                                                            type: "string"
+                                                        }
+                                                    },
+                                                    required: ["from", "value"]
+                                                }, {
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["secret"]
+                                                        },
+                                                        name: {
+                                                            type: "string",
+                                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                            maxLength: 63
+                                                        },
+                                                        key: {
+                                                            type: "string",
+                                                            pattern: "^[-._a-zA-Z0-9]+$"
+                                                        }
+                                                    },
+                                                    required: ["from", "name", "key"]
+                                                }, {
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["external"]
+                                                        },
+                                                        store: {
+                                                            type: "string",
+                                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                            maxLength: 63
+                                                        },
+                                                        storeKind: {
+                                                            type: "string",
+                                                            enum: ["SecretStore", "ClusterSecretStore"]
+                                                        },
+                                                        remoteKey: {
+                                                            type: "string"
+                                                        },
+                                                        property: {
+                                                            type: "string"
+                                                        }
+                                                    },
+                                                    required: ["from", "store", "remoteKey"]
+                                                }]
+                                        }
+                                    },
+                                    required: ["group", "key", "source"]
+                                },
                                 value: {
                                     type: "string"
                                 },
@@ -795,6 +1014,79 @@ const StatelessWorkloadDefinition: BlueprintDefinition<"opm.dev/catalog/blueprin
                         additionalProperties: {
                             type: "object",
                             properties: {
+                                secret: {
+                                    type: "object",
+                                    properties: {
+                                        group: {
+                                            type: "string",
+                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                            maxLength: 63
+                                        },
+                                        key: {
+                                            type: "string",
+                                            pattern: "^[-._a-zA-Z0-9]+$"
+                                        },
+                                        source: {
+                                            type: "object",
+                                            oneOf: [{
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["literal"]
+                                                        },
+                                                        value: {
+                                                            type: "string"
+                                                        }
+                                                    },
+                                                    required: ["from", "value"]
+                                                }, {
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["secret"]
+                                                        },
+                                                        name: {
+                                                            type: "string",
+                                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                            maxLength: 63
+                                                        },
+                                                        key: {
+                                                            type: "string",
+                                                            pattern: "^[-._a-zA-Z0-9]+$"
+                                                        }
+                                                    },
+                                                    required: ["from", "name", "key"]
+                                                }, {
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["external"]
+                                                        },
+                                                        store: {
+                                                            type: "string",
+                                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                            maxLength: 63
+                                                        },
+                                                        storeKind: {
+                                                            type: "string",
+                                                            enum: ["SecretStore", "ClusterSecretStore"]
+                                                        },
+                                                        remoteKey: {
+                                                            type: "string"
+                                                        },
+                                                        property: {
+                                                            type: "string"
+                                                        }
+                                                    },
+                                                    required: ["from", "store", "remoteKey"]
+                                                }]
+                                        }
+                                    },
+                                    required: ["group", "key", "source"]
+                                },
                                 value: {
                                     type: "string"
                                 },
@@ -1027,6 +1319,79 @@ const TaskWorkloadDefinition: BlueprintDefinition<"opm.dev/catalog/blueprints/ta
                         additionalProperties: {
                             type: "object",
                             properties: {
+                                secret: {
+                                    type: "object",
+                                    properties: {
+                                        group: {
+                                            type: "string",
+                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                            maxLength: 63
+                                        },
+                                        key: {
+                                            type: "string",
+                                            pattern: "^[-._a-zA-Z0-9]+$"
+                                        },
+                                        source: {
+                                            type: "object",
+                                            oneOf: [{
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["literal"]
+                                                        },
+                                                        value: {
+                                                            type: "string"
+                                                        }
+                                                    },
+                                                    required: ["from", "value"]
+                                                }, {
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["secret"]
+                                                        },
+                                                        name: {
+                                                            type: "string",
+                                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                            maxLength: 63
+                                                        },
+                                                        key: {
+                                                            type: "string",
+                                                            pattern: "^[-._a-zA-Z0-9]+$"
+                                                        }
+                                                    },
+                                                    required: ["from", "name", "key"]
+                                                }, {
+                                                    type: "object",
+                                                    properties: {
+                                                        from: {
+                                                            type: "string",
+                                                            enum: ["external"]
+                                                        },
+                                                        store: {
+                                                            type: "string",
+                                                            pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                            maxLength: 63
+                                                        },
+                                                        storeKind: {
+                                                            type: "string",
+                                                            enum: ["SecretStore", "ClusterSecretStore"]
+                                                        },
+                                                        remoteKey: {
+                                                            type: "string"
+                                                        },
+                                                        property: {
+                                                            type: "string"
+                                                        }
+                                                    },
+                                                    required: ["from", "store", "remoteKey"]
+                                                }]
+                                        }
+                                    },
+                                    required: ["group", "key", "source"]
+                                },
                                 value: {
                                     type: "string"
                                 },

@@ -111,6 +111,45 @@ export interface ContainerSpec {
     /** Environment variables, keyed by name. */
     env?: {
         [name: string]: {
+            secret?: {
+                /**
+                 * Bounds: at most 63 characters (checked when the builder is called).
+                 * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                 */
+                group: string;
+                /**
+                 * The key inside that Secret.
+                 * Pattern: `^[-._a-zA-Z0-9]+$` (checked when the builder is called).
+                 */
+                key: string;
+                /** How the release supplies the value. */
+                source: {
+                    from: "literal";
+                    value: string;
+                } | {
+                    from: "secret";
+                    /**
+                     * Bounds: at most 63 characters (checked when the builder is called).
+                     * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                     */
+                    name: string;
+                    /** Pattern: `^[-._a-zA-Z0-9]+$` (checked when the builder is called). */
+                    key: string;
+                } | {
+                    from: "external";
+                    /**
+                     * Bounds: at most 63 characters (checked when the builder is called).
+                     * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                     */
+                    store: string;
+                    /**
+                     * @defaultValue `"SecretStore"`
+                     */
+                    storeKind?: "SecretStore" | "ClusterSecretStore";
+                    remoteKey: string;
+                    property?: string;
+                };
+            };
             /** A literal value. */
             value?: string;
             /** #KeyRef names one key of a ConfigMap or Secret. */
@@ -235,6 +274,79 @@ const ContainerDefinition: ResourceDefinition<"opm.dev/catalog/resources/contain
                 additionalProperties: {
                     type: "object",
                     properties: {
+                        secret: {
+                            type: "object",
+                            properties: {
+                                group: {
+                                    type: "string",
+                                    pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                    maxLength: 63
+                                },
+                                key: {
+                                    type: "string",
+                                    pattern: "^[-._a-zA-Z0-9]+$"
+                                },
+                                source: {
+                                    type: "object",
+                                    oneOf: [{
+                                            type: "object",
+                                            properties: {
+                                                from: {
+                                                    type: "string",
+                                                    enum: ["literal"]
+                                                },
+                                                value: {
+                                                    type: "string"
+                                                }
+                                            },
+                                            required: ["from", "value"]
+                                        }, {
+                                            type: "object",
+                                            properties: {
+                                                from: {
+                                                    type: "string",
+                                                    enum: ["secret"]
+                                                },
+                                                name: {
+                                                    type: "string",
+                                                    pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                    maxLength: 63
+                                                },
+                                                key: {
+                                                    type: "string",
+                                                    pattern: "^[-._a-zA-Z0-9]+$"
+                                                }
+                                            },
+                                            required: ["from", "name", "key"]
+                                        }, {
+                                            type: "object",
+                                            properties: {
+                                                from: {
+                                                    type: "string",
+                                                    enum: ["external"]
+                                                },
+                                                store: {
+                                                    type: "string",
+                                                    pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                    maxLength: 63
+                                                },
+                                                storeKind: {
+                                                    type: "string",
+                                                    enum: ["SecretStore", "ClusterSecretStore"]
+                                                },
+                                                remoteKey: {
+                                                    type: "string"
+                                                },
+                                                property: {
+                                                    type: "string"
+                                                }
+                                            },
+                                            required: ["from", "store", "remoteKey"]
+                                        }]
+                                }
+                            },
+                            required: ["group", "key", "source"]
+                        },
                         value: {
                             type: "string"
                         },

@@ -258,6 +258,45 @@ export interface EnvSpec {
     /** Variables, keyed by name (a container's own variable of the same name wins). */
     vars?: {
         [name: string]: {
+            secret?: {
+                /**
+                 * Bounds: at most 63 characters (checked when the builder is called).
+                 * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                 */
+                group: string;
+                /**
+                 * The key inside that Secret.
+                 * Pattern: `^[-._a-zA-Z0-9]+$` (checked when the builder is called).
+                 */
+                key: string;
+                /** How the release supplies the value. */
+                source: {
+                    from: "literal";
+                    value: string;
+                } | {
+                    from: "secret";
+                    /**
+                     * Bounds: at most 63 characters (checked when the builder is called).
+                     * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                     */
+                    name: string;
+                    /** Pattern: `^[-._a-zA-Z0-9]+$` (checked when the builder is called). */
+                    key: string;
+                } | {
+                    from: "external";
+                    /**
+                     * Bounds: at most 63 characters (checked when the builder is called).
+                     * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                     */
+                    store: string;
+                    /**
+                     * @defaultValue `"SecretStore"`
+                     */
+                    storeKind?: "SecretStore" | "ClusterSecretStore";
+                    remoteKey: string;
+                    property?: string;
+                };
+            };
             /** A literal value. */
             value?: string;
             /** #KeyRef names one key of a ConfigMap or Secret. */
@@ -309,6 +348,79 @@ const EnvDefinition: TraitDefinition<"opm.dev/catalog/traits/env@v1", "opm.dev/c
                 additionalProperties: {
                     type: "object",
                     properties: {
+                        secret: {
+                            type: "object",
+                            properties: {
+                                group: {
+                                    type: "string",
+                                    pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                    maxLength: 63
+                                },
+                                key: {
+                                    type: "string",
+                                    pattern: "^[-._a-zA-Z0-9]+$"
+                                },
+                                source: {
+                                    type: "object",
+                                    oneOf: [{
+                                            type: "object",
+                                            properties: {
+                                                from: {
+                                                    type: "string",
+                                                    enum: ["literal"]
+                                                },
+                                                value: {
+                                                    type: "string"
+                                                }
+                                            },
+                                            required: ["from", "value"]
+                                        }, {
+                                            type: "object",
+                                            properties: {
+                                                from: {
+                                                    type: "string",
+                                                    enum: ["secret"]
+                                                },
+                                                name: {
+                                                    type: "string",
+                                                    pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                    maxLength: 63
+                                                },
+                                                key: {
+                                                    type: "string",
+                                                    pattern: "^[-._a-zA-Z0-9]+$"
+                                                }
+                                            },
+                                            required: ["from", "name", "key"]
+                                        }, {
+                                            type: "object",
+                                            properties: {
+                                                from: {
+                                                    type: "string",
+                                                    enum: ["external"]
+                                                },
+                                                store: {
+                                                    type: "string",
+                                                    pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                    maxLength: 63
+                                                },
+                                                storeKind: {
+                                                    type: "string",
+                                                    enum: ["SecretStore", "ClusterSecretStore"]
+                                                },
+                                                remoteKey: {
+                                                    type: "string"
+                                                },
+                                                property: {
+                                                    type: "string"
+                                                }
+                                            },
+                                            required: ["from", "store", "remoteKey"]
+                                        }]
+                                }
+                            },
+                            required: ["group", "key", "source"]
+                        },
                         value: {
                             type: "string"
                         },
@@ -1403,6 +1515,45 @@ export interface InitContainersSpec {
         /** Environment variables, keyed by name. */
         env?: {
             [name: string]: {
+                secret?: {
+                    /**
+                     * Bounds: at most 63 characters (checked when the builder is called).
+                     * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                     */
+                    group: string;
+                    /**
+                     * The key inside that Secret.
+                     * Pattern: `^[-._a-zA-Z0-9]+$` (checked when the builder is called).
+                     */
+                    key: string;
+                    /** How the release supplies the value. */
+                    source: {
+                        from: "literal";
+                        value: string;
+                    } | {
+                        from: "secret";
+                        /**
+                         * Bounds: at most 63 characters (checked when the builder is called).
+                         * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                         */
+                        name: string;
+                        /** Pattern: `^[-._a-zA-Z0-9]+$` (checked when the builder is called). */
+                        key: string;
+                    } | {
+                        from: "external";
+                        /**
+                         * Bounds: at most 63 characters (checked when the builder is called).
+                         * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                         */
+                        store: string;
+                        /**
+                         * @defaultValue `"SecretStore"`
+                         */
+                        storeKind?: "SecretStore" | "ClusterSecretStore";
+                        remoteKey: string;
+                        property?: string;
+                    };
+                };
                 /** A literal value. */
                 value?: string;
                 /** #KeyRef names one key of a ConfigMap or Secret. */
@@ -1531,6 +1682,79 @@ const InitContainersDefinition: TraitDefinition<"opm.dev/catalog/traits/init-con
                     additionalProperties: {
                         type: "object",
                         properties: {
+                            secret: {
+                                type: "object",
+                                properties: {
+                                    group: {
+                                        type: "string",
+                                        pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                        maxLength: 63
+                                    },
+                                    key: {
+                                        type: "string",
+                                        pattern: "^[-._a-zA-Z0-9]+$"
+                                    },
+                                    source: {
+                                        type: "object",
+                                        oneOf: [{
+                                                type: "object",
+                                                properties: {
+                                                    from: {
+                                                        type: "string",
+                                                        enum: ["literal"]
+                                                    },
+                                                    value: {
+                                                        type: "string"
+                                                    }
+                                                },
+                                                required: ["from", "value"]
+                                            }, {
+                                                type: "object",
+                                                properties: {
+                                                    from: {
+                                                        type: "string",
+                                                        enum: ["secret"]
+                                                    },
+                                                    name: {
+                                                        type: "string",
+                                                        pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                        maxLength: 63
+                                                    },
+                                                    key: {
+                                                        type: "string",
+                                                        pattern: "^[-._a-zA-Z0-9]+$"
+                                                    }
+                                                },
+                                                required: ["from", "name", "key"]
+                                            }, {
+                                                type: "object",
+                                                properties: {
+                                                    from: {
+                                                        type: "string",
+                                                        enum: ["external"]
+                                                    },
+                                                    store: {
+                                                        type: "string",
+                                                        pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                        maxLength: 63
+                                                    },
+                                                    storeKind: {
+                                                        type: "string",
+                                                        enum: ["SecretStore", "ClusterSecretStore"]
+                                                    },
+                                                    remoteKey: {
+                                                        type: "string"
+                                                    },
+                                                    property: {
+                                                        type: "string"
+                                                    }
+                                                },
+                                                required: ["from", "store", "remoteKey"]
+                                            }]
+                                    }
+                                },
+                                required: ["group", "key", "source"]
+                            },
                             value: {
                                 type: "string"
                             },
@@ -2643,6 +2867,45 @@ export interface SidecarContainersSpec {
         /** Environment variables, keyed by name. */
         env?: {
             [name: string]: {
+                secret?: {
+                    /**
+                     * Bounds: at most 63 characters (checked when the builder is called).
+                     * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                     */
+                    group: string;
+                    /**
+                     * The key inside that Secret.
+                     * Pattern: `^[-._a-zA-Z0-9]+$` (checked when the builder is called).
+                     */
+                    key: string;
+                    /** How the release supplies the value. */
+                    source: {
+                        from: "literal";
+                        value: string;
+                    } | {
+                        from: "secret";
+                        /**
+                         * Bounds: at most 63 characters (checked when the builder is called).
+                         * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                         */
+                        name: string;
+                        /** Pattern: `^[-._a-zA-Z0-9]+$` (checked when the builder is called). */
+                        key: string;
+                    } | {
+                        from: "external";
+                        /**
+                         * Bounds: at most 63 characters (checked when the builder is called).
+                         * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                         */
+                        store: string;
+                        /**
+                         * @defaultValue `"SecretStore"`
+                         */
+                        storeKind?: "SecretStore" | "ClusterSecretStore";
+                        remoteKey: string;
+                        property?: string;
+                    };
+                };
                 /** A literal value. */
                 value?: string;
                 /** #KeyRef names one key of a ConfigMap or Secret. */
@@ -2771,6 +3034,79 @@ const SidecarContainersDefinition: TraitDefinition<"opm.dev/catalog/traits/sidec
                     additionalProperties: {
                         type: "object",
                         properties: {
+                            secret: {
+                                type: "object",
+                                properties: {
+                                    group: {
+                                        type: "string",
+                                        pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                        maxLength: 63
+                                    },
+                                    key: {
+                                        type: "string",
+                                        pattern: "^[-._a-zA-Z0-9]+$"
+                                    },
+                                    source: {
+                                        type: "object",
+                                        oneOf: [{
+                                                type: "object",
+                                                properties: {
+                                                    from: {
+                                                        type: "string",
+                                                        enum: ["literal"]
+                                                    },
+                                                    value: {
+                                                        type: "string"
+                                                    }
+                                                },
+                                                required: ["from", "value"]
+                                            }, {
+                                                type: "object",
+                                                properties: {
+                                                    from: {
+                                                        type: "string",
+                                                        enum: ["secret"]
+                                                    },
+                                                    name: {
+                                                        type: "string",
+                                                        pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                        maxLength: 63
+                                                    },
+                                                    key: {
+                                                        type: "string",
+                                                        pattern: "^[-._a-zA-Z0-9]+$"
+                                                    }
+                                                },
+                                                required: ["from", "name", "key"]
+                                            }, {
+                                                type: "object",
+                                                properties: {
+                                                    from: {
+                                                        type: "string",
+                                                        enum: ["external"]
+                                                    },
+                                                    store: {
+                                                        type: "string",
+                                                        pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                        maxLength: 63
+                                                    },
+                                                    storeKind: {
+                                                        type: "string",
+                                                        enum: ["SecretStore", "ClusterSecretStore"]
+                                                    },
+                                                    remoteKey: {
+                                                        type: "string"
+                                                    },
+                                                    property: {
+                                                        type: "string"
+                                                    }
+                                                },
+                                                required: ["from", "store", "remoteKey"]
+                                            }]
+                                    }
+                                },
+                                required: ["group", "key", "source"]
+                            },
                             value: {
                                 type: "string"
                             },

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { OpmError } from "../../dsl/errors.js";
@@ -12,6 +12,34 @@ export interface LoadOptions {
   valuesFiles?: string[];
   name?: string;
   namespace?: string;
+  /** `--secret path=@file` or `--secret path=env:VAR`: secret values from files or the environment. */
+  secrets?: string[];
+}
+
+/** Reads `--secret` flags into values (a dotted path set to the literal), never echoing a value. */
+export function secretValues(flags: readonly string[]): { values: Record<string, unknown>; paths: string[][] } {
+  const values: Record<string, unknown> = {};
+  const paths: string[][] = [];
+  for (const flag of flags) {
+    const m = /^([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)=(@|env:)(.+)$/.exec(flag);
+    if (!m) throw new OpmError("E_USAGE", `--secret takes path=@file or path=env:VARIABLE (e.g. --secret db.password=@./pw.txt), not "${flag.split("=")[0]}=..."`);
+    const [, path, kind, where] = m;
+    let value: string;
+    if (kind === "@") {
+      if (!existsSync(where!)) throw new OpmError("E_USAGE", `--secret ${path}: file ${where} does not exist`);
+      value = readFileSync(where!, "utf8").replace(/\r?\n$/, "");
+    } else {
+      const v = process.env[where!];
+      if (v === undefined) throw new OpmError("E_USAGE", `--secret ${path}: environment variable ${where} is not set`);
+      value = v;
+    }
+    const segs = path!.split(".");
+    let cur = values;
+    for (const seg of segs.slice(0, -1)) cur = (cur[seg] ??= {}) as Record<string, unknown>;
+    cur[segs[segs.length - 1]!] = value;
+    paths.push(segs);
+  }
+  return { values, paths };
 }
 
 /** Loads an author's TypeScript module file through tsx; it must default-export a Module or ModuleRelease. */
@@ -64,6 +92,8 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
   if (!target) throw new OpmError("E_USAGE", "missing the module: give a module.ts file or a folder of .cue files");
   if (!existsSync(target)) throw new OpmError("E_USAGE", `${target} does not exist`);
   const files = (opts.valuesFiles ?? []).map(loadValuesFile);
+  const secrets = secretValues(opts.secrets ?? []);
+  const secretSource = (p: readonly string[]) => (secrets.paths.some((s) => s.join(".") === p.join(".")) ? { file: `command line (--secret ${p.join(".")})`, line: 0 } : undefined);
   if (statSync(target).isDirectory()) {
     let values: Record<string, unknown> = {};
     let provenance: Provenance = () => undefined;
@@ -71,6 +101,11 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
       const before = provenance;
       values = mergeValues(values, f.values);
       provenance = (p) => f.provenance(p) ?? before(p);
+    }
+    if (secrets.paths.length) {
+      const before = provenance;
+      values = mergeValues(values, secrets.values);
+      provenance = (p) => secretSource(p) ?? before(p);
     }
     return loadCueModule(target, {
       ...(opts.name ? { name: opts.name } : {}),
@@ -82,6 +117,7 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
   const loaded = await importModuleFile(target);
   let release = Module.is(loaded) ? loaded.release() : loaded;
   for (const f of files) release = release.withValues(f.values, (p) => f.provenance(p));
+  if (secrets.paths.length) release = release.withValues(secrets.values, (p) => secretSource(p) ?? { file: "command line (--secret)", line: 0 });
   if (opts.name || opts.namespace) {
     const flags = [opts.name ? "--name" : "", opts.namespace ? "-n" : ""].filter(Boolean).join(" and ");
     release = release.withIdentity({ name: opts.name, namespace: opts.namespace }, { file: `command line (${flags})`, line: 0 });

@@ -37,12 +37,14 @@ const releaseOptions: Options = {
   namespace: { type: "string", short: "n" },
   name: { type: "string" },
   policy: { type: "string", multiple: true },
+  secret: { type: "string", multiple: true },
 };
 const releaseHelp = {
   "-f, --values <file>": "values file (YAML or JSON); repeat to layer, later files win",
   "-n, --namespace <ns>": "namespace of the release (default: the release's own, else \"default\")",
   "--name <name>": "release name (default: the release's own, else the module name)",
   "--policy <file.ts>": "platform policies to check (a file default-exporting policies); repeatable",
+  "--secret <path>=@file|env:VAR": "a secret value from a file or an environment variable (never printed); repeatable",
 };
 
 /** Renders the command's input with its policies; prints warn violations to stderr. */
@@ -58,6 +60,7 @@ function loadOpts(values: Record<string, unknown>) {
     valuesFiles: (values.values as string[] | undefined) ?? [],
     ...(values.name ? { name: values.name as string } : {}),
     ...(values.namespace ? { namespace: values.namespace as string } : {}),
+    secrets: (values.secret as string[] | undefined) ?? [],
   };
 }
 
@@ -119,12 +122,12 @@ const commands: Record<string, Command> = {
   cue: {
     summary: "Print the canonical CUE a TypeScript module compiles to",
     usage: "opm cue <module.ts> [-f values.yaml]... [-n namespace] [--name release] [--out-dir dir]",
-    options: { ...releaseOptions, "out-dir": { type: "string" } },
-    help: { ...releaseHelp, "--out-dir <dir>": "write module.cue, components.cue and release.cue into dir" },
+    options: { ...releaseOptions, "out-dir": { type: "string" }, "show-secrets": { type: "boolean", default: false } },
+    help: { ...releaseHelp, "--out-dir <dir>": "write module.cue, components.cue and release.cue into dir", "--show-secrets": "write literal secret values (redacted by default)" },
     async run({ positionals, values }, io) {
       const input = await loadInput(positionals[0], loadOpts(values));
       if (!ModuleRelease.is(input)) throw new OpmError("E_USAGE", "opm cue compiles TypeScript modules; a folder of .cue files is already CUE");
-      const files = toCueFiles(input);
+      const files = toCueFiles(input, { redactSecrets: !values["show-secrets"] });
       const outDir = values["out-dir"] as string | undefined;
       if (outDir) {
         mkdirSync(outDir, { recursive: true });

@@ -11,6 +11,7 @@ import { defaultEngine, type Engine } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../engine/link.js";
 import { cueConfigSchema } from "./config-schema.js";
 import { checkSchema } from "../../dsl/schema.js";
+import { mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
 import { canonicalObject, redact, sha256, stableJson, toJson, toYaml } from "./serialize.js";
 import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
@@ -71,6 +72,16 @@ interface Prepared {
   sources: Map<string, SourceLocation>;
   provenance: Provenance;
   configSite: (field: string) => SourceLocation | undefined;
+  /** Literal secret values, kept out of every message. */
+  secrets: string[];
+}
+
+/** Marks `core.#Secret`-shaped properties of an exported config schema as secrets. */
+function markSecrets(schema: FieldSchema): FieldSchema {
+  const p = schema.properties;
+  if (p && p.group && p.key && p.source) return { type: "object", "x-opm-secret": true, ...(schema.description ? { description: schema.description } : {}) };
+  if (!p) return schema;
+  return { ...schema, properties: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, markSecrets(v)])) };
 }
 
 function isCueModuleInput(v: unknown): v is CueModuleInput {
@@ -87,14 +98,17 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
       sources: compiled.sources,
       provenance: (p) => rel.provenance(p),
       configSite: (f) => rel.module.config[f]?.site,
+      secrets: rel.secretLiterals(),
     };
   }
   const parsed = input.files.map((f) => parseHeader(f));
+  const secrets: string[] = [];
   const hasRelease = parsed.some((f) => f.package === "release");
   const prov = input.provenance ?? (() => undefined);
   if (input.values && Object.keys(input.values).length) {
     // Check the values against the module's #config schema first, reporting every problem.
-    const schema = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release"));
+    const exported = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release"));
+    const schema = exported && markSecrets(exported);
     if (schema) {
       const issues = checkSchema(schema, input.values, []).map((i) => {
         const segs = i.path.split(".").slice(1);
@@ -103,6 +117,12 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
         return source ? { ...i, source } : i;
       });
       if (issues.length) throw new ValidationError(issues);
+      // Secrets given in values files become `core.#Secret` sources; their literals are kept out of messages.
+      const values = mapSecrets(schema, input.values, (v) => {
+        if (typeof v === "string") secrets.push(v);
+        return { source: secretSource(v) };
+      }) as Record<string, unknown>;
+      input = { ...input, values };
     }
   }
   const files = [...input.files];
@@ -115,7 +135,7 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   } else if (input.values && Object.keys(input.values).length) {
     files.push({ name: path.join(input.dir, "values (from the command line)"), text: printFile(ast.file("release", [], [ast.field("values", ast.fromJSON(input.values))])) });
   }
-  return { files, sources: new Map(), provenance: prov, configSite: () => undefined };
+  return { files, sources: new Map(), provenance: prov, configSite: () => undefined, secrets };
 }
 
 function releaseFileText(modulePackage: string, input: CueModuleInput): string {
@@ -204,6 +224,11 @@ export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVI
     `\t\tobjects: out.objects`,
     `\t}`,
     `}).violations`,
+    `secrets: (${packageField(provider)}.#ReleaseSecrets & {`,
+    `\t#secrets: ${rel}._unified.#secrets`,
+    `\t#release: out.release`,
+    `\t#labels: (${core}.#ReleaseLabels & {#release: out.release, #module: out.module}).out`,
+    `}).output`,
   ].join("\n");
   const { source } = link(roots, extra, resolve);
   return { source, packages: [...local.values()] };
@@ -242,12 +267,27 @@ function explain(message: string): string {
   return message;
 }
 
+/** Replaces every known secret value (and its base64 form) in a text. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) {
+    if (!s) continue;
+    for (const form of [s, Buffer.from(s).toString("base64"), JSON.stringify(s).slice(1, -1)]) out = out.split(form).join("<redacted>");
+  }
+  return out;
+}
+
+function scrubError(e: EngineError, secrets: readonly string[]): EngineError {
+  if (!secrets.length) return e;
+  return new EngineError(e.issues.map((i) => ({ ...i, message: scrub(i.message, secrets) })), scrub(e.message.split("\n")[0]!, secrets));
+}
+
 function mapEngineError(p: Prepared, e: EngineError): never {
   const issues: Issue[] = e.issues.map((i) => {
     const path = userPath(i.path);
     const source = locate(p, path);
     const code: Issue["code"] = /field not allowed/.test(i.message) ? "unknown_field" : /incomplete value/.test(i.message) ? "required" : /out of bound|invalid value/.test(i.message) ? "out_of_range" : /conflicting values/.test(i.message) ? "conflict" : "engine";
-    return { code, path, message: explain(i.message), ...(source ? { source } : {}) };
+    return { code, path, message: scrub(explain(i.message), p.secrets), ...(source ? { source } : {}) };
   });
   throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
 }
@@ -260,7 +300,7 @@ function nearest(matches: RenderOut["components"][string]["matches"]): string {
   return ranked.slice(0, 6).map((r) => `${r.tn} needs ${r.missing.join(", ")}`).join("; ");
 }
 
-function postProcess(out: RenderOut, p: Prepared): { objects: K8sObject[]; issues: Issue[] } {
+function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = []): { objects: K8sObject[]; issues: Issue[] } {
   const issues: Issue[] = [];
   for (const [cn, c] of Object.entries(out.components)) {
     const matched = Object.entries(c.matches).filter(([, m]) => m.ok).map(([tn]) => tn);
@@ -277,8 +317,9 @@ function postProcess(out: RenderOut, p: Prepared): { objects: K8sObject[]; issue
   }
   const seen = new Map<string, string>();
   const objects: K8sObject[] = [];
-  for (const { component, object } of out.objects) {
-    const labels = out.components[component]!.context.labels;
+  const all = [...out.objects, ...releaseObjects.map((object) => ({ component: "", transformer: "", object }))];
+  for (const { component, object } of all) {
+    const labels = component ? out.components[component]!.context.labels : {};
     const o: K8sObject = { ...object, metadata: { ...object.metadata, labels: { ...(object.metadata.labels ?? {}), ...labels } } };
     if (!isClusterScoped(o.kind) && !o.metadata.namespace) o.metadata.namespace = out.release.namespace;
     const key = `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
@@ -344,16 +385,19 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   const t2 = performance.now();
   let out: RenderOut;
   let found: Violation[];
+  let releaseObjects: K8sObject[];
   try {
-    const value = await engine.eval<{ out: RenderOut; violations: Violation[] }>(source);
+    const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source);
     out = value.out;
+    releaseObjects = value.secrets;
     found = value.violations;
   } catch (e) {
     if (EngineError.is(e) && e.code === "E_ENGINE") mapEngineError(prepared, e);
+    if (EngineError.is(e)) throw scrubError(e, prepared.secrets);
     throw e;
   }
   const t3 = performance.now();
-  const { objects, issues } = postProcess(out, prepared);
+  const { objects, issues } = postProcess(out, prepared, releaseObjects);
   if (issues.length) throw new RenderError(issues, `cannot render release ${out.release.name}`);
   const release: ReleaseInfo = { ...out.release, module: out.module };
   const violations = found.map(cleanViolation).sort(compareViolations);
@@ -381,9 +425,9 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
 }
 
 /** The CUE files a release compiles to (module.cue, components.cue, release.cue). */
-export function toCueFiles(input: ModuleRelease<any> | Module<any>): CueSourceFile[] {
+export function toCueFiles(input: ModuleRelease<any> | Module<any>, options: { redactSecrets?: boolean } = {}): CueSourceFile[] {
   const rel: ModuleRelease<any> = Module.is(input) ? (input as Module<any>).release() : (input as ModuleRelease<any>);
-  const compiled = rel.compile();
+  const compiled = rel.compile(options);
   if (compiled.issues.length) throw new ValidationError(compiled.issues);
   return compiled.files;
 }

@@ -69,7 +69,7 @@ describe("catalog: the full fixture", async () => {
     expect(env.MODE.value).toBe("production");
     expect(env.REGION.value).toBe("eu-1");
     expect(env.LEVEL.valueFrom.configMapKeyRef).toEqual({ name: "full-web-settings", key: "level" });
-    expect(env.PASSWORD.valueFrom.secretKeyRef).toEqual({ name: "full-web-creds", key: "password" });
+    expect(env.PASSWORD.valueFrom.secretKeyRef).toEqual({ name: "full-web-creds-0c8ea7f07b", key: "password" });
     expect(env.EXTERNAL.valueFrom.secretKeyRef.name).toBe("shared-token");
     expect(env.POD_NAME.valueFrom.fieldRef.fieldPath).toBe("metadata.name");
     expect(sidecar.name).toBe("log-shipper");
@@ -78,11 +78,11 @@ describe("catalog: the full fixture", async () => {
     for (const c of [...pod.containers, ...pod.initContainers]) for (const m of c.volumeMounts ?? []) expect(volumes, m.name).toContain(m.name);
     const byName = Object.fromEntries(pod.volumes.map((v: any) => [v.name, v]));
     expect(byName.config.configMap.name).toBe("full-web-settings");
-    expect(byName.tls.secret.secretName).toBe("full-web-creds");
+    expect(byName.tls.secret.secretName).toBe("full-web-creds-0c8ea7f07b");
     expect(byName.uploads.persistentVolumeClaim.claimName).toBe("full-web-uploads");
     find(objs, "PersistentVolumeClaim", "full-web-uploads");
     find(objs, "ConfigMap", "full-web-settings");
-    expect(find(objs, "Secret", "full-web-creds").data.password).toBe(Buffer.from("s3cret").toString("base64"));
+    expect(find(objs, "Secret", "full-web-creds-0c8ea7f07b").data.password).toBe(Buffer.from("s3cret").toString("base64"));
     expect(pod.serviceAccountName).toBe("full-web");
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 2000, seccompProfile: { type: "RuntimeDefault" } });
     expect(pod.topologySpreadConstraints[0].labelSelector.matchLabels).toEqual(find(objs, "Deployment", "full-web").spec.selector.matchLabels);

@@ -1,0 +1,127 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpmError, ValidationError } from "../../dsl/errors.js";
+import { render } from "../../src/render/render.js";
+import { main, type IO } from "../../src/cli/main.js";
+import { TestKubeApiServer } from "../support/kube-api-server.js";
+import { billing } from "../../examples/secrets/module.js";
+
+// A value that must never be printed or written unless asked for.
+const PLANTED = "pl4nted-S3cret-" + Math.random().toString(36).slice(2);
+const B64 = Buffer.from(PLANTED).toString("base64");
+
+describe("secrets as a type", () => {
+  it("groups literal secrets into a Secret and wires env by reference", async () => {
+    const out = await render(billing.release({ name: "b", values: { db: { password: PLANTED }, apiToken: "tok-en" } }));
+    const secrets = out.objects.filter((o) => o.kind === "Secret");
+    expect(secrets.map((s) => s.metadata.name)).toEqual(["b-api", "b-db"]);
+    const db = secrets.find((s) => s.metadata.name === "b-db") as Record<string, any>;
+    expect(db.data).toEqual({ password: B64 });
+    const dep = out.objects.find((o) => o.kind === "Deployment") as Record<string, any>;
+    const text = JSON.stringify(dep);
+    expect(text).not.toContain(PLANTED);
+    expect(text).not.toContain(B64);
+    const env = Object.fromEntries(dep.spec.template.spec.containers[0].env.map((e: { name: string }) => [e.name, e]));
+    expect(env.DB_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: "b-db", key: "password" });
+    // Output is redacted unless asked for.
+    expect(out.yaml()).not.toContain(B64);
+    expect(out.json()).not.toContain(B64);
+    expect(out.yaml({ showSecrets: true })).toContain(B64);
+  });
+
+  it("references an existing Secret without rendering one, and renders an ExternalSecret for a store", async () => {
+    const out = await render(
+      billing.release({
+        name: "b",
+        values: { db: { password: { secretRef: { name: "pg-creds", key: "pw" } } }, apiToken: { external: { store: "vault", storeKind: "ClusterSecretStore", remoteKey: "pay/token" } } },
+      }),
+    );
+    expect(out.objects.filter((o) => o.kind === "Secret")).toEqual([]);
+    const es = out.objects.find((o) => o.kind === "ExternalSecret") as Record<string, any>;
+    expect(es.metadata.name).toBe("b-api");
+    expect(es.spec).toEqual({
+      secretStoreRef: { name: "vault", kind: "ClusterSecretStore" },
+      target: { name: "b-api", creationPolicy: "Owner" },
+      data: [{ secretKey: "token", remoteRef: { key: "pay/token" } }],
+    });
+    const dep = out.objects.find((o) => o.kind === "Deployment") as Record<string, any>;
+    const env = Object.fromEntries(dep.spec.template.spec.containers[0].env.map((e: { name: string }) => [e.name, e]));
+    expect(env.DB_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: "pg-creds", key: "pw" });
+    expect(env.PAYMENT_TOKEN.valueFrom.secretKeyRef).toEqual({ name: "b-api", key: "token" });
+  });
+
+  it("a missing secret is an error naming the field; a malformed one never echoes the value", async () => {
+    const missing = await render(billing.release({ values: { db: {} } } as never)).catch((e) => e);
+    expect(ValidationError.is(missing)).toBe(true);
+    const paths = missing.issues.map((i: { path: string }) => i.path).sort();
+    expect(paths).toEqual(["values.apiToken", "values.db.password"]);
+    expect(missing.issues[0].message).toMatch(/a secret value is required/);
+    const bad = await render(billing.release({ values: { db: { password: { value: PLANTED } }, apiToken: { secretRef: { name: "x" } } } } as never)).catch((e) => e);
+    expect(OpmError.is(bad)).toBe(true);
+    expect(bad.message).not.toContain(PLANTED);
+    expect(bad.issues.map((i: { path: string }) => i.path).sort()).toEqual(["values.apiToken.secretRef.key", "values.db.password"]);
+  });
+
+  it("the compiled CUE keeps literal secrets out unless asked", () => {
+    const rel = billing.release({ values: { db: { password: PLANTED }, apiToken: "t" } });
+    expect(rel.toCue()).not.toContain(PLANTED);
+    expect(rel.toCue()).toContain('value: "<redacted>"');
+    expect(rel.compile().files.map((f) => f.text).join("")).toContain(PLANTED);
+  });
+});
+
+describe("a planted secret never appears in anything the CLI prints or writes", () => {
+  let server: TestKubeApiServer;
+  let dir: string;
+  const printed: string[] = [];
+  const io: IO = { isTTY: false, out: (t) => void printed.push(t), err: (t) => void printed.push(t) };
+  beforeAll(async () => {
+    server = await TestKubeApiServer.start({ autoReady: true });
+    dir = mkdtempSync(path.join(tmpdir(), "opm-secret-"));
+    writeFileSync(path.join(dir, "kubeconfig"), server.kubeConfig().exportConfig());
+    writeFileSync(path.join(dir, "pw.txt"), PLANTED + "\n");
+    writeFileSync(path.join(dir, "token.yaml"), `apiToken: ${PLANTED}-token\n`);
+  });
+  afterAll(async () => server?.stop());
+
+  it("build, vet, cue, apply, diff, status, delete and errors", async () => {
+    const mod = "examples/secrets/module.ts";
+    const rel = ["--secret", `db.password=@${path.join(dir, "pw.txt")}`, "-f", path.join(dir, "token.yaml"), "-n", "pay"];
+    // (the example's release takes both secrets by reference; the flags replace them with literals)
+    const k = ["--kubeconfig", path.join(dir, "kubeconfig")];
+    const codes: number[] = [];
+    codes.push(await main(["build", mod, ...rel], io));
+    codes.push(await main(["build", mod, ...rel, "-o", "json"], io));
+    codes.push(await main(["build", mod, ...rel, "--out-dir", path.join(dir, "manifests")], io));
+    codes.push(await main(["vet", mod, ...rel, "-o", "json"], io));
+    codes.push(await main(["cue", mod, ...rel], io));
+    codes.push(await main(["cue", mod, ...rel, "--out-dir", path.join(dir, "cue")], io));
+    codes.push(await main(["apply", mod, ...rel, ...k, "--create-namespace"], io));
+    codes.push(await main(["diff", mod, ...rel, ...k], io));
+    process.env.OPM_TEST_PW = PLANTED + "-changed";
+    codes.push(await main(["diff", mod, "--secret", "db.password=env:OPM_TEST_PW", "-f", path.join(dir, "token.yaml"), "-n", "pay", ...k], io));
+    codes.push(await main(["apply", mod, ...rel, ...k, "-o", "json"], io));
+    codes.push(await main(["status", "--name", "billing", "-n", "pay", ...k, "-o", "json"], io));
+    // Errors: a bad release name alongside the secret, and a bad --secret flag.
+    codes.push(await main(["build", mod, ...rel, "--name", "BAD"], io));
+    codes.push(await main(["build", mod, "--secret", `db.password=${PLANTED}`], io));
+    codes.push(await main(["delete", "--name", "billing", "-n", "pay", ...k], io));
+    expect(codes).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 0]);
+
+    const written = [path.join(dir, "manifests"), path.join(dir, "cue")].flatMap((d) => readdirSync(d).map((f) => readFileSync(path.join(d, f), "utf8")));
+    const everything = [...printed, ...written].join("\n");
+    expect(everything.length).toBeGreaterThan(1000);
+    for (const form of [PLANTED, B64, Buffer.from(PLANTED + "-token").toString("base64"), Buffer.from(PLANTED + "-changed").toString("base64")]) {
+      expect(everything).not.toContain(form);
+    }
+    // The value did reach the cluster, so the scan above could have found it.
+    const stored = server.get("v1", "Secret", "pay", "billing-db");
+    expect(stored).toBeUndefined(); // deleted by `opm delete`
+    // And --show-secrets does print it (the scan is not blind).
+    const shown: string[] = [];
+    await main(["build", mod, ...rel, "--show-secrets"], { isTTY: false, out: (t) => void shown.push(t), err: (t) => void shown.push(t) });
+    expect(shown.join("")).toContain(B64);
+  });
+});
