@@ -135,7 +135,7 @@ describe("the examples together", () => {
   it("the schema check catches an invalid field in an example's object", async () => {
     const dep = structuredClone((await objectsOf("web-app")).find((o) => o.kind === "Deployment")!) as Any;
     dep.spec.template.spec.containers[0].ports[0].containerPort = "8080";
-    const errors = validateObjects([dep] as Parameters<typeof validateObjects>[0]);
+    const errors = validateObjects([dep] as unknown as Parameters<typeof validateObjects>[0]);
     expect(errors.map((e) => e.path)).toContain("spec.template.spec.containers.0.ports.0.containerPort");
   });
 
