@@ -22,6 +22,7 @@ function objectsOf(name: string): Promise<K8sObject[]> {
 /** Objects an example refers to on purpose without rendering them (they exist in the cluster). */
 const EXTERNAL: Record<string, string[]> = {
   "batch-job": ["Secret/shop-db-credentials"],
+  secrets: ["Secret/billing-db-credentials"],
 };
 
 /** Every kind the examples must render together. */
@@ -42,7 +43,10 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
 function checkReferences(example: string, objects: readonly K8sObject[]): string[] {
   const problems: string[] = [];
   const all = objects as readonly Any[];
-  const has = (kind: string, name: string) => all.some((o) => o.kind === kind && o.metadata.name === name) || (EXTERNAL[example] ?? []).includes(`${kind}/${name}`);
+  // An ExternalSecret creates the Secret its target names.
+  const created = all.filter((o) => o.kind === "ExternalSecret").map((o) => `Secret/${(o as Record<string, any>).spec.target.name}`);
+  const has = (kind: string, name: string) =>
+    all.some((o) => o.kind === kind && o.metadata.name === name) || [...(EXTERNAL[example] ?? []), ...created].includes(`${kind}/${name}`);
   const workloads = all.filter((o) => WORKLOADS.includes(o.kind));
   const podsMatching = (sel: Record<string, string>) => workloads.filter((w) => matches(sel, podTemplate(w).metadata?.labels));
   const id = (o: Any) => `${o.kind}/${o.metadata.name}`;
