@@ -127,6 +127,7 @@ function releaseFileText(modulePackage: string, input: CueModuleInput): string {
   );
 }
 
+/** What `core.#Render` evaluates to (see catalog/core/transformer.cue). */
 interface RenderOut {
   release: ReleaseInfo extends infer R ? Omit<R & object, "module"> : never;
   module: ReleaseInfo["module"];
@@ -137,12 +138,14 @@ interface RenderOut {
       resources: string[];
       traits: string[];
       context: { labels: Record<string, string> };
-      matches: Record<string, { ok: boolean; missingLabels: string[]; missingResources: string[]; missingTraits: string[] }>;
+      /** Names of the transformers that match the component. */
+      matched: string[];
     }
   >;
-  transformers: Record<string, { requiredTraits: string[]; optionalTraits: string[] }>;
+  transformers: Record<string, { requiredLabels: Record<string, string>; requiredResources: string[]; requiredTraits: string[]; optionalTraits: string[] }>;
   values: Record<string, unknown>;
-  objects: { component: string; transformer: string; object: K8sObject }[];
+  /** One entry per matched (component, transformer) pair. */
+  objects: { component: string; transformer: string; output: K8sObject[] }[];
 }
 
 /** Groups parsed files by package and builds the linked program for the release. */
@@ -162,8 +165,11 @@ export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVI
   const providerPkg = catalogPackage(provider);
   if (!providerPkg) throw new ValidationError([{ code: "io", path: "", message: `unknown provider package ${provider}` }]);
   const core = packageField(CORE_IMPORT);
-  const extra = `out: ${core}.#Render & {\n\t#release: ${packageField(releasePkg.importPath)}\n\t#provider: ${packageField(provider)}.#Provider\n}`;
-  const { source } = link([releasePkg, providerPkg], extra, resolve);
+  // The release package is placed inside `#release` rather than linked as a field of
+  // its own: it is then evaluated once (see docs/performance.md).
+  const extra = (inlined: ReadonlyMap<string, string>) =>
+    `out: ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider\n}`;
+  const { source } = link([releasePkg, providerPkg], extra, resolve, new Set([releasePkg.importPath]));
   return { source, packages: [...local.values()] };
 }
 
@@ -210,9 +216,18 @@ function mapEngineError(p: Prepared, e: EngineError): never {
   throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
 }
 
-function nearest(matches: RenderOut["components"][string]["matches"]): string {
-  const ranked = Object.entries(matches)
-    .map(([tn, m]) => ({ tn, missing: [...m.missingLabels.map((l) => `label ${l}`), ...m.missingResources.map((r) => `resource ${r}`), ...m.missingTraits.map((t) => `trait ${t}`)] }))
+/** What a component lacks for a transformer (the same rules as `core.#Match`). */
+function missingFor(c: RenderOut["components"][string], t: RenderOut["transformers"][string]): string[] {
+  return [
+    ...Object.entries(t.requiredLabels).filter(([k, v]) => c.labels[k] !== v).map(([k, v]) => `label ${k}=${v}`),
+    ...t.requiredResources.filter((r) => !c.resources.includes(r)).map((r) => `resource ${r}`),
+    ...t.requiredTraits.filter((r) => !c.traits.includes(r)).map((r) => `trait ${r}`),
+  ];
+}
+
+function nearest(c: RenderOut["components"][string], transformers: RenderOut["transformers"]): string {
+  const ranked = Object.entries(transformers)
+    .map(([tn, t]) => ({ tn, missing: missingFor(c, t) }))
     .sort((a, b) => a.missing.length - b.missing.length || a.tn.localeCompare(b.tn));
   return ranked.slice(0, 3).map((r) => `${r.tn} needs ${r.missing.join(", ")}`).join("; ");
 }
@@ -220,11 +235,11 @@ function nearest(matches: RenderOut["components"][string]["matches"]): string {
 function postProcess(out: RenderOut, p: Prepared): { objects: K8sObject[]; issues: Issue[] } {
   const issues: Issue[] = [];
   for (const [cn, c] of Object.entries(out.components)) {
-    const matched = Object.entries(c.matches).filter(([, m]) => m.ok).map(([tn]) => tn);
+    const matched = c.matched;
     const source = locate(p, `components.${cn}`);
     const at = source ? { source } : {};
     if (!matched.length) {
-      issues.push({ code: "unmatched_component", path: `components.${cn}`, message: `no transformer matches component "${cn}" (labels: ${JSON.stringify(c.labels)}; resources: ${c.resources.join(", ") || "none"}; traits: ${c.traits.join(", ") || "none"}). Closest: ${nearest(c.matches)}`, ...at });
+      issues.push({ code: "unmatched_component", path: `components.${cn}`, message: `no transformer matches component "${cn}" (labels: ${JSON.stringify(c.labels)}; resources: ${c.resources.join(", ") || "none"}; traits: ${c.traits.join(", ") || "none"}). Closest: ${nearest(c, out.transformers)}`, ...at });
       continue;
     }
     for (const t of c.traits) {
@@ -234,7 +249,7 @@ function postProcess(out: RenderOut, p: Prepared): { objects: K8sObject[]; issue
   }
   const seen = new Map<string, string>();
   const objects: K8sObject[] = [];
-  for (const { component, object } of out.objects) {
+  for (const { component, object } of out.objects.flatMap((e) => e.output.map((object) => ({ component: e.component, object })))) {
     const labels = out.components[component]!.context.labels;
     const o: K8sObject = { ...object, metadata: { ...object.metadata, labels: { ...(object.metadata.labels ?? {}), ...labels } } };
     if (!isClusterScoped(o.kind) && !o.metadata.namespace) o.metadata.namespace = out.release.namespace;
