@@ -285,11 +285,13 @@ export function compareObjects(a: K8sObject, b: K8sObject): number {
  */
 export async function render(input: ModuleRelease | Module | CueModuleInput, options: RenderOptions = {}): Promise<RenderResult> {
   const t0 = performance.now();
+  const engine = options.engine ?? defaultEngine();
+  // Load the evaluator while the module compiles and links (it answers errors on eval).
+  engine.start().catch(() => undefined);
   const prepared = prepare(input);
   const t1 = performance.now();
   const { source } = buildProgram(prepared.files, options.provider);
   const t2 = performance.now();
-  const engine = options.engine ?? defaultEngine();
   let out: RenderOut;
   try {
     out = (await engine.eval<{ out: RenderOut }>(source)).out;
