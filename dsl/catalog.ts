@@ -153,3 +153,6 @@ export function StatelessWorkload(spec: { [K in keyof StatelessWorkloadSpec]: In
   });
   return component(blueprint);
 }
+
+// Types the builders above take and return, so that users of `opm-ts/catalog` can name them.
+export type { Component, Part, Input };

@@ -25,7 +25,8 @@ export interface FieldSchema {
   "x-opm-secret"?: boolean;
 }
 
-interface FieldState {
+/** The settings a config field builder carries (used by subclasses). */
+export interface FieldState {
   readonly doc?: string;
   readonly default?: unknown;
   readonly hasDefault: boolean;
@@ -126,7 +127,8 @@ function typeName(v: unknown): string {
 
 // ---------------------------------------------------------------- scalars
 
-interface NumState { min?: number; max?: number; exclusiveMin?: number; exclusiveMax?: number }
+/** Bounds of a number field. */
+export interface NumState { min?: number; max?: number; exclusiveMin?: number; exclusiveMax?: number }
 
 export class IntField<D extends boolean = false> extends ConfigField<number, D> {
   constructor(state?: Partial<FieldState>, protected readonly num: NumState = {}, private readonly integer = true) {
@@ -178,7 +180,8 @@ export class NumberField<D extends boolean = false> extends IntField<D> {
   }
 }
 
-interface StrState { pattern?: string; minLength?: number; maxLength?: number; what?: string }
+/** Constraints of a string field. */
+export interface StrState { pattern?: string; minLength?: number; maxLength?: number; what?: string }
 
 export class StringField<D extends boolean = false> extends ConfigField<string, D> {
   constructor(state?: Partial<FieldState>, protected readonly str: StrState = {}) {
@@ -336,7 +339,8 @@ export class MapField<V extends AnyField, D extends boolean = false> extends Con
 /** The shape of a config schema: field name to field builder. */
 export type ConfigShape = { readonly [name: string]: AnyField };
 
-type AllOmittable<S extends ConfigShape> = { [K in keyof S]: S[K]["__omittable"] }[keyof S] extends true ? true : false;
+/** `true` when every field of a config shape may be omitted from the values. */
+export type AllOmittable<S extends ConfigShape> = { [K in keyof S]: S[K]["__omittable"] }[keyof S] extends true ? true : false;
 
 export class ObjectField<S extends ConfigShape, D extends boolean = AllOmittable<S>> extends ConfigField<ValuesOf<S>, D> {
   constructor(readonly shape: S, state?: Partial<FieldState>) {
@@ -431,9 +435,12 @@ export function refsFor<S extends ConfigShape>(shape: S, path: readonly string[]
 /** The TypeScript value type of a field. */
 export type ValueOf<F> = F extends ConfigField<infer T, boolean> ? T : never;
 
-type OmittableKeys<S extends ConfigShape> = { [K in keyof S]: S[K]["__omittable"] extends true ? K : never }[keyof S];
-type RequiredKeys<S extends ConfigShape> = Exclude<keyof S, OmittableKeys<S>>;
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** Keys of a config shape whose fields may be omitted (they have a default or are optional). */
+export type OmittableKeys<S extends ConfigShape> = { [K in keyof S]: S[K]["__omittable"] extends true ? K : never }[keyof S];
+/** Keys of a config shape whose fields must be given. */
+export type RequiredKeys<S extends ConfigShape> = Exclude<keyof S, OmittableKeys<S>>;
+/** Flattens an intersection into one object type (for readable hovers). */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The values a release may set for a shape: fields with defaults (or optional) may be left out. */
 export type ValuesOf<S extends ConfigShape> = Simplify<
