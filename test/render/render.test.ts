@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { component, config, defineModule, Engine, RenderError, render, type RenderStats } from "opm-ts";
+import { component, defineModule, Engine, RenderError, render, type RenderStats } from "opm-ts";
 import { Container, Expose, Scaling, StatelessWorkload } from "opm-ts/catalog";
 import { buildProgram } from "../../src/render/render.js";
 
@@ -14,7 +14,7 @@ const web = (i: number) =>
 
 const many = defineModule({
   metadata: { modulePath: "example.com/modules", name: "many", version: "1.0.0" },
-  config: { image: config.string().default("nginx:1.27") },
+  config: {},
   components: () => ({ a: web(0), b: web(1), c: web(2) }),
 });
 
