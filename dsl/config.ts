@@ -51,7 +51,7 @@ export abstract class ConfigField<T, D extends boolean = false> {
   }
   protected abstract clone(state: Partial<FieldState>, extra?: object): this;
   /** The value used when a release does not set one. */
-  default(value: T): ConfigField<T, true> & Omit<this, "default"> {
+  default(value: T): ConfigField<T, true> & Omit<this, "default" | "__omittable"> {
     const issues = this.check(value, []);
     if (issues.length) {
       throw new TypeError(`invalid default: ${issues.map((i) => i.message).join("; ")}`);
