@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzip } from "node:zlib";
@@ -82,23 +82,30 @@ function cachePath(pkgDir: string, name: string): string | undefined {
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
-async function wasmBytes(f: CueWasmFiles): Promise<Uint8Array> {
-  if (f.cachePath) {
-    try {
-      const cached = await readFile(f.cachePath);
-      if (WASM_MAGIC.every((b, i) => cached[i] === b)) return cached;
-    } catch {
-      /* not cached yet */
-    }
+/** A compiled WebAssembly module (the `lib` settings leave the WebAssembly API untyped). */
+type WasmModule = object;
+declare const WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> };
+
+async function readCache(f: CueWasmFiles): Promise<Uint8Array | undefined> {
+  if (!f.cachePath) return undefined;
+  try {
+    const cached = await readFile(f.cachePath);
+    return WASM_MAGIC.every((b, i) => cached[i] === b) ? cached : undefined;
+  } catch {
+    return undefined; // not cached yet
   }
+}
+
+/** Decodes the module from cue-wasm's inline chunk and caches it (best effort). */
+async function decodeAndCache(f: CueWasmFiles): Promise<Uint8Array> {
   const mod = (await import(pathToFileURL(f.inlinePath).href)) as { default: string };
   const bytes = await promisify(gunzip)(Buffer.from(mod.default, "base64"));
   if (f.cachePath) {
     try {
-      mkdirSync(path.dirname(f.cachePath), { recursive: true });
+      await mkdir(path.dirname(f.cachePath), { recursive: true });
       const tmp = `${f.cachePath}.${process.pid}.${Date.now()}.tmp`;
-      writeFileSync(tmp, bytes);
-      renameSync(tmp, f.cachePath);
+      await writeFile(tmp, bytes);
+      await rename(tmp, f.cachePath); // atomic: concurrent processes never see half a file
     } catch {
       /* a read-only install: decode again next time */
     }
@@ -106,16 +113,23 @@ async function wasmBytes(f: CueWasmFiles): Promise<Uint8Array> {
   return bytes;
 }
 
-/** A compiled WebAssembly module (the `lib` settings leave the WebAssembly API untyped). */
-type WasmModule = object;
-declare const WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> };
-
 let compiled: Promise<WasmModule> | undefined;
 
 /** The compiled cue-wasm module, shared by every engine (and worker) of the process. */
 function cueModule(): Promise<WasmModule> {
   if (!compiled) {
-    compiled = wasmBytes(cueWasmFiles()).then((b) => WebAssembly.compile(b));
+    const f = cueWasmFiles();
+    compiled = (async () => {
+      const cached = await readCache(f);
+      if (cached) {
+        try {
+          return await WebAssembly.compile(cached);
+        } catch {
+          /* a damaged cache file: decode again (and overwrite it) */
+        }
+      }
+      return WebAssembly.compile(await decodeAndCache(f));
+    })();
     compiled.catch(() => {
       compiled = undefined;
     });
@@ -161,7 +175,9 @@ export class Engine {
 
   #spawn(): void {
     const f = cueWasmFiles();
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { wasmExecUrl: f.wasmExecUrl } });
+    // No inherited Node options: the worker source is CommonJS whatever `--input-type` the
+    // process runs with, and loaders such as tsx (`--import tsx`) are not loaded again.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { wasmExecUrl: f.wasmExecUrl } });
     worker.unref();
     this.#worker = worker;
     worker.on("message", (m: Reply) => this.#reply(worker, m));
