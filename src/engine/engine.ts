@@ -169,7 +169,11 @@ export class Engine {
    */
   start(): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("engine is closed"));
-    if (!this.#ready) this.#spawn();
+    try {
+      if (!this.#ready) this.#spawn();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.#ready!;
   }
 
