@@ -130,7 +130,7 @@ async function cdk8sTime(n) {
 function machine() {
   let mem = "";
   try {
-    mem = execFileSync("free", ["-h"], { encoding: "utf8" }).trim();
+    mem = execFileSync("free", ["-h"], { encoding: "utf8" }).replace(/\s+$/, "");
   } catch {
     mem = `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total`;
   }
