@@ -3,11 +3,12 @@
 //   node scripts/api-report.mjs           check: fails when an etc/*.api.md report is out of date
 //   node scripts/api-report.mjs --local   update the reports (after `npm run build`)
 //
-// The root entry uses api-extractor.json; an entry "./x/y" uses etc/api-extractor.x-y.json.
+// The root entry uses api-extractor.json; an entry "./x/y" uses etc/api-extractor.x-y.json
+// (created by --local when missing, like etc/api-extractor.testing.json).
 // A type that a secondary entry (./catalog, ./testing) references without exporting it is
 // fine when the root entry exports it (users import it from "opm-ts"); any other
 // forgotten export fails the run.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Extractor, ExtractorConfig } from "@microsoft/api-extractor";
@@ -27,7 +28,19 @@ const fail = (msg) => {
 };
 
 for (const e of entries) {
-  if (!existsSync(path.join(root, e.config))) fail(`package.json exports "${e.entry}" but ${e.config} is missing (copy etc/api-extractor.testing.json and adjust the entry and report name)`);
+  if (existsSync(path.join(root, e.config))) continue;
+  if (!local) {
+    fail(`package.json exports "${e.entry}" but ${e.config} is missing: run \`npm run api:update\` to create it and its report`);
+    continue;
+  }
+  // A new entry point (e.g. from a merged branch): configure it like ./testing.
+  const template = JSON.parse(readFileSync(path.join(root, "etc/api-extractor.testing.json"), "utf8"));
+  const name = e.entry.slice(2).replace(/\//g, "-");
+  const types = pkg.exports[e.entry].types.replace(/^\.\//, "");
+  template.mainEntryPointFilePath = `<projectFolder>/${types}`;
+  template.apiReport = { ...template.apiReport, reportFileName: `opm-ts.${name}` };
+  writeFileSync(path.join(root, e.config), JSON.stringify(template, null, 2) + "\n");
+  console.log(`api: created ${e.config} for "${e.entry}"`);
 }
 
 /** Names the root entry exports, read from its report. */
