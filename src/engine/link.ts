@@ -206,6 +206,7 @@ export function link(
         }
         const dep = catalogPackage(imp.path) ?? resolve(imp.path);
         if (!dep) throw new LinkError(`${f.file.name}: cannot find package "${imp.path}"`);
+        if (inline.has(dep.importPath)) throw new LinkError(`${f.file.name}: package "${imp.path}" cannot be imported here`);
         visit(dep);
       }
     }
