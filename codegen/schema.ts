@@ -79,9 +79,26 @@ export function fieldDocLines(s: JsonSchema): string[] {
   return lines;
 }
 
+/**
+ * Escapes TSDoc's special characters (`< > { } @`) outside code spans, keeping a tag
+ * that starts the line (`@defaultValue`).
+ */
+export function tsdocText(line: string): string {
+  const tag = /^@[A-Za-z]+\b/.exec(line)?.[0] ?? "";
+  return (
+    tag +
+    line
+      .slice(tag.length)
+      .split("`")
+      .map((part, i) => (i % 2 ? part : part.replace(/[<>{}@]/g, "\\$&")))
+      .join("`")
+  );
+}
+
 /** Attaches a `/** ... *\/` comment with the given lines to a node. */
-export function withDoc<T extends ts.Node>(node: T, lines: readonly string[]): T {
-  if (!lines.length) return node;
+export function withDoc<T extends ts.Node>(node: T, docLines: readonly string[]): T {
+  if (!docLines.length) return node;
+  const lines = docLines.map(tsdocText);
   const body = lines.length === 1 && !lines[0]!.startsWith("@") ? `* ${commentText(lines[0]!)} ` : `*\n${lines.map((l) => ` * ${commentText(l)}`.trimEnd()).join("\n")}\n `;
   return ts.addSyntheticLeadingComment(node, ts.SyntaxKind.MultiLineCommentTrivia, body, true);
 }

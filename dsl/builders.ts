@@ -35,7 +35,8 @@ export interface SpecSchema {
   oneOf?: readonly SpecSchema[];
 }
 
-interface DefinitionBase {
+/** What every generated definition descriptor has: FQN, CUE mixin and spec schema. */
+export interface DefinitionBase {
   readonly fqn: string;
   readonly cue: CueRef;
 }

@@ -9,3 +9,9 @@ export type { SpecInput, SpecSchema, ResourceDefinition, TraitDefinition, Bluepr
 export type { ResourcePart, TraitPart, BlueprintPart } from "./parts.js";
 export { NoLatestTag, ResourcesRequired, RunAsNonRoot, NoHostAccess, AllowedRegistries, MinReplicas, usePolicy, BUILTIN_POLICIES } from "./policy.js";
 export type { PolicyUse, PolicyOptions, PolicySelector, PolicyDefinition, Severity } from "./policy.js";
+export type { Component } from "./component.js";
+export type { Part } from "./parts.js";
+export type { Input } from "./refs.js";
+export type { Applicable, TraitNotApplicable } from "./component.js";
+export type { FqnsOf, PartKind } from "./parts.js";
+export type { DefinitionBase } from "./builders.js";

@@ -6,7 +6,8 @@ import { callSite } from "./source.js";
 
 export type PartOf<K extends Part["kind"]> = Part & { kind: K };
 
-interface ComponentState {
+/** The immutable state of a {@link Component}. */
+export interface ComponentState {
   readonly parts: readonly Part[];
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;

@@ -28,7 +28,8 @@ export interface FieldSchema {
   "x-opm-what"?: string;
 }
 
-interface FieldState {
+/** The settings a config field builder carries (used by subclasses). */
+export interface FieldState {
   readonly doc?: string;
   readonly default?: unknown;
   readonly hasDefault: boolean;
@@ -114,7 +115,8 @@ export abstract class ConfigField<T> {
 
 // ---------------------------------------------------------------- scalars
 
-interface NumState { min?: number; max?: number; exclusiveMin?: number; exclusiveMax?: number }
+/** Bounds of a number field. */
+export interface NumState { min?: number; max?: number; exclusiveMin?: number; exclusiveMax?: number }
 
 export class IntField extends ConfigField<number> {
   constructor(state?: Partial<FieldState>, protected readonly num: NumState = {}, private readonly integer = true) {
@@ -156,7 +158,8 @@ export class NumberField extends IntField {
   }
 }
 
-interface StrState { pattern?: string; minLength?: number; maxLength?: number; what?: string }
+/** Constraints of a string field. */
+export interface StrState { pattern?: string; minLength?: number; maxLength?: number; what?: string }
 
 export class StringField extends ConfigField<string> {
   constructor(state?: Partial<FieldState>, protected readonly str: StrState = {}) {
@@ -369,7 +372,8 @@ export class MapField<V extends AnyField> extends ConfigField<Record<string, Val
 export type ConfigShape = { readonly [name: string]: AnyField };
 
 type IsOmittable<F> = F extends Omittable ? true : F extends { readonly __allDefaults: true } ? true : false;
-type AllOmittable<S extends ConfigShape> = false extends { [K in keyof S]: IsOmittable<S[K]> }[keyof S] ? false : true;
+/** `true` when every field of a config shape may be omitted from the values. */
+export type AllOmittable<S extends ConfigShape> = false extends { [K in keyof S]: IsOmittable<S[K]> }[keyof S] ? false : true;
 
 export class ObjectField<S extends ConfigShape> extends ConfigField<ValuesOf<S>> {
   /** Phantom: true when every field inside can be omitted, so the object can be too. */
@@ -437,9 +441,12 @@ export function refsFor<S extends ConfigShape>(shape: S, path: readonly string[]
 /** The TypeScript value type of a field. */
 export type ValueOf<F> = F extends ConfigField<infer T> ? T : never;
 
-type OmittableKeys<S extends ConfigShape> = { [K in keyof S]: IsOmittable<S[K]> extends true ? K : never }[keyof S];
-type RequiredKeys<S extends ConfigShape> = Exclude<keyof S, OmittableKeys<S>>;
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** Keys of a config shape whose fields may be omitted (they have a default or are optional). */
+export type OmittableKeys<S extends ConfigShape> = { [K in keyof S]: IsOmittable<S[K]> extends true ? K : never }[keyof S];
+/** Keys of a config shape whose fields must be given. */
+export type RequiredKeys<S extends ConfigShape> = Exclude<keyof S, OmittableKeys<S>>;
+/** Flattens an intersection into one object type (for readable hovers). */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The values a release may set for a shape: fields with defaults (or optional) may be left out. */
 export type ValuesOf<S extends ConfigShape> = Simplify<

@@ -247,7 +247,8 @@ export type ReleaseOptions<S extends ConfigShape> = {
   namespace?: string;
 } & ({} extends ValuesOf<S> ? { values?: ValuesOf<S> } : { values: ValuesOf<S> });
 
-interface ReleaseState {
+/** The immutable state of a {@link ModuleRelease}. */
+export interface ReleaseState {
   name: string;
   namespace: string;
   values: Record<string, unknown>;

@@ -25,17 +25,28 @@ export type {
   ObjectField,
   AnyField,
   ValueOf,
+  FieldState,
+  NumState,
+  StrState,
+  AllOmittable,
+  OmittableKeys,
+  RequiredKeys,
+  Simplify,
 } from "../dsl/config.js";
+import type * as ast from "../dsl/cue/ast.js";
+/** The CUE syntax tree that definitions compile to (types only). */
+export type { ast };
 export { defineModule, Module, ModuleRelease, mergeValues } from "../dsl/module.js";
-export type { ModuleDefinition, ModuleMetadata, ReleaseOptions, Compiled, CueSourceFile } from "../dsl/module.js";
+export type { ModuleDefinition, ModuleMetadata, ReleaseOptions, ReleaseState, Compiled, CueSourceFile } from "../dsl/module.js";
 export { component, Component } from "../dsl/component.js";
+export type { ComponentState } from "../dsl/component.js";
 export type { Part, CueRef } from "../dsl/parts.js";
 export { rawCue, isRef } from "../dsl/refs.js";
 export type { Ref, Val, Input } from "../dsl/refs.js";
 export { OpmError, ValidationError, RenderError, EngineError, EngineTimeoutError, formatIssue, formatLocation } from "../dsl/errors.js";
 export type { Issue, IssueCode, SourceLocation } from "../dsl/errors.js";
 export { Engine, defaultEngine } from "./engine/engine.js";
-export type { EngineOptions } from "./engine/engine.js";
+export type { EngineOptions, EvalStats } from "./engine/engine.js";
 export { render, toCueFiles, loadCueModule, KUBERNETES_PROVIDER } from "./render/render.js";
 export type { RenderOptions, RenderStats, CueModuleInput } from "./render/render.js";
 export { loadValuesFile, parseValues } from "./render/values.js";

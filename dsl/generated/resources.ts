@@ -26,7 +26,7 @@ export interface ConfigMapsSpec {
             [name: string]: string;
         };
         /**
-         * Make the ConfigMap immutable: its name gets "-<hash>", the first 10 hex characters of
+         * Make the ConfigMap immutable: its name gets "-\<hash\>", the first 10 hex characters of
          * a SHA-256 over its sorted "key=value" lines, and every reference from a workload
          * follows. A content change makes a new object (so workloads roll) and apply prunes
          * the old one.
@@ -62,7 +62,7 @@ const ConfigMapsDefinition: ResourceDefinition<"opm.dev/catalog/resources/config
     }
 };
 /**
- * Non-secret configuration as ConfigMaps, each named "<release>-<component>-<key>".
+ * Non-secret configuration as ConfigMaps, each named "\<release\>-\<component\>-\<key\>".
  *
  * Sets `spec.configMaps`.
  * Add it to a component with `component()` or `.with()`.
@@ -98,7 +98,7 @@ export interface ContainerSpec {
         [name: string]: {
             /**
              * Port number inside the container.
-             * Bounds: >= 1, <= 65535 (checked when the builder is called).
+             * Bounds: \>= 1, \<= 65535 (checked when the builder is called).
              */
             targetPort: number;
             /**
@@ -530,7 +530,7 @@ const PersistentClaimsDefinition: ResourceDefinition<"opm.dev/catalog/resources/
     }
 };
 /**
- * Standalone PersistentVolumeClaims, each named "<release>-<component>-<key>", mounted through spec.volumes.
+ * Standalone PersistentVolumeClaims, each named "\<release\>-\<component\>-\<key\>", mounted through spec.volumes.
  *
  * Sets `spec.persistentClaims`.
  * Add it to a component with `component()` or `.with()`.
@@ -567,7 +567,7 @@ export interface RoleSpec {
             /** Non-resource URLs such as "/healthz" (cluster scope only). */
             nonResourceURLs?: string[];
         }[];
-        /** Who gets the role; the component's ServiceAccount ("<release>-<component>") when absent. */
+        /** Who gets the role; the component's ServiceAccount ("\<release\>-\<component\>") when absent. */
         subjects?: {
             /**
              * Kind of subject.
@@ -691,7 +691,7 @@ export interface SecretsSpec {
             [name: string]: string;
         };
         /**
-         * Make the Secret immutable: its name gets "-<hash>", the first 10 hex characters of
+         * Make the Secret immutable: its name gets "-\<hash\>", the first 10 hex characters of
          * a SHA-256 over its sorted "key=value" lines, and every reference from a workload
          * follows. A content change makes a new object (so workloads roll) and apply prunes
          * the old one.
@@ -730,7 +730,7 @@ const SecretsDefinition: ResourceDefinition<"opm.dev/catalog/resources/secrets@v
     }
 };
 /**
- * Sensitive configuration as Secrets, each named "<release>-<component>-<key>".
+ * Sensitive configuration as Secrets, each named "\<release\>-\<component\>-\<key\>".
  *
  * Sets `spec.secrets`.
  * Add it to a component with `component()` or `.with()`.
@@ -779,7 +779,7 @@ const ServiceAccountDefinition: ResourceDefinition<"opm.dev/catalog/resources/se
     }
 };
 /**
- * An identity for the component's pods, rendered as a ServiceAccount named "<release>-<component>".
+ * An identity for the component's pods, rendered as a ServiceAccount named "\<release\>-\<component\>".
  *
  * Sets `spec.serviceAccount`.
  * Add it to a component with `component()` or `.with()`.
@@ -890,7 +890,7 @@ export interface VolumesSpec {
             name: string;
             /**
              * File mode of the files, e.g. 420 (0644).
-             * Bounds: >= 0, <= 511 (checked when the builder is called).
+             * Bounds: \>= 0, \<= 511 (checked when the builder is called).
              */
             defaultMode?: number;
             /** Whether the ConfigMap may be missing. */
@@ -902,7 +902,7 @@ export interface VolumesSpec {
             name: string;
             /**
              * File mode of the files, e.g. 256 (0400).
-             * Bounds: >= 0, <= 511 (checked when the builder is called).
+             * Bounds: \>= 0, \<= 511 (checked when the builder is called).
              */
             defaultMode?: number;
             /** Whether the Secret may be missing. */

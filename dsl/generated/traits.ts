@@ -56,17 +56,17 @@ export interface CronJobConfigSpec {
     suspend?: boolean;
     /**
      * Seconds a missed run may still start late.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     startingDeadlineSeconds?: number;
     /**
      * Finished successful Jobs to keep.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     successfulJobsHistoryLimit?: number;
     /**
      * Failed Jobs to keep.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     failedJobsHistoryLimit?: number;
 }
@@ -194,7 +194,7 @@ export interface DnsSpec {
     nameservers?: string[];
     /** Extra search domains. */
     searches?: string[];
-    /** Resolver options, e.g. {ndots: "2"}. */
+    /** Resolver options, e.g. \{ndots: "2"\}. */
     options?: {
         [name: string]: string;
     };
@@ -509,12 +509,12 @@ export interface ExposeSpec {
         [name: string]: {
             /**
              * Port number inside the container.
-             * Bounds: >= 1, <= 65535 (checked when the builder is called).
+             * Bounds: \>= 1, \<= 65535 (checked when the builder is called).
              */
             targetPort: number;
             /**
              * Port number the Service listens on; defaults to targetPort.
-             * Bounds: >= 1, <= 65535 (checked when the builder is called).
+             * Bounds: \>= 1, \<= 65535 (checked when the builder is called).
              * @defaultValue derived from another field by the catalog
              */
             exposedPort?: number;
@@ -590,7 +590,7 @@ export function Expose(spec: Input<ExposeSpec>): TraitPart<"opm.dev/catalog/trai
 export interface GracefulShutdownSpec {
     /**
      * Seconds between the stop signal and the kill.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      * @defaultValue `30`
      */
     terminationGracePeriodSeconds?: number;
@@ -669,7 +669,7 @@ export interface HealthCheckSpec {
         grpc?: {
             /**
              * Port number.
-             * Bounds: >= 1, <= 65535 (checked when the builder is called).
+             * Bounds: \>= 1, \<= 65535 (checked when the builder is called).
              */
             port: number;
             /** Service name sent in the request. */
@@ -677,27 +677,27 @@ export interface HealthCheckSpec {
         };
         /**
          * Seconds after start before the first check.
-         * Bounds: >= 0 (checked when the builder is called).
+         * Bounds: \>= 0 (checked when the builder is called).
          */
         initialDelaySeconds?: number;
         /**
          * Seconds between checks.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         periodSeconds?: number;
         /**
          * Seconds before a check times out.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         timeoutSeconds?: number;
         /**
          * Failures in a row before the container counts as failed.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         failureThreshold?: number;
         /**
          * Successes in a row before the container counts as healthy again.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         successThreshold?: number;
     };
@@ -729,7 +729,7 @@ export interface HealthCheckSpec {
         grpc?: {
             /**
              * Port number.
-             * Bounds: >= 1, <= 65535 (checked when the builder is called).
+             * Bounds: \>= 1, \<= 65535 (checked when the builder is called).
              */
             port: number;
             /** Service name sent in the request. */
@@ -737,27 +737,27 @@ export interface HealthCheckSpec {
         };
         /**
          * Seconds after start before the first check.
-         * Bounds: >= 0 (checked when the builder is called).
+         * Bounds: \>= 0 (checked when the builder is called).
          */
         initialDelaySeconds?: number;
         /**
          * Seconds between checks.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         periodSeconds?: number;
         /**
          * Seconds before a check times out.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         timeoutSeconds?: number;
         /**
          * Failures in a row before the container counts as failed.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         failureThreshold?: number;
         /**
          * Successes in a row before the container counts as healthy again.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         successThreshold?: number;
     };
@@ -789,7 +789,7 @@ export interface HealthCheckSpec {
         grpc?: {
             /**
              * Port number.
-             * Bounds: >= 1, <= 65535 (checked when the builder is called).
+             * Bounds: \>= 1, \<= 65535 (checked when the builder is called).
              */
             port: number;
             /** Service name sent in the request. */
@@ -797,27 +797,27 @@ export interface HealthCheckSpec {
         };
         /**
          * Seconds after start before the first check.
-         * Bounds: >= 0 (checked when the builder is called).
+         * Bounds: \>= 0 (checked when the builder is called).
          */
         initialDelaySeconds?: number;
         /**
          * Seconds between checks.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         periodSeconds?: number;
         /**
          * Seconds before a check times out.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         timeoutSeconds?: number;
         /**
          * Failures in a row before the container counts as failed.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         failureThreshold?: number;
         /**
          * Successes in a row before the container counts as healthy again.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          */
         successThreshold?: number;
     };
@@ -1502,7 +1502,7 @@ export interface InitContainersSpec {
             [name: string]: {
                 /**
                  * Port number inside the container.
-                 * Bounds: >= 1, <= 65535 (checked when the builder is called).
+                 * Bounds: \>= 1, \<= 65535 (checked when the builder is called).
                  */
                 targetPort: number;
                 /**
@@ -1890,28 +1890,28 @@ export function InitContainers(spec: Input<InitContainersSpec>): TraitPart<"opm.
 export interface JobConfigSpec {
     /**
      * Successful pods needed.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     completions?: number;
     /**
      * Pods running at once.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     parallelism?: number;
     /**
      * Retries before the Job fails.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      * @defaultValue `6`
      */
     backoffLimit?: number;
     /**
      * Seconds the Job may run in all.
-     * Bounds: >= 1 (checked when the builder is called).
+     * Bounds: \>= 1 (checked when the builder is called).
      */
     activeDeadlineSeconds?: number;
     /**
      * Seconds a finished Job is kept before it is deleted.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     ttlSecondsAfterFinished?: number;
     /** "Indexed" gives each pod a completion index. */
@@ -2345,7 +2345,7 @@ export interface PodSchedulingSpec {
         topologyKey: string;
         /**
          * Largest allowed difference in pod count between domains.
-         * Bounds: >= 1 (checked when the builder is called).
+         * Bounds: \>= 1 (checked when the builder is called).
          * @defaultValue `1`
          */
         maxSkew?: number;
@@ -2532,12 +2532,12 @@ export function RestartPolicy(spec: Input<RestartPolicySpec>): TraitPart<"opm.de
 export interface RolloutSpec {
     /**
      * Old revisions kept for rollback.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     revisionHistoryLimit?: number;
     /**
      * Seconds a new pod must be ready before it counts as available.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     minReadySeconds?: number;
 }
@@ -2631,7 +2631,7 @@ export function RuntimeClass(spec: Input<RuntimeClassSpec>): TraitPart<"opm.dev/
 export interface ScalingSpec {
     /**
      * Number of replicas (when not autoscaling).
-     * Bounds: >= 0, <= 1000 (checked when the builder is called).
+     * Bounds: \>= 0, \<= 1000 (checked when the builder is called).
      * @defaultValue `1`
      */
     count?: number;
@@ -2639,23 +2639,23 @@ export interface ScalingSpec {
     auto?: {
         /**
          * Fewest replicas.
-         * Bounds: >= 1, <= 1000 (checked when the builder is called).
+         * Bounds: \>= 1, \<= 1000 (checked when the builder is called).
          * @defaultValue `1`
          */
         min?: number;
         /**
          * Most replicas.
-         * Bounds: >= 1, <= 1000 (checked when the builder is called).
+         * Bounds: \>= 1, \<= 1000 (checked when the builder is called).
          */
         max: number;
         /**
          * Target average CPU utilisation in percent of requests.
-         * Bounds: >= 1, <= 100 (checked when the builder is called).
+         * Bounds: \>= 1, \<= 100 (checked when the builder is called).
          */
         cpuUtilization?: number;
         /**
          * Target average memory utilisation in percent of requests.
-         * Bounds: >= 1, <= 100 (checked when the builder is called).
+         * Bounds: \>= 1, \<= 100 (checked when the builder is called).
          */
         memoryUtilization?: number;
     };
@@ -2729,17 +2729,17 @@ export interface SecurityContextSpec {
     runAsNonRoot?: boolean;
     /**
      * User id of the processes.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     runAsUser?: number;
     /**
      * Group id of the processes.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     runAsGroup?: number;
     /**
      * Group that owns mounted volumes.
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     fsGroup?: number;
     /** Mount the root filesystem read-only (every container). */
@@ -2854,7 +2854,7 @@ export interface SidecarContainersSpec {
             [name: string]: {
                 /**
                  * Port number inside the container.
-                 * Bounds: >= 1, <= 65535 (checked when the builder is called).
+                 * Bounds: \>= 1, \<= 65535 (checked when the builder is called).
                  */
                 targetPort: number;
                 /**
@@ -3326,7 +3326,7 @@ export interface UpdateStrategySpec {
     maxUnavailable?: number | string;
     /**
      * Ordinal below which pods are not updated (StatefulSet).
-     * Bounds: >= 0 (checked when the builder is called).
+     * Bounds: \>= 0 (checked when the builder is called).
      */
     partition?: number;
 }
@@ -3392,7 +3392,7 @@ export function UpdateStrategy(spec: Input<UpdateStrategySpec> = {}): TraitPart<
 export interface WorkloadIdentitySpec {
     /**
      * ServiceAccount name. When absent and the component has the ServiceAccount
-     * resource, its own account ("<release>-<component>").
+     * resource, its own account ("\<release\>-\<component\>").
      */
     serviceAccount?: string;
     /** Mount the account's API token. */

@@ -3,6 +3,7 @@ import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { formatIssue, OpmError, type Issue } from "../../dsl/errors.js";
 import { joinFiles, ModuleRelease } from "../../dsl/module.js";
+import { defaultEngine } from "../engine/engine.js";
 import { render, toCueFiles, violationIssue } from "../render/render.js";
 import type { RenderResult } from "../render/types.js";
 import type { K8sObject } from "../render/types.js";
@@ -209,6 +210,8 @@ export async function main(argv: string[], io: IO = stdio): Promise<number> {
       printHelp(io, name);
       return 0;
     }
+    // Load the CUE engine while the module file is loaded and compiled.
+    if (name === "build" || name === "vet") defaultEngine().start().catch(() => undefined);
     return await cmd.run({ positionals: parsed.positionals, values: parsed.values as Record<string, unknown> }, io);
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -180,11 +180,16 @@ export interface LinkResult {
  * source and knows only the standard library). Each package becomes a hidden field;
  * its imports of other packages become `let` bindings to those fields.
  * `resolve` finds a package that is not in the catalog (the module being built).
+ * Packages named in `inline` (no other package may import them) are not emitted as
+ * fields: their linked bodies are handed to `extra`, which places them where they are
+ * used, so that they are evaluated once rather than once as a field and again where
+ * they are referenced (CUE v0.4.3 re-evaluates a struct wherever it is referenced).
  */
 export function link(
   roots: CuePackage[],
-  extra: string,
+  extra: string | ((inlined: ReadonlyMap<string, string>) => string),
   resolve: (importPath: string) => CuePackage | undefined = () => undefined,
+  inline: ReadonlySet<string> = new Set(),
 ): LinkResult {
   const packages = new Map<string, CuePackage>();
   const stdlib = new Map<string, string>();
@@ -201,6 +206,7 @@ export function link(
         }
         const dep = catalogPackage(imp.path) ?? resolve(imp.path);
         if (!dep) throw new LinkError(`${f.file.name}: cannot find package "${imp.path}"`);
+        if (inline.has(dep.importPath)) throw new LinkError(`${f.file.name}: package "${imp.path}" cannot be imported here`);
         visit(dep);
       }
     }
@@ -208,6 +214,7 @@ export function link(
   roots.forEach(visit);
   const fields = new Map<string, string>();
   for (const p of packages.keys()) fields.set(p, packageField(p));
+  const inlined = new Map<string, string>();
   const parts: string[] = [];
   if (stdlib.size) {
     parts.push(
@@ -228,8 +235,9 @@ export function link(
       }
     }
     const bodies = pkg.files.map((f) => `// ${f.file.name}\n${rewriteImports(f.body.trim(), lets)}`).join("\n\n");
-    parts.push(`${fields.get(importPath)}: {\n${bodies}\n}`);
+    if (inline.has(importPath)) inlined.set(importPath, bodies);
+    else parts.push(`${fields.get(importPath)}: {\n${bodies}\n}`);
   }
-  parts.push(extra);
+  parts.push(typeof extra === "string" ? extra : extra(inlined));
   return { source: parts.join("\n\n") + "\n", fields };
 }

@@ -169,6 +169,7 @@ function releaseFileText(modulePackage: string, input: CueModuleInput): string {
   );
 }
 
+/** What `core.#Render` evaluates to (see catalog/core/transformer.cue). */
 interface RenderOut {
   release: ReleaseInfo extends infer R ? Omit<R & object, "module"> : never;
   module: ReleaseInfo["module"];
@@ -179,12 +180,14 @@ interface RenderOut {
       resources: string[];
       traits: string[];
       context: { labels: Record<string, string> };
-      matches: Record<string, { ok: boolean; missingLabels: string[]; missingResources: string[]; missingTraits: string[] }>;
+      /** Names of the transformers that match the component. */
+      matched: string[];
     }
   >;
-  transformers: Record<string, { requiredTraits: string[]; optionalTraits: string[] }>;
+  transformers: Record<string, { requiredLabels: Record<string, string>; requiredResources: string[]; requiredTraits: string[]; optionalTraits: string[] }>;
   values: Record<string, unknown>;
-  objects: { component: string; transformer: string; object: K8sObject }[];
+  /** One entry per matched (component, transformer) pair. */
+  objects: { component: string; transformer: string; output: K8sObject[] }[];
 }
 
 /** Groups parsed files by package and builds the linked program for the release. */
@@ -204,7 +207,6 @@ export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVI
   const providerPkg = catalogPackage(provider);
   if (!providerPkg) throw new ValidationError([{ code: "io", path: "", message: `unknown provider package ${provider}` }]);
   const core = packageField(CORE_IMPORT);
-  const rel = packageField(releasePkg.importPath);
   // Transformers defined in TypeScript (package custom, `#Transformers`) extend the provider.
   const custom = local.get(CUSTOM_PACKAGE);
   const extended = custom?.files.some((f) => /^#Transformers\s*:/m.test(f.body)) ? ` & {transformers: {for k, t in ${packageField(custom.importPath)}.#Transformers {(k): t}}}` : "";
@@ -214,23 +216,39 @@ export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVI
     if (!pkg) throw new ValidationError([{ code: "io", path: "", message: `unknown policy package ${p.cue.importPath}` }]);
     if (!roots.includes(pkg)) roots.push(pkg);
   }
+  // Only modules that declare them pay for policy checks and release secrets.
+  const text = files.map((f) => f.text).join("\n");
+  const checkPolicies = policies.length > 0 || /#policies\s*:/.test(text);
+  const releaseSecrets = /#secrets\s*:/.test(text);
   const platform = policies.map((p) => printExpr(policyExpr(p, packageField(p.cue.importPath)), "\t\t"));
-  const extra = [
-    `out: ${core}.#Render & {\n\t#release: ${rel}\n\t#provider: ${packageField(provider)}.#Provider${extended}\n}`,
-    `violations: (${core}.#CheckPolicies & {`,
-    `\t#policies: [for p in ${rel}._unified.#policies {p}, ${platform.join(", ")}]`,
-    `\t#input: {`,
-    `\t\tcomponents: (${core}.#PolicyComponents & {#components: ${rel}.components}).out`,
-    `\t\tobjects: out.objects`,
-    `\t}`,
-    `}).violations`,
-    `secrets: (${packageField(provider)}.#ReleaseSecrets & {`,
-    `\t#secrets: ${rel}._unified.#secrets`,
-    `\t#release: out.release`,
-    `\t#labels: (${core}.#ReleaseLabels & {#release: out.release, #module: out.module}).out`,
-    `}).output`,
-  ].join("\n");
-  const { source } = link(roots, extra, resolve);
+  const rel = "out.#release";
+  // The release package is placed inside `#release` rather than linked as a field of
+  // its own: it is then evaluated once (see docs/performance.md).
+  const extra = (inlined: ReadonlyMap<string, string>) =>
+    [
+      `out: ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider${extended}\n}`,
+      ...(checkPolicies
+        ? [
+            `violations: (${core}.#CheckPolicies & {`,
+            `\t#policies: [for p in ${rel}._unified.#policies {p}, ${platform.join(", ")}]`,
+            `\t#input: {`,
+            `\t\tcomponents: (${core}.#PolicyComponents & {#components: ${rel}.components}).out`,
+            `\t\tobjects: [for o in out.objects for x in o.output {component: o.component, object: x}]`,
+            `\t}`,
+            `}).violations`,
+          ]
+        : []),
+      ...(releaseSecrets
+        ? [
+            `secrets: (${packageField(provider)}.#ReleaseSecrets & {`,
+            `\t#secrets: ${rel}._unified.#secrets`,
+            `\t#release: out.release`,
+            `\t#labels: (${core}.#ReleaseLabels & {#release: out.release, #module: out.module}).out`,
+            `}).output`,
+          ]
+        : []),
+    ].join("\n");
+  const { source } = link(roots, extra, resolve, new Set([releasePkg.importPath]));
   return { source, packages: [...local.values()] };
 }
 
@@ -292,10 +310,19 @@ function mapEngineError(p: Prepared, e: EngineError): never {
   throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
 }
 
-function nearest(matches: RenderOut["components"][string]["matches"]): string {
+/** What a component lacks for a transformer (the same rules as `core.#Match`). */
+function missingFor(c: RenderOut["components"][string], t: RenderOut["transformers"][string]): string[] {
+  return [
+    ...Object.entries(t.requiredLabels).filter(([k, v]) => c.labels[k] !== v).map(([k, v]) => `label ${k}=${v}`),
+    ...t.requiredResources.filter((r) => !c.resources.includes(r)).map((r) => `resource ${r}`),
+    ...t.requiredTraits.filter((r) => !c.traits.includes(r)).map((r) => `trait ${r}`),
+  ];
+}
+
+function nearest(c: RenderOut["components"][string], transformers: RenderOut["transformers"]): string {
   // Transformers whose required resources the component has come first, then fewer missing things.
-  const ranked = Object.entries(matches)
-    .map(([tn, m]) => ({ tn, resources: m.missingResources.length, missing: [...m.missingLabels.map((l) => `label ${l}`), ...m.missingResources.map((r) => `resource ${r}`), ...m.missingTraits.map((t) => `trait ${t}`)] }))
+  const ranked = Object.entries(transformers)
+    .map(([tn, t]) => ({ tn, resources: t.requiredResources.filter((r) => !c.resources.includes(r)).length, missing: missingFor(c, t) }))
     .sort((a, b) => a.resources - b.resources || a.missing.length - b.missing.length || a.tn.localeCompare(b.tn));
   return ranked.slice(0, 6).map((r) => `${r.tn} needs ${r.missing.join(", ")}`).join("; ");
 }
@@ -303,11 +330,11 @@ function nearest(matches: RenderOut["components"][string]["matches"]): string {
 function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = []): { objects: K8sObject[]; issues: Issue[] } {
   const issues: Issue[] = [];
   for (const [cn, c] of Object.entries(out.components)) {
-    const matched = Object.entries(c.matches).filter(([, m]) => m.ok).map(([tn]) => tn);
+    const matched = c.matched;
     const source = locate(p, `components.${cn}`);
     const at = source ? { source } : {};
     if (!matched.length) {
-      issues.push({ code: "unmatched_component", path: `components.${cn}`, message: `no transformer matches component "${cn}" (labels: ${JSON.stringify(c.labels)}; resources: ${c.resources.join(", ") || "none"}; traits: ${c.traits.join(", ") || "none"}). Closest: ${nearest(c.matches)}`, ...at });
+      issues.push({ code: "unmatched_component", path: `components.${cn}`, message: `no transformer matches component "${cn}" (labels: ${JSON.stringify(c.labels)}; resources: ${c.resources.join(", ") || "none"}; traits: ${c.traits.join(", ") || "none"}). Closest: ${nearest(c, out.transformers)}`, ...at });
       continue;
     }
     for (const t of c.traits) {
@@ -317,7 +344,10 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
   }
   const seen = new Map<string, string>();
   const objects: K8sObject[] = [];
-  const all = [...out.objects, ...releaseObjects.map((object) => ({ component: "", transformer: "", object }))];
+  const all = [
+    ...out.objects.flatMap((e) => e.output.map((object) => ({ component: e.component, object }))),
+    ...releaseObjects.map((object) => ({ component: "", object })),
+  ];
   for (const { component, object } of all) {
     const labels = component ? out.components[component]!.context.labels : {};
     const o: K8sObject = { ...object, metadata: { ...object.metadata, labels: { ...(object.metadata.labels ?? {}), ...labels } } };
@@ -376,6 +406,8 @@ export function compareObjects(a: K8sObject, b: K8sObject): number {
 export async function render(input: ModuleRelease<any> | Module<any> | CueModuleInput, options: RenderOptions = {}): Promise<RenderResult> {
   const t0 = performance.now();
   const engine = options.engine ?? defaultEngine();
+  // Load the evaluator while the module compiles and links (it answers errors on eval).
+  engine.start().catch(() => undefined);
   const prepared = await prepare(input, engine);
   const t1 = performance.now();
   const platform = options.policies ?? [];
@@ -389,8 +421,8 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   try {
     const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source);
     out = value.out;
-    releaseObjects = value.secrets;
-    found = value.violations;
+    releaseObjects = value.secrets ?? [];
+    found = value.violations ?? [];
   } catch (e) {
     if (EngineError.is(e) && e.code === "E_ENGINE") mapEngineError(prepared, e);
     if (EngineError.is(e)) throw scrubError(e, prepared.secrets);

@@ -1,0 +1,208 @@
+// npm run bench: render speed of generated modules, beside cdk8s.
+//
+// For each size (components, each a StatelessWorkload with Scaling and Expose) a fresh
+// Node process measures: engine start, the cold render (import + engine start + first
+// render + YAML), warm renders (median of repeats, with YAML), and the process's peak
+// RSS (worker thread included). The same Deployments and Services are then built and
+// synthesised with cdk8s in this process. The figures are printed and written into
+// docs/performance.md between the bench:render markers (skip with --no-write).
+//
+//   node bench/render.bench.mjs [--sizes 1,10,50,200] [--no-write]
+import { execFileSync, execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(here);
+const args = process.argv.slice(2);
+const arg = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const repeatsFor = (n) => (n <= 10 ? 9 : n <= 50 ? 5 : 3);
+
+// ---------------------------------------------------------------- child: one size, fresh process
+
+async function child(n) {
+  const t0 = performance.now();
+  const { render, Engine } = await import("../dist/src/index.js");
+  const { statelessModule } = await import("./modules.mjs");
+  const tImport = performance.now();
+  const release = statelessModule(n).release({ name: "bench", namespace: "bench" });
+  const engine = new Engine({ timeoutMs: 600_000 });
+  const s0 = performance.now();
+  await engine.start();
+  const startMs = performance.now() - s0;
+  const c0 = performance.now();
+  const first = await render(release, { engine });
+  first.yaml();
+  const firstRenderMs = performance.now() - c0;
+  const coldMs = performance.now() - t0;
+  const warm = [];
+  const stats = [];
+  for (let i = 0; i < repeatsFor(n); i++) {
+    const st = {};
+    const w0 = performance.now();
+    const r = await render(release, { engine, stats: st });
+    r.yaml();
+    warm.push(performance.now() - w0);
+    stats.push(st);
+  }
+  await engine.close();
+  const mid = stats[warm.indexOf(median(warm))] ?? stats[0];
+  process.stdout.write(
+    JSON.stringify({
+      n,
+      objects: first.objects.length,
+      importMs: tImport - t0,
+      startMs,
+      firstRenderMs,
+      coldMs,
+      warmMs: median(warm),
+      warmAll: warm,
+      evalMs: mid?.evalMs,
+      programBytes: mid?.programBytes,
+      rssMB: process.resourceUsage().maxRSS / 1024,
+    }) + "\n",
+  );
+}
+
+// ---------------------------------------------------------------- cdk8s: the same objects
+
+async function cdk8sSynth(n) {
+  const { App, Chart, ApiObject } = await import("cdk8s");
+  const app = new App();
+  const chart = new Chart(app, "bench", { namespace: "bench" });
+  for (let i = 0; i < n; i++) {
+    const name = `bench-web-${i}`;
+    const labels = {
+      "app.kubernetes.io/name": `bench-${n}`,
+      "app.kubernetes.io/instance": "bench",
+      "app.kubernetes.io/version": "1.0.0",
+      "app.kubernetes.io/managed-by": "opm",
+      "component.opmodel.dev/name": `web-${i}`,
+    };
+    const selector = { "app.kubernetes.io/instance": "bench", "component.opmodel.dev/name": `web-${i}` };
+    new ApiObject(chart, `${name}-svc`, {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, labels },
+      spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }] },
+    });
+    new ApiObject(chart, `${name}-deploy`, {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name, labels },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: `web-${i}`, image: "nginx:1.27", ports: [{ name: "http", containerPort: 8080, protocol: "TCP" }] }] },
+        },
+      },
+    });
+  }
+  return app.synthYaml();
+}
+
+async function cdk8sTime(n) {
+  await cdk8sSynth(n); // warm up
+  const times = [];
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    await cdk8sSynth(n);
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+// ---------------------------------------------------------------- report
+
+function machine() {
+  let mem = "";
+  try {
+    mem = execFileSync("free", ["-h"], { encoding: "utf8" }).replace(/\s+$/, "");
+  } catch {
+    mem = `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total`;
+  }
+  return {
+    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    node: process.version,
+    mem,
+    load: os.loadavg().map((l) => l.toFixed(2)).join(", "),
+  };
+}
+
+const f0 = (x) => (x === undefined ? "-" : x < 10 ? x.toFixed(1) : Math.round(x).toString());
+
+function table(rows) {
+  const lines = [
+    "| components | objects | engine start ms | cold ms | warm ms (median) | of which eval ms | program KiB | peak RSS MB | cdk8s synth ms | opm warm / cdk8s |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.n} | ${r.objects} | ${f0(r.startMs)} | ${f0(r.coldMs)} | ${f0(r.warmMs)} | ${f0(r.evalMs)} | ${f0(r.programBytes / 1024)} | ${f0(r.rssMB)} | ${f0(r.cdk8sMs)} | ${f0(r.warmMs / r.cdk8sMs)}× |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function main() {
+  const sizes = (arg("--sizes") ?? "1,10,50,200").split(",").map(Number);
+  const m = machine();
+  console.log(`opm-ts render benchmark — ${m.date}, node ${m.node}, ${m.nproc} CPUs (${m.cpu}), load ${m.load}`);
+  const rows = [];
+  for (const n of sizes) {
+    const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), "--child", String(n)], {
+      cwd: root,
+      maxBuffer: 1 << 24,
+    });
+    const r = JSON.parse(stdout.trim().split("\n").pop());
+    r.cdk8sMs = await cdk8sTime(n);
+    rows.push(r);
+    console.log(
+      `${String(n).padStart(4)} components: start ${f0(r.startMs)} ms, cold ${f0(r.coldMs)} ms, warm ${f0(r.warmMs)} ms (eval ${f0(r.evalMs)}), RSS ${f0(r.rssMB)} MB; cdk8s ${f0(r.cdk8sMs)} ms (×${f0(r.warmMs / r.cdk8sMs)})`,
+    );
+  }
+  const md = table(rows);
+  console.log("\n" + md);
+  if (!args.includes("--no-write")) {
+    const file = path.join(root, "docs", "performance.md");
+    const text = readFileSync(file, "utf8");
+    const start = "<!-- bench:render:start -->";
+    const end = "<!-- bench:render:end -->";
+    const i = text.indexOf(start);
+    const j = text.indexOf(end);
+    if (i < 0 || j < i) throw new Error(`${file}: markers ${start} … ${end} not found`);
+    const block = [
+      start,
+      `Measured ${m.date} with \`npm run bench\`: node ${m.node}, ${m.nproc} CPUs (${m.cpu}), load average at start ${m.load}.`,
+      "",
+      "```",
+      "$ free -h",
+      m.mem,
+      "```",
+      "",
+      md,
+      "",
+      end,
+    ].join("\n");
+    writeFileSync(file, text.slice(0, i) + block + text.slice(j + end.length));
+    console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+  }
+}
+
+if (args[0] === "--child") await child(Number(args[1]));
+else await main();

@@ -1,0 +1,130 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { Engine, parseEngineError } from "../../src/engine/engine.js";
+import { EngineError, EngineTimeoutError } from "../../dsl/errors.js";
+
+/** A program whose evaluation takes exponential time: 2^n disjuncts in one struct. */
+function runaway(n = 24): string {
+  return "x: " + Array.from({ length: n }, (_, i) => `({a${i}: 1} | {b${i}: 1})`).join(" & ") + "\n";
+}
+
+/**
+ * A program that makes CUE v0.4.3 panic (a nil environment when file-level lets are
+ * referenced from inside a definition; reduced from a real linking experiment).
+ */
+const PANICS = readFileSync(fileURLToPath(new URL("./fixtures/panics.cue", import.meta.url)), "utf8");
+
+const engine = new Engine({ timeoutMs: 20_000 });
+afterAll(() => engine.close());
+
+describe("Engine", () => {
+  it("evaluates a CUE program to JSON", async () => {
+    const stats = { evalMs: -1 };
+    expect(await engine.eval('a: 1 + 1\nb: "x\\(a)"\n#hidden: 3\n', stats)).toEqual({ a: 2, b: "x2" });
+    expect(stats.evalMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("evaluates with the standard library", async () => {
+    expect(await engine.eval('import "strings"\na: strings.ToUpper("abc")\n')).toEqual({ a: "ABC" });
+  });
+
+  it("turns evaluation errors into structured issues (code, path, message)", async () => {
+    const e = await engine.eval('a: b: int & "x"\nc: >=1 & 0\n').catch((x: unknown) => x);
+    expect(EngineError.is(e)).toBe(true);
+    const issues = (e as EngineError).issues;
+    expect(issues.length).toBeGreaterThanOrEqual(1);
+    expect(issues[0]).toMatchObject({ code: "engine", path: "a.b" });
+    expect(issues[0]!.message).toMatch(/conflicting values/);
+  });
+
+  it("reports incomplete values with their path", async () => {
+    const e = await engine.eval("a: int\n").catch((x: unknown) => x);
+    expect(EngineError.is(e)).toBe(true);
+    expect((e as EngineError).issues[0]).toMatchObject({ path: "a" });
+    expect((e as EngineError).issues[0]!.message).toMatch(/incomplete value/);
+  });
+
+  it("answers concurrent calls, each with its own result", async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => engine.eval<{ v: number }>(`v: ${i} * 10\n`)));
+    expect(results.map((r) => r.v)).toEqual([0, 10, 20, 30, 40, 50, 60, 70]);
+    const mixed = await Promise.allSettled([engine.eval("a: 1\n"), engine.eval("a: 1 & 2\n"), engine.eval("a: 3\n")]);
+    expect(mixed.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+  });
+
+  it("exports definitions as OpenAPI", async () => {
+    const doc = await engine.openapi<{ components: { schemas: Record<string, unknown> } }>("#A: {a: int}\n");
+    expect(Object.keys(doc.components.schemas)).toContain("A");
+  });
+
+  it("recovers from a crash of the evaluator", async () => {
+    const e = await engine.eval(PANICS).catch((x: unknown) => x);
+    expect(EngineError.is(e)).toBe(true);
+    expect((e as EngineError).message).toMatch(/crashed/);
+    expect((e as EngineError).issues[0]!.message).toMatch(/panic: runtime error/);
+    expect(await engine.eval("a: 5\n")).toEqual({ a: 5 });
+  });
+});
+
+describe("Engine timeout", () => {
+  it("stops a runaway evaluation, keeps the caller's event loop free, and answers later calls", async () => {
+    const e = new Engine({ timeoutMs: 1_500 });
+    try {
+      await e.start();
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 50);
+      const started = Date.now();
+      // Queued behind the runaway program: runs on the replacement worker.
+      const [slow, next] = await Promise.allSettled([e.eval(runaway()), e.eval("after: true\n")]);
+      clearInterval(timer);
+      expect(slow.status).toBe("rejected");
+      const err = (slow as PromiseRejectedResult).reason;
+      expect(EngineTimeoutError.is(err)).toBe(true);
+      expect((err as EngineTimeoutError).timeoutMs).toBe(1_500);
+      expect(String((err as Error).message)).toMatch(/did not finish within 1500 ms/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+      // The timer kept firing while the worker was busy (about 30 times in 1.5 s).
+      expect(ticks).toBeGreaterThanOrEqual(10);
+      expect(next).toEqual({ status: "fulfilled", value: { after: true } });
+      expect(await e.eval("again: 1\n")).toEqual({ again: 1 });
+    } finally {
+      await e.close();
+    }
+  });
+});
+
+describe("Engine.close", () => {
+  it("fails running, queued and later calls", async () => {
+    const e = new Engine({ timeoutMs: 30_000 });
+    await e.start();
+    const running = expect(e.eval(runaway())).rejects.toThrow(/closed/);
+    const queued = expect(e.eval("a: 1\n")).rejects.toThrow(/closed/);
+    await new Promise((r) => setTimeout(r, 100));
+    await e.close();
+    await running;
+    await queued;
+    await expect(e.eval("a: 1\n")).rejects.toThrow(/closed/);
+    await expect(e.start()).rejects.toThrow(/closed/);
+  });
+
+  it("lets the process exit when idle (the worker does not hold it open)", async () => {
+    const e = new Engine();
+    await e.eval("a: 1\n");
+    // An idle worker is unref'd; closing is still clean and idempotent.
+    await e.close();
+    await e.close();
+  });
+});
+
+describe("parseEngineError", () => {
+  it("splits lines into path and message", () => {
+    expect(parseEngineError("a.b: conflicting values 1 and 2\nc: incomplete value int")).toEqual([
+      { code: "engine", path: "a.b", message: "conflicting values 1 and 2" },
+      { code: "engine", path: "c", message: "incomplete value int" },
+    ]);
+    expect(parseEngineError("cue: marshal error: x.y: cannot convert incomplete value")).toEqual([
+      { code: "engine", path: "x.y", message: "cannot convert incomplete value" },
+    ]);
+    expect(parseEngineError("something odd happened")).toEqual([{ code: "engine", path: "", message: "something odd happened" }]);
+  });
+});
