@@ -145,6 +145,7 @@ function emitBlueprint(e: CatalogEntry, name: string, input: CodegenInput, names
       f.createPropertyAssignment("fqn", f.createStringLiteral(e.fqn)),
       f.createPropertyAssignment("cue", cueRefExpr(e)),
       f.createPropertyAssignment("composes", jsonToExpression(composed)),
+      ...(e.workloadType ? [f.createPropertyAssignment("labels", jsonToExpression({ "core.opmodel.dev/workload-type": e.workloadType }))] : []),
       f.createPropertyAssignment("schema", jsonToExpression(embeddedSchema(schema))),
     ],
     true,

@@ -59,6 +59,8 @@ export interface BlueprintDefinition<F extends string = string, C extends string
   /** Spec key → schema of every resource and trait the blueprint composes. */
   readonly schema: SpecSchema;
   readonly composes: readonly C[];
+  /** Labels the blueprint puts on its components (e.g. the workload type transformers match on). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 const TOKEN = "\u0000opmref:";
@@ -197,6 +199,7 @@ export function blueprint<F extends string, C extends string>(def: BlueprintDefi
     cue: def.cue,
     spec: { ...spec },
     composes: def.composes,
+    ...(def.labels ? { labels: def.labels } : {}),
     issues: typeof spec === "object" && spec !== null ? validate(def.schema, spec, "").map((i) => ({ ...i, path: i.path.replace(/^\./, "") })) : [],
     site: callSite(),
   }) as BlueprintPart<F, C>;

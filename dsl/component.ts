@@ -77,6 +77,12 @@ export class Component<F extends string = string> {
     return this.#s.site;
   }
   /** FQNs of every resource, trait and blueprint, including what blueprints compose. */
+  /** The labels (blueprint labels, then the component's own) and every FQN, as transformers match them. */
+  summary(): { labels: Record<string, string>; fqns: Set<string> } {
+    const labels: Record<string, string> = {};
+    for (const p of this.#s.parts) Object.assign(labels, p.labels ?? {});
+    return { labels: { ...labels, ...this.#s.labels }, fqns: this.fqns() };
+  }
   fqns(): Set<string> {
     return new Set(this.#s.parts.flatMap((p) => [p.fqn, ...(p.composes ?? [])]));
   }

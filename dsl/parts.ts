@@ -25,6 +25,8 @@ export interface Part<K extends PartKind = PartKind, F extends string = string> 
   readonly appliesTo?: readonly string[];
   /** Blueprints: resource and trait FQNs the blueprint composes. */
   readonly composes?: readonly string[];
+  /** Blueprints: labels the blueprint puts on the component (its CUE mixin sets the same). */
+  readonly labels?: Readonly<Record<string, string>>;
   /** Problems found when the part was built (collected, reported at render time). */
   readonly issues?: readonly import("./errors.js").Issue[];
   /** Where the author created the part. */

@@ -30,6 +30,9 @@ const DaemonWorkloadDefinition: BlueprintDefinition<"opm.dev/catalog/blueprints/
         def: "#DaemonWorkload"
     },
     composes: ["opm.dev/catalog/resources/container@v1"],
+    labels: {
+        "core.opmodel.dev/workload-type": "daemon"
+    },
     schema: {
         type: "object",
         properties: {
@@ -301,6 +304,9 @@ const ScheduledTaskWorkloadDefinition: BlueprintDefinition<"opm.dev/catalog/blue
         def: "#ScheduledTaskWorkload"
     },
     composes: ["opm.dev/catalog/resources/container@v1", "opm.dev/catalog/traits/cron-job-config@v1", "opm.dev/catalog/traits/job-config@v1"],
+    labels: {
+        "core.opmodel.dev/workload-type": "scheduled-task"
+    },
     schema: {
         type: "object",
         properties: {
@@ -633,6 +639,9 @@ const StatefulWorkloadDefinition: BlueprintDefinition<"opm.dev/catalog/blueprint
         def: "#StatefulWorkload"
     },
     composes: ["opm.dev/catalog/resources/container@v1", "opm.dev/catalog/resources/volume-claim-templates@v1", "opm.dev/catalog/traits/scaling@v1"],
+    labels: {
+        "core.opmodel.dev/workload-type": "stateful"
+    },
     schema: {
         type: "object",
         properties: {
@@ -965,6 +974,9 @@ const StatelessWorkloadDefinition: BlueprintDefinition<"opm.dev/catalog/blueprin
         def: "#StatelessWorkload"
     },
     composes: ["opm.dev/catalog/resources/container@v1", "opm.dev/catalog/traits/scaling@v1"],
+    labels: {
+        "core.opmodel.dev/workload-type": "stateless"
+    },
     schema: {
         type: "object",
         properties: {
@@ -1270,6 +1282,9 @@ const TaskWorkloadDefinition: BlueprintDefinition<"opm.dev/catalog/blueprints/ta
         def: "#TaskWorkload"
     },
     composes: ["opm.dev/catalog/resources/container@v1", "opm.dev/catalog/traits/job-config@v1"],
+    labels: {
+        "core.opmodel.dev/workload-type": "task"
+    },
     schema: {
         type: "object",
         properties: {

@@ -80,6 +80,12 @@ function cachePath(pkgDir: string, name: string): string | undefined {
   return path.join(nodeModules, ".cache", "opm-ts", name);
 }
 
+/** A file in opm-ts's cache folder (see `cachePath`), or undefined when caching is off. */
+export function cacheFile(name: string): string | undefined {
+  const require = createRequire(import.meta.url);
+  return cachePath(path.dirname(path.dirname(require.resolve("cue-wasm"))), name);
+}
+
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 /** A compiled WebAssembly module (the `lib` settings leave the WebAssembly API untyped). */

@@ -10,6 +10,7 @@ import { CUSTOM_PACKAGE } from "../../dsl/define.js";
 import { defaultEngine, type Engine } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../engine/link.js";
 import { cueConfigSchema } from "./config-schema.js";
+import { matchRelease, transformerRules } from "./match.js";
 import { checkSchema } from "../../dsl/schema.js";
 import { mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
 import { canonicalObject, redact, sha256, stableJson, toJson, toYaml } from "./serialize.js";
@@ -74,6 +75,8 @@ interface Prepared {
   configSite: (field: string) => SourceLocation | undefined;
   /** Literal secret values, kept out of every message. */
   secrets: string[];
+  /** The TypeScript release, when the input was one. */
+  release?: ModuleRelease<any>;
 }
 
 /** Marks `core.#Secret`-shaped properties of an exported config schema as secrets. */
@@ -99,6 +102,7 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
       provenance: (p) => rel.provenance(p),
       configSite: (f) => rel.module.config[f]?.site,
       secrets: rel.secretLiterals(),
+      release: rel,
     };
   }
   const parsed = input.files.map((f) => parseHeader(f));
@@ -191,7 +195,12 @@ interface RenderOut {
 }
 
 /** Groups parsed files by package and builds the linked program for the release. */
-export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVIDER, policies: readonly PolicyUse[] = []): { source: string; packages: CuePackage[] } {
+export function buildProgram(
+  files: CueSourceFile[],
+  provider = KUBERNETES_PROVIDER,
+  policies: readonly PolicyUse[] = [],
+  matched?: Record<string, string[]>,
+): { source: string; packages: CuePackage[] } {
   const parsed = files.map((f) => parseHeader(f));
   const byPkg = new Map<string, ParsedFile[]>();
   for (const f of parsed) byPkg.set(f.package, [...(byPkg.get(f.package) ?? []), f]);
@@ -226,7 +235,7 @@ export function buildProgram(files: CueSourceFile[], provider = KUBERNETES_PROVI
   // its own: it is then evaluated once (see docs/performance.md).
   const extra = (inlined: ReadonlyMap<string, string>) =>
     [
-      `out: ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider${extended}\n}`,
+      `out: ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider${extended}${matched ? `\n\t#matched: ${JSON.stringify(matched)}` : ""}\n}`,
       ...(checkPolicies
         ? [
             `violations: (${core}.#CheckPolicies & {`,
@@ -413,7 +422,11 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   const platform = options.policies ?? [];
   const policyIssues = platform.flatMap((p) => p.issues);
   if (policyIssues.length) throw new ValidationError(policyIssues);
-  const { source } = buildProgram(prepared.files, options.provider, platform);
+  // For a TypeScript release, match transformers here (the same rules, without evaluating
+  // every component/transformer pair in CUE).
+  const provider = options.provider ?? KUBERNETES_PROVIDER;
+  const matched = prepared.release && !prepared.release.module.transformers.length ? matchRelease(prepared.release, await transformerRules(engine, provider)) : undefined;
+  const { source } = buildProgram(prepared.files, provider, platform, matched);
   const t2 = performance.now();
   let out: RenderOut;
   let found: Violation[];
