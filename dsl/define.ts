@@ -22,7 +22,8 @@ const CORE_IMPORT = "opm.dev/catalog/core@v1";
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-function pascal(name: string): string {
+/** @internal */
+export function pascal(name: string): string {
   return name
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
@@ -35,7 +36,8 @@ function camel(name: string): string {
   return p[0]!.toLowerCase() + p.slice(1);
 }
 
-interface Identity {
+/** @internal The identity every author-defined definition has. */
+export interface Identity {
   /** Domain-qualified path of the definition, e.g. `example.com/traits`. */
   modulePath: string;
   /** DNS label, e.g. `backup`. */
@@ -45,7 +47,8 @@ interface Identity {
   description: string;
 }
 
-function fqnOf(id: Identity): string {
+/** @internal */
+export function fqnOf(id: Identity): string {
   if (!NAME.test(id.name)) throw new OpmError("E_USAGE", `definition name ${JSON.stringify(id.name)} must be a DNS label (lower case letters, digits and '-')`);
   return `${id.modulePath}/${id.name}@${id.version ?? "v1"}`;
 }
@@ -180,7 +183,8 @@ export interface AnyRef extends Ref<unknown> {
 }
 
 /** A reference that yields a deeper reference for any property (`x.a.b` → `x.a.b`). */
-function deepRef(root: string, path: readonly string[]): unknown {
+/** @internal */
+export function deepRef(root: string, path: readonly string[]): unknown {
   const ref = makeRef(root, path);
   return new Proxy(ref as object, {
     get(target, prop, receiver) {
@@ -191,7 +195,8 @@ function deepRef(root: string, path: readonly string[]): unknown {
   });
 }
 
-function templateExpr(v: unknown): ast.Expr {
+/** @internal */
+export function templateExpr(v: unknown): ast.Expr {
   if (isRef(v)) {
     const node = (v as unknown as Record<symbol, TemplateNode | undefined>)[TEMPLATE];
     if (!node) return refExpr(v);
@@ -305,7 +310,8 @@ export interface CustomTransformer {
   readonly imports: readonly string[];
 }
 
-function refsAt(shape: ConfigShape, root: string, path: readonly string[]): unknown {
+/** @internal */
+export function refsAt(shape: ConfigShape, root: string, path: readonly string[]): unknown {
   return Object.freeze(
     Object.fromEntries(Object.entries(shape).map(([k, f]) => [k, f instanceof ObjectField ? refsAt(f.shape as ConfigShape, root, [...path, k]) : makeRef(root, [...path, k])])),
   );
@@ -412,25 +418,31 @@ function definitionDecls(d: CustomDefinition): ast.Decl[] {
  * components use or its transformers name, the transformers, and `#Transformers` (the
  * table the render program adds to the provider). Undefined when there are none.
  */
-export function customPackageFile(definitions: readonly CustomDefinition[], transformers: readonly CustomTransformer[]): { name: string; text: string } | undefined {
+export function customPackageFile(
+  definitions: readonly CustomDefinition[],
+  transformers: readonly CustomTransformer[],
+  policies: readonly { cueName: string; fqn: string; decl: ast.Decl; imports: readonly string[] }[] = [],
+): { name: string; text: string } | undefined {
   const defs = new Map<string, CustomDefinition>();
   for (const d of [...definitions, ...transformers.flatMap((t) => t.definitions)]) {
     const prev = defs.get(d.fqn);
     if (prev && prev !== d && JSON.stringify(prev.identity) !== JSON.stringify(d.identity)) throw new OpmError("E_USAGE", `two different definitions share the FQN ${d.fqn}`);
     defs.set(d.fqn, d);
   }
-  if (!defs.size && !transformers.length) return undefined;
+  if (!defs.size && !transformers.length && !policies.length) return undefined;
   const names = new Set<string>();
-  for (const n of [...[...defs.values()].map((d) => d.cueName), ...transformers.map((t) => t.cueName)]) {
+  for (const n of [...[...defs.values()].map((d) => d.cueName), ...transformers.map((t) => t.cueName), ...[...new Set(policies)].map((p) => p.cueName)]) {
     if (names.has(n)) throw new OpmError("E_USAGE", `two custom definitions would both be named #${n} in CUE; give them different names`);
     names.add(n);
   }
   const sorted = [...defs.values()].sort((a, b) => a.fqn.localeCompare(b.fqn));
   const ts = [...transformers].sort((a, b) => a.fqn.localeCompare(b.fqn));
-  const imports = new Set<string>(sorted.flatMap((d) => shapeImports(d.shape)));
+  const ps = [...new Map(policies.map((p) => [p.fqn, p])).values()].sort((a, b) => a.fqn.localeCompare(b.fqn));
+  const imports = new Set<string>([...sorted.flatMap((d) => shapeImports(d.shape)), ...ps.flatMap((p) => p.imports)]);
   const decls: ast.Decl[] = [
     ...sorted.flatMap(definitionDecls),
     ...ts.map((t) => t.decl),
+    ...ps.map((p) => p.decl),
     ast.field(
       "#Transformers",
       ast.struct(ts.map((t) => ast.field({ dynamic: ast.sel(ast.ident(`#${t.cueName}`), "metadata", "fqn") }, ast.ident(`#${t.cueName}`)))),

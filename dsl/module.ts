@@ -209,7 +209,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
     const custom: CustomDefinition[] = Object.values(built).flatMap((c) => c.parts.map((p) => p.definition).filter(isCustomDefinition));
     let customFile: CueSourceFile | undefined;
     try {
-      customFile = customPackageFile(custom, this.transformers);
+      customFile = customPackageFile(custom, this.transformers, this.policies.flatMap((p) => (p.custom ? [p.custom] : [])));
     } catch (e) {
       if (!OpmError.is(e)) throw e;
       issues.push({ code: "invalid_definition", path: "definitions", message: e.message, ...(this.site ? { source: this.site } : {}) });

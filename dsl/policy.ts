@@ -31,8 +31,8 @@ export interface PolicyUse {
   readonly options: PolicyOptions;
   readonly issues: readonly Issue[];
   readonly site?: SourceLocation;
-  /** A policy defined in TypeScript carries its own CUE package. */
-  readonly package?: { importPath: string; name: string; text: string };
+  /** A policy defined in TypeScript (definePolicy) carries its CUE declaration. */
+  readonly custom?: { readonly fqn: string; readonly cueName: string; readonly decl: ast.Decl; readonly imports: readonly string[] };
 }
 
 const POLICY = Symbol.for("opm-ts.policy");
@@ -49,6 +49,8 @@ export interface PolicyDefinition {
   cue: CueRef;
   params: FieldSchema;
   description: string;
+  /** Set for policies defined in TypeScript. */
+  custom?: PolicyUse["custom"];
 }
 
 const SEVERITIES = ["block", "warn", "audit"];
@@ -64,7 +66,17 @@ export function usePolicy(def: PolicyDefinition, params: Record<string, unknown>
   if (options.onViolation !== undefined && !SEVERITIES.includes(options.onViolation)) {
     issues.push({ code: "enum", path: `policies.${def.fqn}.onViolation`, message: `${JSON.stringify(options.onViolation)} is not one of "block" | "warn" | "audit"`, ...(site ? { source: site } : {}) });
   }
-  return Object.freeze({ kind: "PolicyUse" as const, fqn: def.fqn, cue: def.cue, params: Object.freeze({ ...params }), options: Object.freeze({ ...options }), issues, ...(site ? { site } : {}), [POLICY]: true });
+  return Object.freeze({
+    kind: "PolicyUse" as const,
+    fqn: def.fqn,
+    cue: def.cue,
+    params: Object.freeze({ ...params }),
+    options: Object.freeze({ ...options }),
+    issues,
+    ...(site ? { site } : {}),
+    ...(def.custom ? { custom: def.custom } : {}),
+    [POLICY]: true,
+  });
 }
 
 /** The CUE expression of an attached policy, e.g. `policies.#NoLatestTagPolicy & {...}`. */

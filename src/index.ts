@@ -95,3 +95,5 @@ export type {
   ItemRef,
   AnyRef,
 } from "../dsl/define.js";
+export { definePolicy, violation, expr } from "../dsl/define-policy.js";
+export type { DeepRef, PolicyBuilder, PolicyCheckInput, PolicyRuleDefinition, PolicyDefinitionInput, CustomPolicy, ViolationTemplate } from "../dsl/define-policy.js";

@@ -17,6 +17,7 @@ import { canonicalObject, redact, sha256, stableJson, toJson, toYaml } from "./s
 import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
 export const KUBERNETES_PROVIDER = "opm.dev/catalog/providers/kubernetes@v1";
+const PLATFORM_IMPORT = "opm.dev/platform@v1";
 
 export interface RenderOptions {
   /** The engine to evaluate with (default: the process-wide engine). */
@@ -220,7 +221,23 @@ export function buildProgram(
   const custom = local.get(CUSTOM_PACKAGE);
   const extended = custom?.files.some((f) => /^#Transformers\s*:/m.test(f.body)) ? ` & {transformers: {for k, t in ${packageField(custom.importPath)}.#Transformers {(k): t}}}` : "";
   const roots = [releasePkg, providerPkg, ...(custom ? [custom] : [])];
+  // Platform policies defined in TypeScript live in a package of their own.
+  const platformCustom = [...new Map(policies.flatMap((p) => (p.custom ? [[p.custom.fqn, p.custom] as const] : []))).values()];
+  const platformPkg: CuePackage | undefined = platformCustom.length
+    ? {
+        importPath: PLATFORM_IMPORT,
+        name: "platform",
+        files: [
+          parseHeader({
+            name: "platform policies (from TypeScript)",
+            text: printFile(ast.file("platform", [{ path: CORE_IMPORT, alias: "core" }, ...[...new Set(platformCustom.flatMap((c) => c.imports))].map((p) => ({ path: p }))], platformCustom.map((c) => c.decl))),
+          }),
+        ],
+      }
+    : undefined;
+  if (platformPkg) roots.push(platformPkg);
   for (const p of policies) {
+    if (p.custom) continue;
     const pkg = catalogPackage(p.cue.importPath);
     if (!pkg) throw new ValidationError([{ code: "io", path: "", message: `unknown policy package ${p.cue.importPath}` }]);
     if (!roots.includes(pkg)) roots.push(pkg);
@@ -229,7 +246,7 @@ export function buildProgram(
   const text = files.map((f) => f.text).join("\n");
   const checkPolicies = policies.length > 0 || /#policies\s*:/.test(text);
   const releaseSecrets = /#secrets\s*:/.test(text);
-  const platform = policies.map((p) => printExpr(policyExpr(p, packageField(p.cue.importPath)), "\t\t"));
+  const platform = policies.map((p) => printExpr(policyExpr(p, packageField(p.custom ? PLATFORM_IMPORT : p.cue.importPath)), "\t\t"));
   const rel = "out.#release";
   // The release package is placed inside `#release` rather than linked as a field of
   // its own: it is then evaluated once (see docs/performance.md).
@@ -309,8 +326,16 @@ function scrubError(e: EngineError, secrets: readonly string[]): EngineError {
   return new EngineError(e.issues.map((i) => ({ ...i, message: scrub(i.message, secrets) })), scrub(e.message.split("\n")[0]!, secrets));
 }
 
-function mapEngineError(p: Prepared, e: EngineError): never {
+function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUse[] = []): never {
+  // A policy's own CUE failing is reported as that policy's problem.
+  const byDef = new Map([...policies, ...(p.release?.module.policies ?? [])].map((u) => [u.cue.def, u] as const));
   const issues: Issue[] = e.issues.map((i) => {
+    const def = /(#[A-Za-z0-9]+Policy)\b/.exec(i.path)?.[1];
+    const use = def ? byDef.get(def) : undefined;
+    if (use) {
+      const rest = i.path.slice(i.path.indexOf(def!) + def!.length).replace(/^\./, "");
+      return { code: "engine", path: `policies.${use.fqn}${rest ? "." + rest : ""}`, message: `policy ${use.fqn} failed to compile: ${scrub(i.message, p.secrets)}`, ...(use.site ? { source: use.site } : {}) };
+    }
     const path = userPath(i.path);
     const source = locate(p, path);
     const code: Issue["code"] = /field not allowed/.test(i.message) ? "unknown_field" : /incomplete value/.test(i.message) ? "required" : /out of bound|invalid value/.test(i.message) ? "out_of_range" : /conflicting values/.test(i.message) ? "conflict" : "engine";
@@ -437,7 +462,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     releaseObjects = value.secrets ?? [];
     found = value.violations ?? [];
   } catch (e) {
-    if (EngineError.is(e) && e.code === "E_ENGINE") mapEngineError(prepared, e);
+    if (EngineError.is(e) && e.code === "E_ENGINE") mapEngineError(prepared, e, platform);
     if (EngineError.is(e)) throw scrubError(e, prepared.secrets);
     throw e;
   }
