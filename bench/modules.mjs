@@ -22,3 +22,28 @@ export function statelessModule(n) {
       ),
   });
 }
+
+/** A module of `n` components that each carry many traits (probes, sizing, security, PDB, ...). */
+export async function manyTraitsModule(n) {
+  const c = await import("../dist/dsl/catalog.js");
+  return defineModule({
+    metadata: { modulePath: "bench.example.com/modules", name: `traits-${n}`, version: "1.0.0" },
+    config: { image: config.string().default("nginx:1.27") },
+    components: (cfg) =>
+      Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [
+          `svc-${i}`,
+          c
+            .StatelessWorkload({ container: { image: cfg.image, ports: { http: { targetPort: 8080 } } }, scaling: { count: 3 } })
+            .with(c.Expose({ ports: { http: { targetPort: 8080, exposedPort: 80 } } }))
+            .with(c.HealthCheck({ liveness: { httpGet: { path: "/healthz", port: "http" } }, readiness: { httpGet: { path: "/ready", port: "http" } } }))
+            .with(c.Sizing({ cpu: { request: "100m", limit: "500m" }, memory: { request: "128Mi", limit: "256Mi" } }))
+            .with(c.SecurityContext({ runAsNonRoot: true, runAsUser: 10001 }))
+            .with(c.DisruptionBudget({ minAvailable: 1 }))
+            .with(c.UpdateStrategy({ type: "RollingUpdate", maxSurge: 1, maxUnavailable: 0 }))
+            .with(c.PodMetadata({ annotations: { "prometheus.io/scrape": "true" } }))
+            .with(c.GracefulShutdown({ terminationGracePeriodSeconds: 30 })),
+        ]),
+      ),
+  });
+}

@@ -29,7 +29,33 @@ const median = (xs) => {
 };
 const repeatsFor = (n) => (n <= 10 ? 9 : n <= 50 ? 5 : 3);
 
-// ---------------------------------------------------------------- child: one size, fresh process
+// ---------------------------------------------------------------- child: one case, fresh process
+
+/** Extra cases beside the sizes: the multi-component example and a many-traits module. */
+const CASES = {
+  "example shop (multi-component)": async () => {
+    const { importModuleFile } = await import("../dist/src/cli/load.js");
+    const m = await importModuleFile(path.join(root, "examples", "shop", "module.ts"));
+    return m.kind === "Module" ? m.release() : m;
+  },
+  "many traits, 10 components": async () => (await import("./modules.mjs")).manyTraitsModule(10).then((m) => m.release({ name: "bench", namespace: "bench" })),
+};
+
+async function caseChild(name) {
+  const { render, Engine } = await import("../dist/src/index.js");
+  const release = await CASES[name]();
+  const engine = new Engine({ timeoutMs: 600_000 });
+  await engine.start();
+  const first = await render(release, { engine });
+  const warm = [];
+  for (let i = 0; i < 5; i++) {
+    const w0 = performance.now();
+    (await render(release, { engine })).yaml();
+    warm.push(performance.now() - w0);
+  }
+  await engine.close();
+  console.log(JSON.stringify({ name, objects: first.objects.length, warmMs: median(warm) }));
+}
 
 async function child(n) {
   const t0 = performance.now();
@@ -178,6 +204,18 @@ async function main() {
   }
   const md = table(rows);
   console.log("\n" + md);
+  const caseRows = [];
+  if (!args.includes("--no-cases")) {
+    for (const name of Object.keys(CASES)) {
+      const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), "--case", name], { cwd: root, maxBuffer: 1 << 24 });
+      const r = JSON.parse(stdout.trim().split("\n").pop());
+      caseRows.push(r);
+      console.log(`${name}: ${r.objects} objects, warm ${f0(r.warmMs)} ms`);
+    }
+  }
+  const cases = caseRows.length
+    ? ["", "| case | objects | warm ms (median of 5) |", "|---|---:|---:|", ...caseRows.map((r) => `| ${r.name} | ${r.objects} | ${f0(r.warmMs)} |`)].join("\n")
+    : "";
   if (!args.includes("--no-write")) {
     const file = path.join(root, "docs", "performance.md");
     const text = readFileSync(file, "utf8");
@@ -196,6 +234,7 @@ async function main() {
       "```",
       "",
       md,
+      cases,
       "",
       end,
     ].join("\n");
@@ -205,4 +244,5 @@ async function main() {
 }
 
 if (args[0] === "--child") await child(Number(args[1]));
+else if (args[0] === "--case") await caseChild(args[1]);
 else await main();

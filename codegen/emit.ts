@@ -95,6 +95,8 @@ function emitResourceOrTrait(e: CatalogEntry, name: string, schema: JsonSchema, 
     true,
   );
   out.statements.push(constDecl(defName, defType, defInit));
+  out.statements.push(f.createExpressionStatement(f.createCallExpression(f.createIdentifier("registerSpec"), undefined, [f.createIdentifier(defName)])));
+  out.runtime.add("registerSpec");
   const optional = omittable(schema);
   const param = f.createParameterDeclaration(
     undefined,
@@ -125,12 +127,14 @@ function emitBlueprint(e: CatalogEntry, name: string, input: CodegenInput, names
   const defName = `${name}Definition`;
   const composed = [...(e.composedResources ?? []), ...(e.composedTraits ?? [])];
   const props: Record<string, JsonSchema> = {};
+  const specs: Record<string, string> = {};
   const members: ts.TypeElement[] = [];
   for (const fqn of composed) {
     const c = all.get(fqn);
     const schema = c && input.spec(c);
     if (!c || !c.specKey || !schema) continue;
     props[c.specKey] = schema;
+    specs[c.specKey] = fqn;
     const cName = names.get(fqn)!;
     const file = fileBase(c.package);
     if (file !== fileBase(e.package)) out.imports.set(file, new Set([...(out.imports.get(file) ?? []), `${cName}Spec`]));
@@ -146,7 +150,8 @@ function emitBlueprint(e: CatalogEntry, name: string, input: CodegenInput, names
       f.createPropertyAssignment("cue", cueRefExpr(e)),
       f.createPropertyAssignment("composes", jsonToExpression(composed)),
       ...(e.workloadType ? [f.createPropertyAssignment("labels", jsonToExpression({ "core.opmodel.dev/workload-type": e.workloadType }))] : []),
-      f.createPropertyAssignment("schema", jsonToExpression(embeddedSchema(schema))),
+      f.createPropertyAssignment("specs", jsonToExpression(specs)),
+      f.createPropertyAssignment("required", jsonToExpression(authorRequired(schema))),
     ],
     true,
   );
@@ -170,6 +175,7 @@ const RUNTIME_FROM: Record<string, string> = {
   resource: "../builders.js",
   trait: "../builders.js",
   blueprint: "../builders.js",
+  registerSpec: "../builders.js",
   ResourceDefinition: "../builders.js",
   TraitDefinition: "../builders.js",
   BlueprintDefinition: "../builders.js",
@@ -226,6 +232,8 @@ export function emitPackage(importPath: string, input: CodegenInput): string | u
     const specs = [...ids].sort().map((id) => f.createImportSpecifier(false, undefined, f.createIdentifier(id)));
     statements.push(f.createImportDeclaration(undefined, f.createImportClause(true, undefined, f.createNamedImports(specs)), f.createStringLiteral(`./${other}.js`)));
   }
+  // Blueprints validate with the schemas those files register when they load.
+  for (const other of [...out.imports.keys()].sort()) statements.push(f.createImportDeclaration(undefined, undefined, f.createStringLiteral(`./${other}.js`)));
   statements.push(withDoc(table, [`FQNs of the definitions in \`${importPath}\`, by builder name.`]));
   statements.push(...out.statements);
   ts.addSyntheticLeadingComment(statements[0]!, ts.SyntaxKind.SingleLineCommentTrivia, ` ${HEADER}`, true);

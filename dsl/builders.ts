@@ -56,11 +56,31 @@ export interface TraitDefinition<F extends string = string, A extends string = s
 
 export interface BlueprintDefinition<F extends string = string, C extends string = string> extends DefinitionBase {
   readonly fqn: F;
-  /** Spec key → schema of every resource and trait the blueprint composes. */
-  readonly schema: SpecSchema;
+  /** Spec key → FQN of every resource and trait the blueprint composes (their schemas are registered). */
+  readonly specs: Readonly<Record<string, string>>;
+  /** Spec keys the author must give (the others have defaults for every field). */
+  readonly required: readonly string[];
   readonly composes: readonly C[];
   /** Labels the blueprint puts on its components (e.g. the workload type transformers match on). */
   readonly labels?: Readonly<Record<string, string>>;
+}
+
+const specSchemas = new Map<string, SpecSchema>();
+
+/** Registers a generated resource's or trait's spec schema by FQN, so blueprints can compose it. */
+export function registerSpec(def: { readonly fqn: string; readonly schema: SpecSchema }): void {
+  specSchemas.set(def.fqn, def.schema);
+}
+
+/** The schema of a blueprint's spec: one property per composed resource and trait. */
+function blueprintSchema(def: BlueprintDefinition): SpecSchema {
+  const properties: Record<string, SpecSchema> = {};
+  for (const [key, fqn] of Object.entries(def.specs)) {
+    const s = specSchemas.get(fqn);
+    if (!s) throw new Error(`opm-ts: the generated definition of ${fqn} is not loaded (blueprint ${def.fqn})`);
+    properties[key] = s;
+  }
+  return { type: "object", properties, ...(def.required.length ? { required: def.required } : {}) };
 }
 
 const TOKEN = "\u0000opmref:";
@@ -200,7 +220,7 @@ export function blueprint<F extends string, C extends string>(def: BlueprintDefi
     spec: { ...spec },
     composes: def.composes,
     ...(def.labels ? { labels: def.labels } : {}),
-    issues: typeof spec === "object" && spec !== null ? validate(def.schema, spec, "").map((i) => ({ ...i, path: i.path.replace(/^\./, "") })) : [],
+    issues: typeof spec === "object" && spec !== null ? validate(blueprintSchema(def), spec, "").map((i) => ({ ...i, path: i.path.replace(/^\./, "") })) : [],
     site: callSite(),
   }) as BlueprintPart<F, C>;
   return component(part) as unknown as Component<F | C>;
