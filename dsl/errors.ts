@@ -27,6 +27,7 @@ export type IssueCode =
   | "engine"
   | "policy"
   | "secret"
+  | "missing_key"
   | "invalid_definition"
   | "io";
 

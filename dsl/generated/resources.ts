@@ -915,6 +915,58 @@ export interface VolumesSpec {
             /** Whether the Secret may be missing. */
             optional?: boolean;
         };
+        /**
+         * A config secret (config.secret()) as one file, by reference to the Secret that
+         * holds it: the value never appears in the workload.
+         */
+        configSecret?: {
+            secret: {
+                /**
+                 * Bounds: at most 63 characters (checked when the builder is called).
+                 * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                 */
+                group: string;
+                /**
+                 * The key inside that Secret.
+                 * Pattern: `^[-._a-zA-Z0-9]+$` (checked when the builder is called).
+                 */
+                key: string;
+                /** How the release supplies the value. */
+                source: {
+                    from: "literal";
+                    value: string;
+                } | {
+                    from: "secret";
+                    /**
+                     * Bounds: at most 63 characters (checked when the builder is called).
+                     * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                     */
+                    name: string;
+                    /** Pattern: `^[-._a-zA-Z0-9]+$` (checked when the builder is called). */
+                    key: string;
+                } | {
+                    from: "external";
+                    /**
+                     * Bounds: at most 63 characters (checked when the builder is called).
+                     * Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (checked when the builder is called).
+                     */
+                    store: string;
+                    /**
+                     * @defaultValue `"SecretStore"`
+                     */
+                    storeKind?: "SecretStore" | "ClusterSecretStore";
+                    remoteKey: string;
+                    property?: string;
+                };
+            };
+            /** File name inside the mount (default: the secret's key). */
+            path?: string;
+            /**
+             * File mode, e.g. 256 (0400).
+             * Bounds: \>= 0, \<= 511 (checked when the builder is called).
+             */
+            defaultMode?: number;
+        };
         /** A file or directory of the node (for node agents; needs privileges). */
         hostPath?: {
             /**
@@ -998,6 +1050,93 @@ const VolumesDefinition: ResourceDefinition<"opm.dev/catalog/resources/volumes@v
                         }
                     },
                     required: ["name"]
+                },
+                configSecret: {
+                    type: "object",
+                    properties: {
+                        secret: {
+                            type: "object",
+                            properties: {
+                                group: {
+                                    type: "string",
+                                    pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                    maxLength: 63
+                                },
+                                key: {
+                                    type: "string",
+                                    pattern: "^[-._a-zA-Z0-9]+$"
+                                },
+                                source: {
+                                    type: "object",
+                                    oneOf: [{
+                                            type: "object",
+                                            properties: {
+                                                from: {
+                                                    type: "string",
+                                                    enum: ["literal"]
+                                                },
+                                                value: {
+                                                    type: "string"
+                                                }
+                                            },
+                                            required: ["from", "value"]
+                                        }, {
+                                            type: "object",
+                                            properties: {
+                                                from: {
+                                                    type: "string",
+                                                    enum: ["secret"]
+                                                },
+                                                name: {
+                                                    type: "string",
+                                                    pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                    maxLength: 63
+                                                },
+                                                key: {
+                                                    type: "string",
+                                                    pattern: "^[-._a-zA-Z0-9]+$"
+                                                }
+                                            },
+                                            required: ["from", "name", "key"]
+                                        }, {
+                                            type: "object",
+                                            properties: {
+                                                from: {
+                                                    type: "string",
+                                                    enum: ["external"]
+                                                },
+                                                store: {
+                                                    type: "string",
+                                                    pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                                                    maxLength: 63
+                                                },
+                                                storeKind: {
+                                                    type: "string",
+                                                    enum: ["SecretStore", "ClusterSecretStore"]
+                                                },
+                                                remoteKey: {
+                                                    type: "string"
+                                                },
+                                                property: {
+                                                    type: "string"
+                                                }
+                                            },
+                                            required: ["from", "store", "remoteKey"]
+                                        }]
+                                }
+                            },
+                            required: ["group", "key", "source"]
+                        },
+                        path: {
+                            type: "string"
+                        },
+                        defaultMode: {
+                            type: "integer",
+                            minimum: 0,
+                            maximum: 511
+                        }
+                    },
+                    required: ["secret"]
                 },
                 hostPath: {
                     type: "object",

@@ -396,6 +396,7 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
     objects.push(canonicalObject(o));
   }
   objects.sort(compareObjects);
+  issues.push(...missingKeys(objects, p));
   return { objects, issues };
 }
 
@@ -418,6 +419,59 @@ function compareViolations(a: Violation, b: Violation): number {
   const sev = { block: 0, warn: 1, audit: 2 };
   const k = (v: Violation) => `${v.policy}\u0000${v.rule}\u0000${v.component ?? ""}\u0000${v.object ?? ""}\u0000${v.path ?? ""}\u0000${v.message}`;
   return sev[a.severity] - sev[b.severity] || (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0);
+}
+
+/** Pod specs inside a workload object (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod). */
+function podSpecs(o: K8sObject): Record<string, any>[] {
+  const spec = (o as Record<string, any>).spec;
+  if (!spec) return [];
+  if (spec.jobTemplate?.spec?.template?.spec) return [spec.jobTemplate.spec.template.spec];
+  if (spec.template?.spec) return [spec.template.spec];
+  return o.kind === "Pod" ? [spec] : [];
+}
+
+/**
+ * References by key to a ConfigMap or Secret this release renders must name a key it has
+ * (a typo would otherwise only show when the pod fails to start). Key names are listed;
+ * values never are.
+ */
+function missingKeys(objects: K8sObject[], p: Prepared): Issue[] {
+  const keys = new Map<string, Set<string>>();
+  for (const o of objects) {
+    if (o.kind !== "Secret" && o.kind !== "ConfigMap") continue;
+    const r = o as Record<string, any>;
+    keys.set(`${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, new Set([...Object.keys(r.data ?? {}), ...Object.keys(r.stringData ?? {}), ...Object.keys(r.binaryData ?? {})]));
+  }
+  const issues: Issue[] = [];
+  for (const o of objects) {
+    const component = o.metadata.labels?.["component.opmodel.dev/name"] ?? "";
+    const check = (kind: "Secret" | "ConfigMap", name: string, key: string, optional: boolean | undefined, where: string) => {
+      const have = keys.get(`${kind}/${o.metadata.namespace ?? ""}/${name}`);
+      if (!have || have.has(key) || optional) return;
+      const source = locate(p, `components.${component}`);
+      issues.push({
+        code: "missing_key",
+        path: `components.${component}`,
+        message: `${where} of ${o.kind}/${o.metadata.name} refers to key "${key}" of ${kind} ${name}, which has ${have.size ? `the keys ${[...have].sort().join(", ")}` : "no keys"}`,
+        ...(source ? { source } : {}),
+      });
+    };
+    for (const pod of podSpecs(o)) {
+      for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+        for (const e of c.env ?? []) {
+          const s = e.valueFrom?.secretKeyRef;
+          if (s) check("Secret", s.name, s.key, s.optional, `env ${e.name} of container ${c.name}`);
+          const m = e.valueFrom?.configMapKeyRef;
+          if (m) check("ConfigMap", m.name, m.key, m.optional, `env ${e.name} of container ${c.name}`);
+        }
+      }
+      for (const v of pod.volumes ?? []) {
+        for (const item of v.secret?.items ?? []) check("Secret", v.secret.secretName, item.key, v.secret.optional, `volume ${v.name}`);
+        for (const item of v.configMap?.items ?? []) check("ConfigMap", v.configMap.name, item.key, v.configMap.optional, `volume ${v.name}`);
+      }
+    }
+  }
+  return issues;
 }
 
 /** Kind weight, then namespace, then name, then kind and apiVersion. */

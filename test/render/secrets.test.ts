@@ -2,7 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OpmError, ValidationError } from "../../dsl/errors.js";
+import { OpmError, RenderError, ValidationError } from "../../dsl/errors.js";
+import { config, defineModule } from "../../src/index.js";
+import { Secrets, StatelessWorkload, Volumes } from "../../dsl/catalog.js";
 import { render } from "../../src/render/render.js";
 import { main, type IO } from "../../src/cli/main.js";
 import { TestKubeApiServer } from "../support/kube-api-server.js";
@@ -123,5 +125,43 @@ describe("a planted secret never appears in anything the CLI prints or writes", 
     const shown: string[] = [];
     await main(["build", mod, ...rel, "--show-secrets"], { isTTY: false, out: (t) => void shown.push(t), err: (t) => void shown.push(t) });
     expect(shown.join("")).toContain(B64);
+  });
+});
+
+describe("secret wiring into volumes, and references to missing keys", () => {
+  const mod = (key: string) =>
+    defineModule({
+      metadata: { modulePath: "example.com/t", name: "vol", version: "1.0.0" },
+      config: { cert: config.secret({ group: "tls", key: "cert.pem" }) },
+      components: (cfg) => ({
+        web: StatelessWorkload({
+          container: { image: "nginx:1.27", volumeMounts: { tls: { mountPath: "/etc/tls" } }, env: { TOKEN: { fromSecret: { name: "creds", key } } } },
+        })
+          .with(Volumes({ tls: { configSecret: { secret: cfg.cert, path: "server.pem" } } }))
+          .with(Secrets({ creds: { data: { token: "x", user: "y" } } })),
+      }),
+    });
+
+  it("mounts a config secret by reference as one file", async () => {
+    const out = await render(mod("token").release({ name: "v", values: { cert: PLANTED } }));
+    const dep = out.objects.find((o) => o.kind === "Deployment") as Record<string, any>;
+    expect(dep.spec.template.spec.volumes).toEqual([{ name: "tls", secret: { secretName: "v-tls", items: [{ key: "cert.pem", path: "server.pem" }] } }]);
+    expect(JSON.stringify(dep)).not.toContain(B64);
+    const ref = await render(mod("token").release({ name: "v", values: { cert: { secretRef: { name: "corp-tls", key: "tls.crt" } } } }));
+    const dep2 = ref.objects.find((o) => o.kind === "Deployment") as Record<string, any>;
+    expect(dep2.spec.template.spec.volumes[0].secret).toEqual({ secretName: "corp-tls", items: [{ key: "tls.crt", path: "server.pem" }] });
+  });
+
+  it("a reference to a key the rendered Secret lacks is an error listing its keys, never values", async () => {
+    const err = await render(mod("tokn").release({ name: "v", values: { cert: PLANTED } })).catch((e) => e);
+    expect(RenderError.is(err)).toBe(true);
+    expect(err.issues).toEqual([
+      expect.objectContaining({
+        code: "missing_key",
+        path: "components.web",
+        message: 'env TOKEN of container web of Deployment/v-web refers to key "tokn" of Secret v-web-creds, which has the keys token, user',
+      }),
+    ]);
+    expect(err.message).not.toContain(PLANTED);
   });
 });
