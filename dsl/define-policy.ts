@@ -17,15 +17,15 @@ export interface ViolationTemplate {
   message: string | Ref<string>;
 }
 
-/** A violation (a message may contain references: `` `image ${c.image} is not pinned` ``). */
+/** A violation: a field path and a message; a message may be a template string with references in it. */
 export function violation(path: string | Ref<string>, message: string | Ref<string>): ViolationTemplate {
   return { path, message };
 }
 
 /**
- * A CUE condition or expression written with references:
- * `` expr`${input.spec.replicas} < ${params.min}` `` compiles to `#in.spec.replicas < #params.min`.
- * Use it as the condition of `when()`.
+ * A CUE condition or expression written with references, as a tagged template: with
+ * `input.spec.replicas` and `params.min` interpolated around a `<`, it compiles to
+ * `#in.spec.replicas < #params.min`. Use it as the condition of `when()`.
  */
 export function expr<T = boolean>(strings: TemplateStringsArray, ...values: unknown[]): Ref<T> {
   let text = strings[0]!;
