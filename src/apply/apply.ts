@@ -558,14 +558,8 @@ export async function diff(result: RenderResult, options: DiffOptions = {}): Pro
 
 // ───────────────────────────── status ─────────────────────────────
 
-export interface ObjectStatus {
+export interface ObjectStatus extends InventoryEntry {
   id: string;
-  group: string;
-  version: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-  component?: string;
   health: HealthStatus;
   message: string;
 }
