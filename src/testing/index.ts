@@ -39,7 +39,7 @@ export function getObject<T = Record<string, any>>(result: RenderResult | readon
 const ENGINE_KEY = Symbol.for("opm-ts.testing.engine");
 
 /**
- * The engine every {@link renderForTest} call uses. One per process (a vitest worker), shared
+ * The engine every `renderForTest` call uses. One per process (a vitest worker), shared
  * by every test and every test file the worker runs, even when vitest re-imports modules per
  * file. Its worker thread does not keep the process alive.
  */
@@ -71,7 +71,7 @@ export function warmTestEngine(): Promise<void> {
   })());
 }
 
-/** The release settings of {@link renderForTest}: required exactly when the module has required values. */
+/** The release settings of `renderForTest`: required exactly when the module has required values. */
 export type TestRelease<S extends ConfigShape> = {} extends ValuesOf<S> ? [release?: ReleaseOptions<S>, options?: RenderOptions] : [release: ReleaseOptions<S>, options?: RenderOptions];
 
 /**

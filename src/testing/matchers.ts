@@ -14,7 +14,7 @@ export interface MatcherOutcome {
   message: () => string;
 }
 
-/** The matchers of {@link opmMatchers}, as they appear on `expect(...)`. */
+/** The matchers of `opmMatchers`, as they appear on `expect(...)`. */
 export interface OpmMatchers<R = unknown> {
   /**
    * The render result (or list of objects) holds an object of this kind, and this name when given.

@@ -18,7 +18,7 @@ export function toSnapshotYaml(value: RenderResult | K8sObject | readonly K8sObj
 
 /**
  * A snapshot serializer (vitest `expect.addSnapshotSerializer`, Jest `snapshotSerializers`):
- * render results, rendered objects and lists of them snapshot as {@link toSnapshotYaml}.
+ * render results, rendered objects and lists of them snapshot as `toSnapshotYaml`.
  */
 export const yamlSerializer: { test(value: unknown): boolean; serialize(value: unknown): string } = {
   test: (value) => isResult(value) || isObject(value) || (Array.isArray(value) && value.length > 0 && value.every(isObject)),
