@@ -1,4 +1,5 @@
-import { redact, toYaml } from "../render/serialize.js";
+import { redactObject as redact } from "../core/redact.js";
+import { toYaml } from "../render/serialize.js";
 import type { K8sObject, RenderResult } from "../render/types.js";
 
 const isObject = (v: unknown): v is K8sObject =>
