@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { ConfigShape, ValuesOf } from "../../dsl/config.js";
-import { StatelessWorkload } from "../../dsl/catalog.js";
+import { Expose, StatelessWorkload } from "../../dsl/catalog.js";
 import { defineModule, type Module, type ModuleRelease, type ReleaseOptions } from "../../dsl/module.js";
 import { Engine } from "../engine/engine.js";
 import { render, type CueModuleInput, type RenderOptions } from "../render/render.js";
@@ -51,7 +51,7 @@ export function testEngine(): Engine {
 const WARM_KEY = Symbol.for("opm-ts.testing.warm");
 
 /**
- * Loads the shared test engine and warms it with one small render (a StatelessWorkload), once
+ * Loads the shared test engine and warms it with one small render (a StatelessWorkload with Expose), once
  * per process. The first render in a process costs several times a later one (the evaluator
  * loads, the catalog is compiled for the first time); warming moves that cost out of the first
  * test. `opm-ts/testing/vitest` awaits it while vitest imports the test file; otherwise call it
@@ -65,7 +65,11 @@ export function warmTestEngine(): Promise<void> {
     const warm = defineModule({
       metadata: { modulePath: "opm.dev/testing", name: "warm-up", version: "0.0.0" },
       config: {},
-      components: () => ({ app: StatelessWorkload({ container: { image: "warm-up" } }) }),
+      components: () => ({
+        app: StatelessWorkload({ container: { image: "warm-up", ports: { http: { targetPort: 8080 } } } }).with(
+          Expose({ ports: { http: { targetPort: 8080, exposedPort: 80 } } }),
+        ),
+      }),
     });
     await render(warm.release({}), { engine });
   })());

@@ -1,7 +1,7 @@
 /**
  * Every code block in README.md and docs/*.md is checked, so a doc that drifts from the code fails.
  *
- * - ```ts blocks are written to test/docs/.snippets/<doc>/ (inside the repo, so `opm-ts`,
+ * - ```ts blocks are written to test/docs/.snippets/<pid>/<doc>/ (inside the repo, so `opm-ts`,
  *   `opm-ts/catalog` and `opm-ts/testing` resolve through tsconfig paths and vitest aliases) and
  *   type-checked together in one TypeScript program with the repo's strict settings.
  * - Then they run: a block that imports from "vitest" is a test file and runs in a separate
@@ -31,7 +31,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { render } from "opm-ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const scratch = path.join(root, "test/docs/.snippets");
+// One folder per process, so two runs (e.g. two worktrees' suites) never share files.
+const scratch = path.join(root, "test/docs/.snippets", String(process.pid));
 
 interface Snippet {
   doc: string;
@@ -126,6 +127,16 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 describe("doc snippets", () => {
+  test("the extractor reads fences, marks and hidden preludes", () => {
+    const md = ["# T", "", "<!-- snippet-prelude", 'import x from "@repo/a.js";', "-->", "```ts no-run file=m.ts", "x();", "```", "", "```sh", "opm build . # exits 2", "```", "```cue", "a: 1", "```", "```ts", "y();", "```"].join("\n");
+    const got = extractSnippets("T.md", md).map(({ doc, line, lang, flags, file, code, prelude }) => ({ doc, line, lang, flags: [...flags], file, code, prelude }));
+    expect(got).toEqual([
+      { doc: "T.md", line: 7, lang: "ts", flags: ["no-run"], file: "m.ts", code: "x();\n", prelude: 'import x from "@repo/a.js";' },
+      { doc: "T.md", line: 11, lang: "sh", flags: [], file: undefined, code: "opm build . # exits 2\n", prelude: "" },
+      { doc: "T.md", line: 17, lang: "ts", flags: [], file: undefined, code: "y();\n", prelude: "" },
+    ]);
+  });
+
   test("the docs have snippets and every mark is known", () => {
     expect(tsSnippets.length).toBeGreaterThan(5);
     expect(shSnippets.length).toBeGreaterThan(1);
