@@ -1,4 +1,5 @@
 import "opm-ts/testing/vitest";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, expectTypeOf, test } from "vitest";
 import { config, defineModule, type K8sObject, type RenderResult } from "opm-ts";
 import { Expose, StatelessWorkload } from "opm-ts/catalog";
@@ -24,6 +25,15 @@ const withSecret = defineModule({
     web: StatelessWorkload({ container: { image: cfg.image, env: { PASSWORD: { secret: cfg.password } }, ports: { http: { targetPort: 8080 } } } })
       .with(Expose({ ports: { http: { targetPort: 8080, exposedPort: 80 } } })),
   }),
+});
+
+test("only opm-ts/testing/vitest imports vitest: it stays an optional peer", () => {
+  const dir = new URL("../../src/testing/", import.meta.url);
+  const importsOf = (f: string) => [...readFileSync(new URL(f, dir), "utf8").matchAll(/^import\s[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1]);
+  const files = readdirSync(dir).filter((f) => f.endsWith(".ts"));
+  expect(files).toContain("vitest.ts");
+  for (const f of files) if (f !== "vitest.ts") expect(importsOf(f).filter((m) => m === "vitest" || m!.startsWith("@vitest/")), f).toEqual([]);
+  expect(importsOf("vitest.ts")).toContain("vitest");
 });
 
 describe("renderForTest", () => {
