@@ -1,6 +1,7 @@
 /**
  * apply / diff / status / deleteRelease: the release lifecycle against a cluster.
  */
+import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { LABELS, MANAGER, kindWeight, type K8sObject, type ReleaseInfo, type RenderResult } from "../render/types.js";
 import { ApplyError, ConflictError, combineErrors, type ConflictDetail } from "./errors.js";
@@ -203,6 +204,56 @@ function explain(e: unknown, obj: KObject, all: KObject[]): unknown {
   return e;
 }
 
+/** Digest of the configuration sent for an object (what opm asks for). */
+function configDigest(o: KObject): string {
+  return createHash("sha256").update(JSON.stringify(canonical(o))).digest("hex").slice(0, 32);
+}
+
+/** Digest of the fields opm's field manager owns on a live object (empty when it owns none). */
+function ownedDigest(o: KObject): string {
+  const mf = (o.metadata.managedFields ?? []) as Array<{ manager?: string; operation?: string; apiVersion?: string; subresource?: string; fieldsV1?: unknown }>;
+  const ours = mf.filter((m) => m.manager === MANAGER && m.operation === "Apply").map((m) => [m.apiVersion ?? "", m.subresource ?? "", m.fieldsV1 ?? null]);
+  if (!ours.length) return "none";
+  return createHash("sha256").update(JSON.stringify(canonical(ours))).digest("hex").slice(0, 32);
+}
+
+/** After a failed apply: the previous entries plus every object applied before the failure. */
+async function recordPartial(client: KubeClient, result: RenderResult, prev: StoredInventory | undefined, done: KObject[], applied: Record<string, string>): Promise<void> {
+  const release = result.release;
+  const byKey = new Map<string, InventoryEntry>();
+  for (const e of prev?.inventory.entries ?? []) byKey.set(entryKey(e), e);
+  for (const o of done) byKey.set(entryKey(entryOf(o)), entryOf(o));
+  const doneKeys = new Set(done.map((o) => entryKey(entryOf(o))));
+  const inv: Inventory = {
+    release: { name: release.name, namespace: release.namespace, uuid: release.uuid },
+    module: { ...release.module },
+    digest: prev?.inventory.digest ?? result.digest,
+    valuesDigest: prev?.inventory.valuesDigest ?? result.valuesDigest,
+    entries: sortEntries([...byKey.values()]),
+    pendingPrune: (prev?.inventory.pendingPrune ?? []).filter((e) => !doneKeys.has(entryKey(e))),
+    history: pushHistory(prev?.inventory.history ?? [], {
+      time: new Date().toISOString(),
+      moduleVersion: release.module.version,
+      valuesDigest: result.valuesDigest,
+      digest: result.digest,
+      outcome: "failed",
+    }),
+    applied: { ...prev?.inventory.applied, ...applied },
+  };
+  await writeInventory(client, release, inv, prev?.secret);
+}
+
+/** A namespace that exists, for a server-side dry run of objects whose own namespace does not yet. */
+async function standInNamespace(client: KubeClient, missing: string, emit: (e: LifecycleEvent) => void): Promise<string | undefined> {
+  const ns = client.kc.getContextObject(client.kc.getCurrentContext())?.namespace || "default";
+  if (ns !== missing && (await client.get({ apiVersion: "v1", kind: "Namespace", name: ns }).catch(() => undefined))) {
+    emit({ type: "info", message: `namespace ${missing} does not exist yet: its objects are validated by a server-side dry run in namespace ${ns}` });
+    return ns;
+  }
+  emit({ type: "info", message: `namespace ${missing} does not exist yet and no other namespace is readable: its objects are not sent in this dry run` });
+  return undefined;
+}
+
 // ───────────────────────────── namespace and CRDs ─────────────────────────────
 
 async function ensureNamespace(client: KubeClient, release: ReleaseInfo, objects: KObject[], opts: ApplyOptions, dryRun: boolean): Promise<"exists" | "created" | "pending"> {
@@ -293,32 +344,55 @@ export async function apply(result: RenderResult, options: ApplyOptions = {}): P
   const lock = dryRun ? undefined : await acquireLock(client, release.name, release.namespace, { durationSeconds: options.lockDurationSeconds });
   try {
     const results = new Map<KObject, ObjectResult>();
-    for (const group of groupByWeight(objects)) {
-      const settled = await mapLimit(group, options.concurrency ?? 8, async (obj) => {
-        const ref = refFromObject(obj);
-        const id = objectId(obj);
-        if (dryRun && nsState === "pending" && obj.metadata.namespace === release.namespace) {
-          results.set(obj, { id, ref, action: "created" });
-          emit({ type: "applied", id, action: "created", dryRun });
-          return;
-        }
-        try {
-          const live = await client.get(ref);
-          const { object: stored } = await client.apply(obj, { fieldManager: MANAGER, force: options.forceConflicts, dryRun });
-          let action: "created" | "configured" | "unchanged";
-          if (!live) action = "created";
-          else if (dryRun) action = same(live, stored) ? "unchanged" : "configured";
-          else action = live.metadata.resourceVersion === stored.metadata.resourceVersion ? "unchanged" : "configured";
-          results.set(obj, { id, ref, action });
-          emit({ type: "applied", id, action, dryRun });
-        } catch (e) {
-          throw explain(e, obj, objects);
-        }
-      });
-      const errors = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected").map((s) => s.reason);
-      if (errors.length) throw combineErrors(errors);
-      const crds = group.filter((o) => o.kind === "CustomResourceDefinition");
-      if (crds.length && !dryRun) await waitEstablished(client, crds, Math.min(timeoutMs, 120_000), pollMs);
+    const applied: Record<string, string> = {};
+    // Dry run into a namespace that does not exist yet: the server refuses namespaced objects there,
+    // so they are validated in a namespace that exists (nothing is persisted either way).
+    const standIn = dryRun && nsState === "pending" ? await standInNamespace(client, release.namespace, emit) : undefined;
+    try {
+      for (const group of groupByWeight(objects)) {
+        const settled = await mapLimit(group, options.concurrency ?? 8, async (obj) => {
+          const ref = refFromObject(obj);
+          const id = objectId(obj);
+          try {
+            if (dryRun && nsState === "pending" && obj.metadata.namespace === release.namespace) {
+              if (standIn) await client.apply({ ...obj, metadata: { ...obj.metadata, namespace: standIn } }, { fieldManager: MANAGER, force: true, dryRun });
+              results.set(obj, { id, ref, action: "created" });
+              emit({ type: "applied", id, action: "created", dryRun });
+              return;
+            }
+            const key = entryKey(entryOf(obj));
+            const live = await client.get(ref);
+            const digest = dryRun ? "" : configDigest(obj);
+            const before = prev?.inventory.applied?.[key];
+            if (!dryRun && live && before && before === `${digest}.${ownedDigest(live)}`) {
+              // Same configuration as last time, and nobody took a field from opm since: nothing to send.
+              applied[key] = before;
+              results.set(obj, { id, ref, action: "unchanged" });
+              emit({ type: "applied", id, action: "unchanged", dryRun });
+              return;
+            }
+            const { object: stored } = await client.apply(obj, { fieldManager: MANAGER, force: options.forceConflicts, dryRun });
+            let action: "created" | "configured" | "unchanged";
+            if (!live) action = "created";
+            else if (dryRun) action = same(live, stored) ? "unchanged" : "configured";
+            else action = live.metadata.resourceVersion === stored.metadata.resourceVersion ? "unchanged" : "configured";
+            if (!dryRun) applied[key] = `${digest}.${ownedDigest(stored)}`;
+            results.set(obj, { id, ref, action });
+            emit({ type: "applied", id, action, dryRun });
+          } catch (e) {
+            throw explain(e, obj, objects);
+          }
+        });
+        const errors = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected").map((s) => s.reason);
+        if (errors.length) throw combineErrors(errors);
+        const crds = group.filter((o) => o.kind === "CustomResourceDefinition");
+        if (crds.length && !dryRun) await waitEstablished(client, crds, Math.min(timeoutMs, 120_000), pollMs);
+      }
+    } catch (e) {
+      // Stopped part-way: nothing is pruned; the inventory records what was applied (with what it
+      // owned before), so those objects are not orphaned if the next render drops them.
+      if (!dryRun && results.size) await recordPartial(client, result, prev, objects.filter((o) => results.has(o)), applied).catch(() => {});
+      throw e;
     }
 
     const objectResults = objects.map((o) => results.get(o)!);
@@ -364,6 +438,7 @@ export async function apply(result: RenderResult, options: ApplyOptions = {}): P
       entries: newEntries,
       pendingPrune: toPrune,
       history: pushHistory(prev?.inventory.history ?? [], record),
+      applied,
     };
     let secret = await writeInventory(client, release, inv, prev?.secret);
     report.inventory = `${release.namespace}/${inventoryName(release)}`;
@@ -596,7 +671,8 @@ export async function status(target: ReleaseTarget | RenderResult, options: Comm
   }
   const objects = await Promise.all(
     entries.map(async (e): Promise<ObjectStatus> => {
-      const h = health(await client.get(refOf(e)));
+      const live = await client.get(refOf(e));
+      const h = live?.kind === "CronJob" ? await cronJobHealth(client, live) : health(live);
       return { id: objectId(refOf(e)), ...e, health: h.status, message: h.message };
     }),
   );
@@ -608,6 +684,20 @@ export async function status(target: ReleaseTarget | RenderResult, options: Comm
     objects,
     healthy: objects.every((o) => o.health === "Current"),
   };
+}
+
+/** A CronJob is as healthy as the last Job it started: a failed last run is reported as Failed. */
+async function cronJobHealth(client: KubeClient, cj: KObject): Promise<Health> {
+  const own = health(cj);
+  if (own.status !== "Current" || !cj.metadata.namespace) return own;
+  const jobs = (await client.list("batch/v1", "Job", cj.metadata.namespace).catch(() => [] as KObject[])).filter((j) =>
+    ((j.metadata.ownerReferences ?? []) as Array<{ uid?: string }>).some((r) => r.uid === cj.metadata.uid),
+  );
+  const last = jobs.sort((a, b) => String(a.metadata.creationTimestamp ?? "").localeCompare(String(b.metadata.creationTimestamp ?? ""))).at(-1);
+  if (!last) return { status: "Current", message: "scheduled; no job has run yet" };
+  const h = health(last);
+  if (h.status === "Failed") return { status: "Failed", message: `last job ${last.metadata.name} failed: ${h.message.replace(/^job failed: /, "")}` };
+  return { status: "Current", message: `last job ${last.metadata.name}: ${h.status === "Current" ? "complete" : "running"}` };
 }
 
 // ───────────────────────────── delete ─────────────────────────────

@@ -32,14 +32,16 @@ describe("transient failures are retried with backoff", () => {
     expect(h.server.get("v1", "ConfigMap", "demo", "b")).toBeDefined();
   });
 
-  test("gives up after the retry budget with an ApiError naming the object; no inventory written", async () => {
+  test("gives up after the retry budget with an ApiError naming the object; the inventory records only what was applied", async () => {
     h = await startHarness({}, { retries: 2 });
     h.server.fault({ method: "PATCH", path: "/configmaps/b", status: 503 });
     const e = await apply(fakeRender([configMap("a"), configMap("b")], rel), { ...h.opts, createNamespace: true }).catch((x) => x);
     expect(ApplyError.is(e, "ApiError")).toBe(true);
     expect(e.message).toContain("ConfigMap demo/b");
     expect(h.server.requests.filter((q) => q.method === "PATCH" && q.path.endsWith("/configmaps/b"))).toHaveLength(3);
-    expect(await readInventory(h.client, "hello", "demo")).toBeUndefined();
+    const inv = (await readInventory(h.client, "hello", "demo"))!.inventory;
+    expect(inv.entries.map((x) => x.name)).toEqual(["a"]);
+    expect(inv.history.at(-1)!.outcome).toBe("failed");
   });
 
   test("non-transient errors are not retried", async () => {
