@@ -509,6 +509,37 @@ async function eventsFor(client: KubeClient, ref: ObjectRef): Promise<string[]> 
   }
 }
 
+const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"]);
+
+/** Why a workload's pods are not ready (waiting/terminated container reasons), e.g. `pod web-1: container main CrashLoopBackOff: back-off 40s`. */
+async function podProblems(client: KubeClient, ref: ObjectRef, live?: KObject): Promise<string[]> {
+  if (!WORKLOADS.has(ref.kind) || !ref.namespace) return [];
+  try {
+    live ??= await client.get(ref);
+    const match = ((live?.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels) ?? {};
+    const sel = Object.entries(match).map(([k, v]) => `${k}=${v}`).join(",");
+    if (!sel) return [];
+    const out: string[] = [];
+    for (const pod of await client.list("v1", "Pod", ref.namespace, sel)) {
+      const st = (pod.status ?? {}) as { phase?: string; conditions?: Array<{ type: string; status: string; reason?: string }>; containerStatuses?: Array<Record<string, any>> };
+      const why: string[] = [];
+      for (const c of st.containerStatuses ?? []) {
+        const w = c.state?.waiting;
+        const t = c.state?.terminated;
+        if (w?.reason) why.push(`container ${c.name} ${w.reason}${w.message ? `: ${w.message}` : ""}`);
+        else if (t && t.exitCode !== 0) why.push(`container ${c.name} terminated: ${t.reason ?? "Error"} (exit code ${t.exitCode})`);
+        else if (c.ready === false && st.phase === "Running") why.push(`container ${c.name} not ready`);
+      }
+      if (!why.length && st.phase === "Pending") why.push(st.conditions?.find((c) => c.type === "PodScheduled")?.status === "True" ? "Pending" : "Pending: not scheduled");
+      if (why.length) out.push(`pod ${pod.metadata.name}: ${why.join("; ")}`);
+      if (out.length >= 3) break;
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
 /** Wait until every object is Current; throws a Timeout (or Failed) ApplyError naming what is not ready and why. */
 export async function waitReady(
   client: KubeClient,
@@ -538,7 +569,8 @@ export async function waitReady(
       for (const [id, ref] of pending) {
         const h = last.get(id)!;
         const evs = await eventsFor(client, ref);
-        lines.push(`${id}: ${h.status}: ${h.message}${evs.length ? `\n    events: ${evs.join("; ")}` : ""}`);
+        const pods = await podProblems(client, ref);
+        lines.push(`${id}: ${h.status}: ${h.message}${pods.length ? `\n    ${pods.join("\n    ")}` : ""}${evs.length ? `\n    events: ${evs.join("; ")}` : ""}`);
       }
       const what = failedIds.length ? "failed" : `not ready after ${Math.round(opts.timeoutMs / 1000)}s`;
       throw new ApplyError("Timeout", `${pending.size} object(s) ${what}:\n  ${lines.join("\n  ")}`, {
@@ -673,6 +705,10 @@ export async function status(target: ReleaseTarget | RenderResult, options: Comm
     entries.map(async (e): Promise<ObjectStatus> => {
       const live = await client.get(refOf(e));
       const h = live?.kind === "CronJob" ? await cronJobHealth(client, live) : health(live);
+      if (live && h.status !== "Current") {
+        const pods = await podProblems(client, refOf(e), live);
+        if (pods.length) h.message += ` (${pods.join("; ")})`;
+      }
       return { id: objectId(refOf(e)), ...e, health: h.status, message: h.message };
     }),
   );
