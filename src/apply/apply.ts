@@ -103,22 +103,28 @@ function refFromObject(o: K8sObject | KObject): ObjectRef {
   return { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace };
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+/** Run `fn` over `items`, `limit` at a time. After a failure `stop` accepts, no further item is started (those are left out). */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>, stop?: (reason: unknown) => boolean): Promise<PromiseSettledResult<R>[]> {
   const out: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
+  let stopped = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !stopped) {
       const i = next++;
       try {
         out[i] = { status: "fulfilled", value: await fn(items[i]!) };
       } catch (reason) {
         out[i] = { status: "rejected", reason };
+        if (stop?.(reason)) stopped = true;
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
+  return out.filter(Boolean);
 }
+
+/** The server could not be reached (even after retries): trying the other objects only repeats that. */
+const unreachable = (e: unknown) => ApplyError.is(e, "ApiError") && e.details.attempts !== undefined;
 
 function groupByWeight<T extends { kind: string }>(items: T[]): T[][] {
   const m = new Map<number, T[]>();
@@ -382,7 +388,7 @@ export async function apply(result: RenderResult, options: ApplyOptions = {}): P
           } catch (e) {
             throw explain(e, obj, objects);
           }
-        });
+        }, unreachable);
         const errors = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected").map((s) => s.reason);
         if (errors.length) throw combineErrors(errors);
         const crds = group.filter((o) => o.kind === "CustomResourceDefinition");

@@ -44,6 +44,25 @@ describe("transient failures are retried with backoff", () => {
     expect(inv.history.at(-1)!.outcome).toBe("failed");
   });
 
+  test("when the server stays unreachable, no further object is tried: one error, naming the object and the server", async () => {
+    h = await startHarness({}, { retries: 1 });
+    h.server.fault({ method: "GET", path: "/configmaps/", drop: true });
+    const objs = ["a", "b", "c", "d", "e"].map((n) => configMap(n));
+    const e = await apply(fakeRender(objs, rel), { ...h.opts, createNamespace: true, concurrency: 1 }).catch((x) => x);
+    expect(ApplyError.is(e, "ApiError"), String(e)).toBe(true);
+    expect(e.message).toMatch(/^get ConfigMap demo\/a: .*\(after 2 attempts\)$/);
+    expect(h.server.requests.filter((q) => q.path.includes("/configmaps/"))).toHaveLength(2);
+  });
+
+  test("a refused connection is reported as an unreachable API server", async () => {
+    h = await startHarness({}, { retries: 0 });
+    const client = new KubeClient({ kubeConfig: h.server.kubeConfig(), retries: 0 });
+    await h.server.stop();
+    const e = await client.get({ apiVersion: "v1", kind: "ConfigMap", name: "a", namespace: "demo" }).catch((x) => x);
+    expect(ApplyError.is(e, "ApiError"), String(e)).toBe(true);
+    expect(e.message).toContain(`get ConfigMap demo/a: cannot reach the API server ${client.server}: `);
+  });
+
   test("non-transient errors are not retried", async () => {
     h = await startHarness();
     h.server.fault({ method: "PATCH", path: "/configmaps/a", status: 422, message: "nope" });

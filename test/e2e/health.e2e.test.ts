@@ -67,7 +67,10 @@ describe.skipIf(!real)("health and wait against the real controllers", () => {
     expect(r.stderr).toMatch(new RegExp(`Job ${ns}/fail-migrate: Failed: job failed: BackoffLimitExceeded`));
     expect(r.stderr).toMatch(new RegExp(`StatefulSet ${ns}/fail-db: InProgress: 0 of 1 replicas ready`));
     expect(r.stderr).toMatch(new RegExp(`DaemonSet ${ns}/fail-agent: InProgress: 0 of 1 pods ready`));
-    expect(r.stderr).toContain("container main not ready");
+    // Why, from the pods: the containers are named after their components.
+    expect(r.stderr).toMatch(/pod fail-db-0: container db not ready/);
+    expect(r.stderr).toMatch(/pod fail-agent-\w+: container agent not ready/);
+    expect(r.stderr).toMatch(/pod fail-migrate-\w+: container migrate terminated: Error \(exit code 1\)/);
     // Early: far from the 5 minute timeout.
     expect(r.seconds).toBeLessThan(120);
 
