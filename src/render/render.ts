@@ -28,6 +28,12 @@ export interface RenderOptions {
   stats?: RenderStats;
   /** Platform-wide policies, checked besides the module's own. */
   policies?: readonly PolicyUse[];
+  /**
+   * `false` evaluates without the engine's result cache (neither read nor written).
+   * Default: cached, unless `OPM_RENDER_CACHE=off`; a release holding secret values is
+   * cached in memory only, never on disk.
+   */
+  cache?: boolean;
 }
 
 export interface RenderStats {
@@ -494,8 +500,9 @@ export function compareObjects(a: K8sObject, b: K8sObject): number {
 export async function render(input: ModuleRelease<any> | Module<any> | CueModuleInput, options: RenderOptions = {}): Promise<RenderResult> {
   const t0 = performance.now();
   const engine = options.engine ?? defaultEngine();
-  // Load the evaluator while the module compiles and links (it answers errors on eval).
-  engine.start().catch(() => undefined);
+  // Uncached, load the evaluator while the module compiles and links (it answers errors on
+  // eval); cached, the evaluator is started only if the program is not in the cache.
+  if (options.cache === false || !engine.cache || process.env.OPM_RENDER_CACHE === "off") engine.start().catch(() => undefined);
   const prepared = await prepare(input, engine);
   const t1 = performance.now();
   const platform = options.policies ?? [];
@@ -511,7 +518,10 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   let found: Violation[];
   let releaseObjects: K8sObject[];
   try {
-    const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source);
+    const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, {
+      label: `release ${prepared.release?.name ?? (input as CueModuleInput).name ?? "(unnamed)"}`,
+      cache: options.cache === false ? false : prepared.secrets.length ? "memory" : true,
+    });
     out = value.out;
     releaseObjects = value.secrets ?? [];
     found = value.violations ?? [];
