@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { formatIssue, OpmError, type Issue } from "../../dsl/errors.js";
+import { formatIssue, OpmError, type Issue } from "../core/errors.js";
 import type { RenderResult } from "../render/types.js";
 import type { K8sObject } from "../render/types.js";
 import { catalogCmd } from "./catalog.js";

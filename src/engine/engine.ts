@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import { gunzip } from "node:zlib";
 import { promisify } from "node:util";
 import { availableParallelism } from "node:os";
-import { EngineError, EngineTimeoutError, type Issue } from "../../dsl/errors.js";
+import { EngineError, EngineTimeoutError, type Issue } from "../core/errors.js";
 import { WORKER_SOURCE } from "./worker-source.js";
 import { ResultCache, resultKey } from "./cache.js";
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultWorkers, Engine } from "../../src/engine/engine.js";
-import { EngineError, EngineTimeoutError } from "../../dsl/errors.js";
+import { EngineError, EngineTimeoutError } from "../../src/core/errors.js";
 import { render } from "../../src/index.js";
 import hello from "../../examples/hello/module.js";
 import shop from "../../examples/shop/module.js";
