@@ -7,7 +7,7 @@ import { EngineError, PolicyError, RenderError, ValidationError, type Issue, typ
 import type { Provenance } from "../../dsl/config.js";
 import { CORE_IMPORT, Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
 import { CUSTOM_PACKAGE } from "../../dsl/define.js";
-import { defaultEngine, type Engine } from "../engine/engine.js";
+import { defaultEngine, type Engine, type EvalStats } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../program/link.js";
 import { cueConfigSchema } from "../program/config-schema.js";
 import { matchRelease, transformerRules } from "../program/match.js";
@@ -44,6 +44,8 @@ export interface RenderStats {
   evalMs: number;
   postMs: number;
   programBytes: number;
+  /** Whether the evaluation was answered from the result cache. */
+  cached?: boolean;
 }
 
 /** A module written in CUE (a folder of .cue files), with release settings. */
@@ -509,10 +511,12 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   let out: RenderOut;
   let found: Violation[];
   let releaseObjects: K8sObject[];
+  const evalStats: EvalStats = { evalMs: 0 };
   try {
     const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, {
       label: `release ${prepared.release?.name ?? (input as CueModuleInput).name ?? "(unnamed)"}`,
       cache: options.cache === false ? false : prepared.secrets.length ? "memory" : true,
+      stats: evalStats,
     });
     out = value.out;
     releaseObjects = value.secrets ?? [];
@@ -545,7 +549,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     json: (o = {}) => toJson(o.showSecrets ? objects : objects.map(redact)),
   };
   if (options.stats) {
-    Object.assign(options.stats, { compileMs: t1 - t0, linkMs: t2 - t1, evalMs: t3 - t2, postMs: performance.now() - t3, programBytes: source.length });
+    Object.assign(options.stats, { compileMs: t1 - t0, linkMs: t2 - t1, evalMs: t3 - t2, postMs: performance.now() - t3, programBytes: source.length, cached: Boolean(evalStats.cached) });
   }
   return result;
 }
