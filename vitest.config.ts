@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^opm-ts\/catalog$/, replacement: here("./dsl/catalog.ts") },
       { find: /^opm-ts\/testing$/, replacement: here("./src/testing/index.ts") },
       { find: /^opm-ts\/testing\/vitest$/, replacement: here("./src/testing/vitest.ts") },
+      { find: /^opm-ts\/apply$/, replacement: here("./src/apply/index.ts") },
     ],
   },
   test: {

@@ -186,6 +186,7 @@ describe("doc snippets", () => {
       ["^opm-ts/catalog$", path.join(root, "dsl/catalog.ts")],
       ["^opm-ts/testing$", path.join(root, "src/testing/index.ts")],
       ["^opm-ts/testing/vitest$", path.join(root, "src/testing/vitest.ts")],
+      ["^opm-ts/apply$", path.join(root, "src/apply/index.ts")],
     ]);
     fs.writeFileSync(
       config,
