@@ -114,7 +114,7 @@ describe("Engine.close", () => {
     expect(await e.eval("a: 1\n")).toEqual({ a: 1 });
     await e.close();
     await e.close();
-    await expect(e.eval("a: 1\n")).rejects.toThrow(/closed/);
+    await expect(e.eval("b: 2\n")).rejects.toThrow(/closed/);
   });
 
   it("lets the process exit when idle (the worker does not hold it open)", async () => {
