@@ -8,8 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../src/engine/engine.js";
 import { catalogPackages, readIndex, readSchemas } from "../src/catalog/read.js";
-import { codegenInput, emitIndex, emitPackage } from "./emit.js";
-import { fileBase } from "./names.js";
+import { codegenInput, emitAll } from "./emit.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const OUT_DIR = path.join(root, "dsl", "generated");
@@ -20,14 +19,7 @@ export async function generate(engine: Engine): Promise<Map<string, string>> {
   const index = await readIndex(engine, packages);
   const wanted = new Set([...index.resources, ...index.traits, ...index.blueprints].map((e) => e.package));
   const schemas = await readSchemas(engine, packages, (p) => wanted.has(p.importPath) || p.importPath.endsWith("/core@v1"));
-  const input = codegenInput(index, schemas);
-  const files = new Map<string, string>();
-  for (const pkg of [...wanted].sort()) {
-    const text = emitPackage(pkg, input);
-    if (text) files.set(`${fileBase(pkg)}.ts`, text);
-  }
-  files.set("index.ts", emitIndex([...files.keys()].map((f) => f.replace(/\.ts$/, ""))));
-  return files;
+  return emitAll(codegenInput(index, schemas, packages.map((p) => p.importPath)));
 }
 
 async function run(check: boolean): Promise<number> {

@@ -202,6 +202,11 @@ export interface JsonSchema {
   $ref?: string;
   /** opm extension: the field has a default computed from another field (e.g. `*targetPort`). */
   "x-opm-derived-default"?: boolean;
+  /**
+   * opm extension, only with `resolve(s, { markRefs: true })`: this (resolved) schema is the
+   * named schema `$ref` pointed at (its OpenAPI name), so codegen can refer to it by name.
+   */
+  "x-opm-ref"?: string;
 }
 
 /** The exported name of a definition: `#pkg_<field>.#Def.#sub` → `pkg_<field>.Def.sub`. */
@@ -292,8 +297,11 @@ export interface SchemaSet {
   schemas: Record<string, JsonSchema>;
   /** The schema of a definition's path (e.g. `#ScalingTrait.#spec`) in a package, if exported. */
   get(importPath: string, path: string): JsonSchema | undefined;
-  /** Resolves `$ref`s (recursively inlined; a broken or cyclic reference becomes `{}`). */
-  resolve(schema: JsonSchema): JsonSchema;
+  /**
+   * Resolves `$ref`s (recursively inlined; a broken or cyclic reference becomes `{}`).
+   * With `markRefs`, a schema inlined from a `$ref` carries `x-opm-ref`: the name it came from.
+   */
+  resolve(schema: JsonSchema, options?: { markRefs?: boolean }): JsonSchema;
 }
 
 /**
@@ -328,6 +336,7 @@ export async function readSchemas(engine: Engine, packages: CuePackage[] = catal
     }
   }
   const schemas = doc?.components?.schemas ?? {};
+  let markRefs = false;
   const resolve = (s: JsonSchema, seen: string[] = []): JsonSchema => {
     if (s.$ref) {
       const name = s.$ref.replace("#/components/schemas/", "");
@@ -335,7 +344,11 @@ export async function readSchemas(engine: Engine, packages: CuePackage[] = catal
       if (!target || seen.includes(name)) return {};
       const { $ref: _r, ...rest } = s;
       const inner = resolve(target, [...seen, name]);
-      return Object.keys(rest).length ? mergeAll([resolve(rest as JsonSchema, seen), inner]) : inner;
+      const merged = Object.keys(rest).length ? mergeAll([resolve(rest as JsonSchema, seen), inner]) : inner;
+      // Named only while nothing but annotations was added to the referenced schema.
+      const annotationsOnly = Object.keys(rest).every((k) => k === "description" || k === "default");
+      const { "x-opm-ref": _m, ...unmarked } = merged;
+      return markRefs && annotationsOnly ? { ...unmarked, "x-opm-ref": name } : unmarked;
     }
     const out: JsonSchema = { ...s };
     if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, resolve(v, seen)]));
@@ -345,14 +358,22 @@ export async function readSchemas(engine: Engine, packages: CuePackage[] = catal
     for (const k of ["oneOf", "anyOf"] as const) if (s[k]) out[k] = s[k]!.map((x) => resolve(x, seen));
     if (s.allOf) {
       const { allOf, ...rest } = out;
-      return mergeAll([rest, ...allOf!.map((x) => resolve(x, seen))]);
+      const { "x-opm-ref": _m, ...merged } = mergeAll([rest, ...allOf!.map((x) => resolve(x, seen))]);
+      return merged;
     }
     return normalizeDerivedDefault(out);
   };
   return {
     schemas,
     get: (importPath, path) => schemas[exportName(importPath, path)],
-    resolve: (s) => resolve(s),
+    resolve: (s, options) => {
+      markRefs = options?.markRefs === true;
+      try {
+        return resolve(s);
+      } finally {
+        markRefs = false;
+      }
+    },
   };
 }
 
@@ -396,9 +417,9 @@ export function mergeAll(list: JsonSchema[]): JsonSchema {
 }
 
 /** The schema of a resource's or trait's spec (the value under its spec key), resolved. */
-export function specSchema(set: SchemaSet, entry: CatalogEntry): JsonSchema | undefined {
+export function specSchema(set: SchemaSet, entry: CatalogEntry, options?: { markRefs?: boolean }): JsonSchema | undefined {
   if (!entry.specKey) return undefined;
   const spec = set.get(entry.package, `${entry.definition}.#spec`);
   const field = spec?.properties?.[entry.specKey];
-  return field ? set.resolve(field) : undefined;
+  return field ? set.resolve(field, options) : undefined;
 }
