@@ -7,15 +7,18 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../src/engine/engine.js";
+import type { CuePackage } from "../src/engine/link.js";
 import { catalogPackages, readIndex, readSchemas } from "../src/catalog/read.js";
 import { codegenInput, emitAll } from "./emit.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const OUT_DIR = path.join(root, "dsl", "generated");
 
-/** Generates every file: file name → text. */
-export async function generate(engine: Engine): Promise<Map<string, string>> {
-  const packages = catalogPackages();
+/**
+ * Generates every file: file name → text. `packages` defaults to the catalog; a test passes
+ * a fixture catalog (its packages and the core package they import).
+ */
+export async function generate(engine: Engine, packages: CuePackage[] = catalogPackages()): Promise<Map<string, string>> {
   const index = await readIndex(engine, packages);
   const wanted = new Set([...index.resources, ...index.traits, ...index.blueprints].map((e) => e.package));
   const schemas = await readSchemas(engine, packages, (p) => wanted.has(p.importPath) || p.importPath.endsWith("/core@v1"));
