@@ -5,7 +5,8 @@
 import ts from "typescript";
 import { specSchema, type CatalogEntry, type CatalogIndex, type JsonSchema, type SchemaSet } from "../src/catalog/read.js";
 import { packageField } from "../src/engine/link.js";
-import { builderNames, cueAlias, fileBase } from "./names.js";
+import type { FieldSchema } from "../dsl/config.js";
+import { builderNames, cueAlias, fileBase, pascalCase } from "./names.js";
 import { authorRequired, docDescription, embeddedSchema, fieldDocLines, jsonToExpression, omittable, propertyName, schemaToType, withDoc, type RefName } from "./schema.js";
 import { SharedSchemas, unmarked, type SharedSchema } from "./shared.js";
 
@@ -21,6 +22,13 @@ export interface CodegenInput {
   spec(entry: CatalogEntry): JsonSchema | undefined;
   /** The shared schemas specs refer to. */
   shared: SharedSchemas;
+  /** The parameter schema (resolved) of a policy: `#XParams` beside `#XPolicy`, if any. */
+  params(entry: CatalogEntry): JsonSchema | undefined;
+}
+
+/** `#MinReplicasPolicy` → `#MinReplicasParams`: where a policy's `#params` are declared. */
+export function paramsDefinition(policyDefinition: string): string {
+  return policyDefinition.replace(/Policy$/, "Params");
 }
 
 /** `packages`: the import paths of the packages the schemas were read from. */
@@ -31,7 +39,11 @@ export function codegenInput(index: CatalogIndex, set: SchemaSet, packages: read
     const importPath = byField.get(ref.split(".")[0]!);
     return raw && importPath ? { importPath, schema: set.resolve(raw, { markRefs: true }) } : undefined;
   });
-  return { index, spec: (e) => specSchema(set, e, { markRefs: true }), shared };
+  const params = (e: CatalogEntry) => {
+    const s = set.get(e.package, paramsDefinition(e.definition));
+    return s ? set.resolve(s) : undefined;
+  };
+  return { index, spec: (e) => specSchema(set, e, { markRefs: true }), shared, params };
 }
 
 const exportMod = [f.createModifier(ts.SyntaxKind.ExportKeyword)];
@@ -395,6 +407,106 @@ export function emitSchemas(input: CodegenInput): string | undefined {
   return printStatements(statements, "Validation schemas shared by the generated builders (internal: not re-exported).");
 }
 
+/** A parameter schema as the `FieldSchema` `usePolicy` checks against (closed objects). */
+function paramsFieldSchema(s: JsonSchema): FieldSchema {
+  const out: Record<string, unknown> = { type: s.type ?? "object" };
+  if (s.default !== undefined) out.default = s.default;
+  for (const k of ["minimum", "maximum", "pattern", "minLength", "maxLength", "enum", "minItems", "maxItems"] as const) if (s[k] !== undefined) out[k] = s[k];
+  if (s.items && !Array.isArray(s.items)) out.items = paramsFieldSchema(s.items);
+  if (s.type === "object" || s.properties) {
+    out.properties = Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, p]) => [k, paramsFieldSchema(p)]));
+    const req = authorRequired(s);
+    if (req.length) out.required = req;
+    out.additionalProperties = typeof s.additionalProperties === "object" ? paramsFieldSchema(s.additionalProperties) : false;
+  }
+  return out as unknown as FieldSchema;
+}
+
+/** `NoLatestTag` → `noLatestTag` (the key in `BUILTIN_POLICIES`). */
+function camelCase(name: string): string {
+  return name[0]!.toLowerCase() + name.slice(1);
+}
+
+/**
+ * The generated file of a policy package: per policy, its parameter type (from `#XParams`),
+ * its definition (FQN, CUE definition, parameter schema, description, all from the catalog)
+ * and a builder `X(params?, options?)`; and `BUILTIN_POLICIES`, every definition by name.
+ * A policy whose `#params` has fields but no `#XParams` declaration is an error.
+ */
+export function emitPolicies(importPath: string, input: CodegenInput): string | undefined {
+  const mine = input.index.policies.filter((e) => e.package === importPath);
+  if (!mine.length) return undefined;
+  const named = mine.map((e) => ({ e, name: pascalCase(e.definition.replace(/^#/, "").replace(/Policy$/, "")) })).sort((a, b) => a.name.localeCompare(b.name));
+  const statements: ts.Statement[] = [];
+  const table: ts.PropertyAssignment[] = [];
+  for (const { e, name } of named) {
+    const declared = (e.params as string[] | undefined) ?? [];
+    const schema: JsonSchema = input.params(e) ?? { type: "object", properties: {} };
+    const fields = Object.keys(schema.properties ?? {});
+    if (declared.join() !== fields.join()) {
+      throw new Error(`policy ${e.fqn}: its #params has ${declared.length ? declared.join(", ") : "no fields"} but ${paramsDefinition(e.definition)} ${input.params(e) ? `has ${fields.join(", ") || "no fields"}` : "is not declared"}; declare the parameters as ${paramsDefinition(e.definition)} and set #params: ${paramsDefinition(e.definition)}`);
+    }
+    const defName = `${name}Policy`;
+    const paramsName = `${name}Params`;
+    const { description: paramsDescription, ...rest } = schema;
+    if (fields.length) {
+      statements.push(
+        withDoc(f.createTypeAliasDeclaration(exportMod, paramsName, undefined, schemaToType(rest)), [
+          paramsDescription ? docDescription(paramsDescription) : `The parameters of policy ${name}.`,
+          "",
+          `CUE \`${paramsDefinition(e.definition)}\` in \`${e.package}\`.`,
+        ]),
+      );
+    }
+    const def = f.createObjectLiteralExpression(
+      [
+        f.createPropertyAssignment("fqn", f.createStringLiteral(e.fqn)),
+        f.createPropertyAssignment("cue", jsonToExpression({ importPath: e.package, alias: cueAlias(e.package), def: e.definition })),
+        f.createPropertyAssignment("params", jsonToExpression(paramsFieldSchema(schema))),
+        f.createPropertyAssignment("description", f.createStringLiteral(e.description)),
+      ],
+      true,
+    );
+    statements.push(constDecl(defName, typeRef("PolicyDefinition"), def));
+    table.push(f.createPropertyAssignment(camelCase(name), f.createIdentifier(defName)));
+    const optionsParam = f.createParameterDeclaration(undefined, undefined, "options", undefined, typeRef("PolicyOptions"), f.createObjectLiteralExpression([]));
+    const params = fields.length
+      ? [f.createParameterDeclaration(undefined, undefined, "params", undefined, typeRef(paramsName), omittable(schema) ? f.createObjectLiteralExpression([]) : undefined), optionsParam]
+      : [optionsParam];
+    const call = f.createCallExpression(f.createIdentifier("usePolicy"), undefined, [
+      f.createIdentifier(defName),
+      fields.length ? f.createIdentifier("params") : f.createObjectLiteralExpression([]),
+      f.createIdentifier("options"),
+      f.createCallExpression(f.createIdentifier("callSite"), undefined, []),
+    ]);
+    const fn = f.createFunctionDeclaration(exportMod, undefined, name, undefined, params, typeRef("PolicyUse"), f.createBlock([f.createReturnStatement(call)], true));
+    statements.push(
+      withDoc(fn, [
+        e.description,
+        "",
+        ...(fields.length ? [`@param params - the policy's parameters${omittable(schema) ? " (may be left out: every parameter has a default)" : ""}`] : []),
+        "@param options - the severity of every rule (`onViolation`) and the components it applies to (`selector`)",
+        "",
+        `Policy \`${e.fqn}\` (CUE \`${e.definition}\` in \`${e.package}\`).`,
+      ]),
+    );
+  }
+  statements.push(
+    withDoc(constDecl("BUILTIN_POLICIES", undefined, f.createAsExpression(f.createObjectLiteralExpression(table, true), typeRef("const")), true), [
+      `The policy definitions of \`${importPath}\`, by name (for \`usePolicy\`).`,
+    ]),
+  );
+  const imports = [
+    f.createImportDeclaration(
+      undefined,
+      f.createImportClause(false, undefined, f.createNamedImports(["PolicyDefinition", "PolicyOptions", "PolicyUse", "usePolicy"].map((id) => f.createImportSpecifier(id !== "usePolicy", undefined, f.createIdentifier(id))))),
+      f.createStringLiteral("../policy.js"),
+    ),
+    f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamedImports([f.createImportSpecifier(false, undefined, f.createIdentifier("callSite"))])), f.createStringLiteral("../source.js")),
+  ];
+  return printStatements([...imports, ...statements], `Typed builders for the policies of the CUE package ${importPath}.`);
+}
+
 /** Every generated file: file name → text. */
 export function emitAll(input: CodegenInput): Map<string, string> {
   planShared(input);
@@ -405,6 +517,10 @@ export function emitAll(input: CodegenInput): Map<string, string> {
     if (!text) continue;
     files.set(`${fileBase(pkg)}.ts`, text);
     if (text.includes(`export const ${fqnTableName(fileBase(pkg))} = `)) tables.push(fileBase(pkg));
+  }
+  for (const pkg of [...new Set(input.index.policies.map((e) => e.package))].sort()) {
+    const text = emitPolicies(pkg, input);
+    if (text) files.set(`${fileBase(pkg)}.ts`, text);
   }
   const schemas = emitSchemas(input);
   files.set("index.ts", emitIndex([...files.keys()].map((f) => f.replace(/\.ts$/, "")), tables));

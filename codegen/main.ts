@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Engine } from "../src/engine/engine.js";
 import type { CuePackage } from "../src/engine/link.js";
 import { catalogPackages, readIndex, readSchemas } from "../src/catalog/read.js";
-import { codegenInput, emitAll } from "./emit.js";
+import { codegenInput, emitAll, paramsDefinition } from "./emit.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const OUT_DIR = path.join(root, "dsl", "generated");
@@ -21,7 +21,8 @@ export const OUT_DIR = path.join(root, "dsl", "generated");
 export async function generate(engine: Engine, packages: CuePackage[] = catalogPackages()): Promise<Map<string, string>> {
   const index = await readIndex(engine, packages);
   const wanted = new Set([...index.resources, ...index.traits, ...index.blueprints].map((e) => e.package));
-  const schemas = await readSchemas(engine, packages, (p) => wanted.has(p.importPath) || p.importPath.endsWith("/core@v1"));
+  const params = new Set(index.policies.map((e) => `${e.package} ${paramsDefinition(e.definition)}`));
+  const schemas = await readSchemas(engine, packages, (p, d) => wanted.has(p.importPath) || p.importPath.endsWith("/core@v1") || params.has(`${p.importPath} ${d}`));
   return emitAll(codegenInput(index, schemas, packages.map((p) => p.importPath)));
 }
 

@@ -4,6 +4,7 @@ export * from "./blueprints.js";
 export * from "./core.js";
 export * from "./resources.js";
 export * from "./traits.js";
+export * from "./policies.js";
 import { blueprintsFqn } from "./blueprints.js";
 import { resourcesFqn } from "./resources.js";
 import { traitsFqn } from "./traits.js";

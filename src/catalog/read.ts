@@ -146,7 +146,7 @@ export async function readIndex(engine: Engine, packages: CuePackage[] = catalog
       trait: `specKey: ${ref}.#specKey, appliesTo: ${ref}.appliesTo`,
       blueprint: `composedResources: ${ref}.composedResources, composedTraits: ${ref}.composedTraits, if ${ref}.workloadType != _|_ { workloadType: ${ref}.workloadType }`,
       transformer: `requiredLabels: ${ref}.requiredLabels, requiredResources: ${ref}.requiredResources, optionalResources: ${ref}.optionalResources, requiredTraits: ${ref}.requiredTraits, optionalTraits: ${ref}.optionalTraits`,
-      policy: "",
+      policy: `params: [for k, _ in ${ref}.#params {k}]`,
     };
     const body = [common, extra[t.kind]].filter(Boolean).join(", ");
     return `\t"${i}": { ${body} }`;
@@ -227,6 +227,17 @@ export function widenPatternKeys(text: string): string {
   });
 }
 
+const NON_EMPTY = "opm_non_empty_list";
+
+/**
+ * The OpenAPI export fails on a non-empty list `[T, ...T]`; it is wrapped as
+ * `{opm_non_empty_list: [...T]}`, which the schema reader turns back into `[...T]` with
+ * `minItems: 1`.
+ */
+export function markNonEmptyLists(text: string): string {
+  return text.replace(/\[\s*([A-Za-z_#][A-Za-z0-9_#.]*)\s*,\s*\.\.\.\s*\1\s*\]/g, (_all, t: string) => `{${NON_EMPTY}: [...${t}]}`);
+}
+
 const DERIVED = "__opm_derived_default__";
 
 /**
@@ -273,7 +284,7 @@ function openapiProgram(pkgs: CuePackage[], excluded: Map<string, Set<string>>):
       }
       for (const d of splitDecls(f.body)) {
         if (ex.has(d.name) || !d.name.startsWith("#")) continue;
-        let text = rewriteImports(markDerivedDefaults(widenPatternKeys(d.text)), local);
+        let text = rewriteImports(markNonEmptyLists(markDerivedDefaults(widenPatternKeys(d.text))), local);
         text = rewriteImports(text, aliases);
         // Cross-package references to exportable declarations use the definition copy.
         text = text.replace(/\b_pkg_([A-Za-z0-9_]+)\.(#[A-Za-z0-9_]+)/g, (all, field: string, def: string) => {
@@ -309,10 +320,11 @@ export interface SchemaSet {
  * engine. Declarations the export cannot handle (e.g. an interpolation over non-concrete
  * values, as in `#DefinitionMetadata.fqn`) are excluded one by one and retried.
  */
-export async function readSchemas(engine: Engine, packages: CuePackage[] = catalogPackages(), exportOnly?: (pkg: CuePackage) => boolean): Promise<SchemaSet> {
+export async function readSchemas(engine: Engine, packages: CuePackage[] = catalogPackages(), exportOnly?: (pkg: CuePackage, definition: string) => boolean): Promise<SchemaSet> {
   const excluded = new Map<string, Set<string>>();
   for (const p of packages) {
-    if (exportOnly && !exportOnly(p)) excluded.set(p.importPath, new Set(packageDefinitions(p)));
+    const out = exportOnly ? packageDefinitions(p).filter((d) => !exportOnly(p, d)) : [];
+    if (out.length) excluded.set(p.importPath, new Set(out));
   }
   let doc: { components?: { schemas?: Record<string, JsonSchema> } } | undefined;
   for (let attempt = 0; attempt < 500; attempt++) {
@@ -383,6 +395,11 @@ export async function readSchemas(engine: Engine, packages: CuePackage[] = catal
  * marked with `x-opm-derived-default`.
  */
 function normalizeDerivedDefault(s: JsonSchema): JsonSchema {
+  const nonEmpty = s.properties?.[NON_EMPTY];
+  if (nonEmpty && Object.keys(s.properties!).length === 1) {
+    const { properties: _p, required: _r, type: _t, ...rest } = s;
+    return { ...rest, ...nonEmpty, minItems: Math.max(1, nonEmpty.minItems ?? 0) };
+  }
   const branches = s.oneOf ?? s.anyOf;
   const isMarker = (b: JsonSchema) => (b.enum?.length === 1 && b.enum[0] === DERIVED) || (b["x-opm-derived-default"] === true && Object.keys(b).length === 1);
   if (branches?.some(isMarker)) {

@@ -1,6 +1,6 @@
 /**
  * Codegen of a tiny fixture catalog (test/codegen/fixture-catalog: one resource, one trait
- * whose spec uses a shared shape twice, one blueprint), checked against the committed
+ * whose spec uses a shared shape twice, one blueprint, two policies), checked against the committed
  * snapshot test/codegen/fixture-catalog/generated.snap. A change to the generated code fails
  * here until the snapshot is updated on purpose (`npx vitest run test/codegen/fixture.test.ts -u`)
  * and the diff reviewed. The real catalog's output (dsl/generated) is guarded by
@@ -21,7 +21,7 @@ const root = path.resolve(here, "../..");
 
 /** The fixture packages (`fixture.test/<dir>@v1`) and the core package they import. */
 function fixturePackages(): CuePackage[] {
-  const own = ["resources", "traits", "blueprints"].map((dir) => {
+  const own = ["resources", "traits", "blueprints", "policies"].map((dir) => {
     const files = readCueDir(path.join(here, "fixture-catalog", dir), `fixture-catalog/${dir}`).map(parseHeader);
     return { importPath: `fixture.test/${dir}@v1`, name: files[0]!.package, files };
   });
@@ -65,7 +65,7 @@ describe("codegen of the fixture catalog", () => {
   });
 
   it("emits one file per package, the shared types, the shared schemas and the index, each with the header", () => {
-    expect([...files.keys()]).toEqual(["blueprints.ts", "index.ts", "resources.ts", "schemas.ts", "traits.ts"]);
+    expect([...files.keys()]).toEqual(["blueprints.ts", "index.ts", "policies.ts", "resources.ts", "schemas.ts", "traits.ts"]);
     for (const text of files.values()) expect(text.startsWith(`// ${HEADER}\n`)).toBe(true);
   });
 
@@ -78,6 +78,16 @@ describe("codegen of the fixture catalog", () => {
     const schemas = files.get("schemas.ts")!;
     expect(schemas.match(/^export const CheckSchema: SpecSchema = \{/gm)).toHaveLength(1);
     expect(traits.match(/: CheckSchema\b/g)).toHaveLength(2);
+  });
+
+  it("generates policy parameter types and builders from #XParams", () => {
+    const policies = files.get("policies.ts")!;
+    expect(policies).toMatch(/export type MaxCopiesParams = \{[^]*?max\?: number;[^]*?owners: string\[\];\n\};/);
+    expect(policies).toContain("export function MaxCopies(params: MaxCopiesParams, options: PolicyOptions = {}): PolicyUse {");
+    expect(policies).toContain("export function Pinned(options: PolicyOptions = {}): PolicyUse {");
+    // [string, ...string] keeps its meaning: at least one item.
+    expect(policies).toMatch(/owners: \{\n\s+type: "array",\n\s+minItems: 1,/);
+    expect(policies).toContain('description: "Widgets run at most max copies."');
   });
 
   it("generates code that type-checks", () => {

@@ -3,6 +3,7 @@ import ts from "typescript";
 import { embeddedSchema, fieldDocLines, jsonToExpression, omittable, printNode, schemaToType, withDoc } from "../../codegen/schema.js";
 import { builderNames, cueAlias, fileBase, pascalCase } from "../../codegen/names.js";
 import { baseName, sameShape, SharedSchemas, structured } from "../../codegen/shared.js";
+import { emitPolicies, type CodegenInput } from "../../codegen/emit.js";
 import { markDerivedDefaults, splitDecls, widenPatternKeys, type CatalogEntry, type JsonSchema } from "../../src/catalog/read.js";
 
 describe("schema → TypeScript type", () => {
@@ -147,5 +148,27 @@ describe("shared schemas", () => {
   it("names nested paths", () => {
     expect(baseName("pkg_opm_dev_catalog_resources_v1.ContainerSpec")).toBe("ContainerSpec");
     expect(baseName("pkg_x.Foo.bar")).toBe("FooBar");
+  });
+});
+
+describe("policy parameters", () => {
+  const input = (params: string[], schema?: JsonSchema): CodegenInput => ({
+    index: { resources: [], traits: [], blueprints: [], transformers: [], policies: [{ kind: "policy", fqn: "x/policies/foo@v1", name: "foo", description: "Foo.", package: "x/policies@v1", definition: "#FooPolicy", params }] },
+    spec: () => undefined,
+    params: () => schema,
+    shared: new SharedSchemas(() => undefined),
+  });
+
+  it("a policy whose #params has fields but no #XParams is an error naming both", () => {
+    expect(() => emitPolicies("x/policies@v1", input(["limit"]))).toThrow("policy x/policies/foo@v1: its #params has limit but #FooParams is not declared; declare the parameters as #FooParams and set #params: #FooParams");
+    expect(() => emitPolicies("x/policies@v1", input(["limit"], { type: "object", properties: { max: { type: "integer" } } }))).toThrow("but #FooParams has max");
+  });
+
+  it("builds the parameter type, the closed parameter schema and the builder", () => {
+    const text = emitPolicies("x/policies@v1", input(["limit"], { type: "object", required: ["limit"], properties: { limit: { type: "integer", minimum: 1, default: 2 } } }))!;
+    expect(text).toContain("export type FooParams = {");
+    expect(text).toContain("export function Foo(params: FooParams = {}, options: PolicyOptions = {}): PolicyUse {");
+    expect(text).toMatch(/params: \{\n\s+type: "object",\n\s+properties: \{\n\s+limit: \{\n\s+type: "integer",\n\s+default: 2,\n\s+minimum: 1\n\s+\}\n\s+\},\n\s+additionalProperties: false/);
+    expect(text).toContain("foo: FooPolicy");
   });
 });
