@@ -3,8 +3,8 @@
  * TypeScript compiler API (`ts.factory`) and printed with `ts.createPrinter`.
  */
 import ts from "typescript";
-import { specSchema, type CatalogEntry, type CatalogIndex, type JsonSchema, type SchemaSet } from "../src/catalog/read.js";
-import { packageField } from "../src/engine/link.js";
+import { specSchema, type CatalogEntry, type CatalogIndex, type JsonSchema, type SchemaSet } from "../src/program/catalog-index.js";
+import { packageField } from "../src/program/link.js";
 import type { FieldSchema } from "../dsl/config.js";
 import { builderNames, cueAlias, fileBase, pascalCase } from "./names.js";
 import { authorRequired, docDescription, embeddedSchema, fieldDocLines, jsonToExpression, omittable, propertyName, schemaToType, withDoc, type RefName } from "./schema.js";

@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../src/engine/engine.js";
-import type { CuePackage } from "../src/engine/link.js";
-import { catalogPackages, readIndex, readSchemas } from "../src/catalog/read.js";
+import type { CuePackage } from "../src/program/link.js";
+import { catalogPackages, readIndex, readSchemas } from "../src/program/catalog-index.js";
 import { codegenInput, emitAll, paramsDefinition } from "./emit.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -10,7 +10,7 @@
  * reference is named only while the schema at the site is exactly the shared one (nothing
  * but a description or a default added), so naming never changes a type.
  */
-import type { JsonSchema } from "../src/catalog/read.js";
+import type { JsonSchema } from "../src/program/catalog-index.js";
 import { pascalCase } from "./names.js";
 import type { RefName } from "./schema.js";
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generate } from "../../codegen/main.js";
 import { HEADER } from "../../codegen/emit.js";
 import { Engine } from "../../src/engine/engine.js";
-import { catalogPackage, parseHeader, readCueDir, type CuePackage } from "../../src/engine/link.js";
+import { catalogPackage, parseHeader, readCueDir, type CuePackage } from "../../src/program/link.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");

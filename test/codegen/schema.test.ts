@@ -4,7 +4,7 @@ import { embeddedSchema, fieldDocLines, jsonToExpression, omittable, printNode, 
 import { builderNames, cueAlias, fileBase, pascalCase } from "../../codegen/names.js";
 import { baseName, sameShape, SharedSchemas, structured } from "../../codegen/shared.js";
 import { emitPolicies, type CodegenInput } from "../../codegen/emit.js";
-import { markDerivedDefaults, splitDecls, widenPatternKeys, type CatalogEntry, type JsonSchema } from "../../src/catalog/read.js";
+import { markDerivedDefaults, splitDecls, widenPatternKeys, type CatalogEntry, type JsonSchema } from "../../src/program/catalog-index.js";
 
 describe("schema → TypeScript type", () => {
   const cases: [string, JsonSchema, string][] = [
