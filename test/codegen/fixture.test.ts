@@ -11,7 +11,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generate } from "../../codegen/main.js";
+import { generateAll } from "../../codegen/main.js";
+import { updateCatalogDoc } from "../../codegen/catalog-doc.js";
 import { HEADER } from "../../codegen/emit.js";
 import { Engine } from "../../src/engine/engine.js";
 import { catalogPackage, parseHeader, readCueDir, type CuePackage } from "../../src/program/link.js";
@@ -52,8 +53,9 @@ function typeErrors(files: Map<string, string>): string[] {
 
 const engine = new Engine({ timeoutMs: 120_000 });
 let files: Map<string, string>;
+let tables: string;
 beforeAll(async () => {
-  files = await generate(engine, fixturePackages());
+  ({ files, catalogTables: tables } = await generateAll(engine, fixturePackages()));
 }, 120_000);
 afterAll(() => engine.close());
 
@@ -88,6 +90,16 @@ describe("codegen of the fixture catalog", () => {
     // [string, ...string] keeps its meaning: at least one item.
     expect(policies).toMatch(/owners: \{\n\s+type: "array",\n\s+minItems: 1,/);
     expect(policies).toContain('description: "Widgets run at most max copies."');
+  });
+
+  it("generates the catalog tables of docs/catalog.md", () => {
+    expect(tables).toContain("| `Widget` | `fixture.test/resources/widget@v1` | `widget` | A widget to run. | `image`, `copies?`, `ports?` | — |");
+    expect(tables).toContain("| `Checks` | `fixture.test/traits/checks@v1` | `checks` | Startup and liveness checks of a widget. | `startup?`, `liveness?` | — |");
+    expect(tables).toContain("| `CheckedWidget` | `fixture.test/blueprints/checked-widget@v1` | Widget, Checks | `widget` | A widget with its checks. |");
+    expect(tables).toContain("| `MaxCopies` | `fixture.test/policies/max-copies@v1` | `max`, `owners` | Widgets run at most max copies. |");
+    const doc = updateCatalogDoc(`intro\n${tables.split("\n")[0]}\nold\n${tables.split("\n").at(-1)}\noutro\n`, tables);
+    expect(doc).toBe(`intro\n${tables}\noutro\n`);
+    expect(() => updateCatalogDoc("no markers", tables)).toThrow("docs/catalog.md: the markers of the generated tables are missing");
   });
 
   it("generates code that type-checks", () => {
