@@ -6,10 +6,12 @@ import { parseValues } from "../../src/render/values.js";
 import hello from "../../examples/hello/module.js";
 import shop from "../fixtures/modules/shop.js";
 import badComponent from "../fixtures/modules/bad-component.js";
+import mistakes from "../fixtures/modules/mistakes.js";
 import { markLine } from "../support/lines.js";
 
 const SHOP = "test/fixtures/modules/shop.ts";
 const BAD = "test/fixtures/modules/bad-component.ts";
+const MISTAKES = "test/fixtures/modules/mistakes.ts";
 const THIS = "test/render/errors.test.ts";
 
 async function issuesOf(p: Promise<unknown>): Promise<Issue[]> {
@@ -101,5 +103,29 @@ describe("errors a user can act on", () => {
     expect(RenderError.is(err)).toBe(true);
     expect(err.issues[0]).toMatchObject({ code: "unmatched_component", path: "components.lonely" });
     expect(err.issues[0].message).toMatch(/deployment@v1 needs label core\.opmodel\.dev\/workload-type=stateless/);
+  });
+
+  it("parts no transformer can render together are named before CUE runs, each with its line", async () => {
+    const err = await render(mistakes).catch((e) => e);
+    expect(ValidationError.is(err)).toBe(true);
+    const at = (i: Issue) => [norm(i.source?.file), i.source?.line];
+    const issues = byPath(err.issues);
+    expect(Object.keys(issues).sort()).toEqual([
+      "components.agent.spec.scaling.auto",
+      "components.noexpose.spec.ingress",
+      "components.typo.spec.expose.ports.metrics",
+      "components.typo.spec.healthCheck.readiness.httpGet.port",
+      "components.typo.spec.ingress.paths.1.port",
+    ]);
+    expect(issues["components.noexpose.spec.ingress"]).toMatchObject({ code: "required", message: expect.stringContaining('component "noexpose" has the Ingress trait but no Expose trait') });
+    expect(at(issues["components.noexpose.spec.ingress"]!)).toEqual([MISTAKES, markLine(MISTAKES, "noexpose")]);
+    expect(issues["components.typo.spec.ingress.paths.1.port"]).toMatchObject({ code: "missing_key", message: 'port "htp" is not a port of spec.expose.ports (it has "http", "metrics")' });
+    expect(at(issues["components.typo.spec.ingress.paths.1.port"]!)).toEqual([MISTAKES, markLine(MISTAKES, "htp")]);
+    expect(issues["components.typo.spec.expose.ports.metrics"]).toMatchObject({ code: "missing_key", message: 'port "metrics" is not a port of the container (spec.container.ports) (it has "http")' });
+    expect(at(issues["components.typo.spec.expose.ports.metrics"]!)).toEqual([MISTAKES, markLine(MISTAKES, "expose")]);
+    expect(issues["components.typo.spec.healthCheck.readiness.httpGet.port"]).toMatchObject({ code: "missing_key", message: expect.stringContaining('port "health" is not a port of the container') });
+    expect(at(issues["components.typo.spec.healthCheck.readiness.httpGet.port"]!)).toEqual([MISTAKES, markLine(MISTAKES, "probe")]);
+    expect(issues["components.agent.spec.scaling.auto"]).toMatchObject({ code: "not_applicable", message: expect.stringContaining('component "agent" is a daemon workload, which a HorizontalPodAutoscaler cannot scale') });
+    expect(at(issues["components.agent.spec.scaling.auto"]!)).toEqual([MISTAKES, markLine(MISTAKES, "daemon")]);
   });
 });
