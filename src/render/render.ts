@@ -10,6 +10,7 @@ import { CUSTOM_PACKAGE } from "../../dsl/define.js";
 import { defaultEngine, type Engine } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../engine/link.js";
 import { cueConfigSchema } from "./config-schema.js";
+import { diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
 import { matchRelease, transformerRules } from "./match.js";
 import { checkSchema } from "../../dsl/schema.js";
 import { mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
@@ -201,6 +202,7 @@ export function buildProgram(
   provider = KUBERNETES_PROVIDER,
   policies: readonly PolicyUse[] = [],
   matched?: Record<string, string[]>,
+  diagnose?: DiagnoseMode,
 ): { source: string; packages: CuePackage[] } {
   const parsed = files.map((f) => parseHeader(f));
   const byPkg = new Map<string, ParsedFile[]>();
@@ -252,8 +254,9 @@ export function buildProgram(
   // its own: it is then evaluated once (see docs/performance.md).
   const extra = (inlined: ReadonlyMap<string, string>) =>
     [
-      `out: ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider${extended}${matched ? `\n\t#matched: ${JSON.stringify(matched)}` : ""}\n}`,
-      ...(checkPolicies
+      `${diagnose ? "let renderOut =" : "out:"} ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${diagnose?.kind === "summary" ? `${core}.#Provider & {metadata: name: "diagnosis"}` : `${packageField(provider)}.#Provider${extended}`}${matched ? `\n\t#matched: ${JSON.stringify(matched)}` : ""}\n}`,
+      ...(diagnose ? [diagnoseField(diagnose)] : []),
+      ...(checkPolicies && !diagnose
         ? [
             `violations: (${core}.#CheckPolicies & {`,
             `\t#policies: [for p in ${rel}._unified.#policies {p}, ${platform.join(", ")}]`,
@@ -264,7 +267,7 @@ export function buildProgram(
             `}).violations`,
           ]
         : []),
-      ...(releaseSecrets
+      ...(releaseSecrets && !diagnose
         ? [
             `secrets: (${packageField(provider)}.#ReleaseSecrets & {`,
             `\t#secrets: ${rel}._unified.#secrets`,
@@ -342,6 +345,28 @@ function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUs
     return { code, path, message: scrub(explain(i.message), p.secrets), ...(source ? { source } : {}) };
   });
   throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
+}
+
+/** Which transformers broke which components, each with the author's line (see diagnose.ts). */
+async function diagnose(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched?: Record<string, string[]>): Promise<Issue[] | undefined> {
+  const rules = await transformerRules(engine, provider).catch(() => undefined);
+  const providerText = (catalogPackage(provider)?.files ?? []).map((f) => f.body).join("\n");
+  return diagnoseTransformers({
+    engine,
+    matched,
+    rules,
+    // Every component mapped to no transformer: the diagnosis evaluates each pair itself.
+    program: (mode, names) => buildProgram(p.files, provider, platform, mode.kind === "summary" ? undefined : Object.fromEntries(names.map((n) => [n, []])), mode).source,
+    site: (cn, tn) => {
+      const needs = rules?.[tn]?.requiredTraits ?? [];
+      const part = p.release?.module.components()[cn]?.parts.find((x) => needs.includes(x.fqn));
+      const key = part && Object.keys(part.spec)[0];
+      const path = key ? `components.${cn}.spec.${key}` : `components.${cn}`;
+      const source = part?.site ?? locate(p, path);
+      return { path, ...(source ? { source } : {}) };
+    },
+    readsSpec: (_tn, key) => providerText.includes(`#component.spec.${key}`),
+  });
 }
 
 /** What a component lacks for a transformer (the same rules as `core.#Match`). */
@@ -516,6 +541,10 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     releaseObjects = value.secrets ?? [];
     found = value.violations ?? [];
   } catch (e) {
+    if (EngineError.is(e) && e.code === "E_ENGINE" && e.issues.some((i) => /(^|\.)output\.|#transform/.test(i.path))) {
+      const found = await diagnose(prepared, engine, provider, platform, matched);
+      if (found?.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrub(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
+    }
     if (EngineError.is(e) && e.code === "E_ENGINE") mapEngineError(prepared, e, platform);
     if (EngineError.is(e)) throw scrubError(e, prepared.secrets);
     throw e;
