@@ -4,7 +4,7 @@
  * another, a port name that does not exist, autoscaling on a workload that cannot scale.
  * Each problem names the component's field and the `file:line` of the part that set it.
  */
-import type { Issue, SourceLocation } from "./errors.js";
+import type { Issue, SourceLocation } from "../src/core/errors.js";
 import { isConcrete, isRef } from "./refs.js";
 
 const T = "opm.dev/catalog/traits/";

@@ -33,7 +33,7 @@ export type {
   RequiredKeys,
   Simplify,
 } from "../dsl/config.js";
-import type * as ast from "../dsl/cue/ast.js";
+import type * as ast from "./core/cue/ast.js";
 /** The CUE syntax tree that definitions compile to (types only). */
 export type { ast };
 export { defineModule, Module, ModuleRelease, mergeValues } from "../dsl/module.js";
@@ -43,8 +43,8 @@ export type { ComponentState } from "../dsl/component.js";
 export type { Part, CueRef } from "../dsl/parts.js";
 export { rawCue, isRef } from "../dsl/refs.js";
 export type { Ref, Val, Input } from "../dsl/refs.js";
-export { OpmError, ValidationError, RenderError, EngineError, EngineTimeoutError, formatIssue, formatLocation } from "../dsl/errors.js";
-export type { Issue, IssueCode, SourceLocation } from "../dsl/errors.js";
+export { OpmError, ValidationError, RenderError, EngineError, EngineTimeoutError, formatIssue, formatLocation } from "./core/errors.js";
+export type { Issue, IssueCode, SourceLocation } from "./core/errors.js";
 export { Engine, defaultEngine } from "./engine/engine.js";
 export type { EngineOptions, EvalStats } from "./engine/engine.js";
 export { render, toCueFiles, loadCueModule, KUBERNETES_PROVIDER } from "./render/render.js";
@@ -80,7 +80,7 @@ export type {
   ConflictDetail,
   ConnectionOptions,
 } from "./apply/index.js";
-export { PolicyError } from "../dsl/errors.js";
+export { PolicyError } from "./core/errors.js";
 export { violationIssue, violationPath } from "./render/render.js";
 export { defineResource, defineTrait, defineTransformer, when, forEach, CUSTOM_IMPORT, CUSTOM_PACKAGE } from "../dsl/define.js";
 export type {

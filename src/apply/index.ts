@@ -26,7 +26,6 @@ export type { Health, HealthStatus } from "./health.js";
 export { INVENTORY_LABEL, INVENTORY_TYPE, HISTORY_LIMIT, inventoryName, readInventory } from "./inventory.js";
 export type { Inventory, InventoryEntry, HistoryRecord, Outcome } from "./inventory.js";
 export { lockName } from "./lock.js";
-export { redact, REDACTED } from "./redact.js";
 export { unifiedDiff } from "./textdiff.js";
 export { APPLY_FLAGS, parseDuration, runApply, runDelete, runDiff, runStatus } from "./cli.js";
 export type { CliFlags, CliIO, FlagSpec } from "./cli.js";

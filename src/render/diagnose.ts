@@ -9,8 +9,8 @@
  * once per failing pair to read that pair's own first error. Every failing pair is then
  * reported, each with its component, its transformer and the author's `file:line`.
  */
-import type { Issue, SourceLocation } from "../../dsl/errors.js";
-import { EngineError } from "../../dsl/errors.js";
+import type { Issue, SourceLocation } from "../core/errors.js";
+import { EngineError } from "../core/errors.js";
 import type { Engine } from "../engine/engine.js";
 
 /**

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import type { K8sObject } from "./types.js";
 
@@ -17,19 +16,6 @@ export function canonicalObject(o: K8sObject): K8sObject {
   const top = order(o as unknown as Record<string, unknown>, FIRST);
   if (top.metadata && typeof top.metadata === "object") top.metadata = order(top.metadata as Record<string, unknown>, META_FIRST);
   return top as K8sObject;
-}
-
-export const REDACTED = "<redacted>";
-
-/** A copy of a Secret with every data value replaced; other objects are returned as is. */
-export function redact(o: K8sObject): K8sObject {
-  if (o.kind !== "Secret" || o.apiVersion !== "v1") return o;
-  const copy = { ...o } as Record<string, unknown>;
-  for (const key of ["data", "stringData"]) {
-    const d = copy[key];
-    if (d && typeof d === "object") copy[key] = Object.fromEntries(Object.keys(d).map((k) => [k, REDACTED]));
-  }
-  return copy as K8sObject;
 }
 
 /** Multi-document YAML with pinned options: byte-identical for equal input. */
@@ -67,8 +53,4 @@ export function stableJson(value: unknown): string {
       .join(",")}}`;
   }
   return JSON.stringify(value);
-}
-
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { APPLY_FLAGS, ApplyError, health, parseDuration, redact, unifiedDiff } from "../../src/apply/index.js";
+import { APPLY_FLAGS, ApplyError, health, parseDuration, unifiedDiff } from "../../src/apply/index.js";
+import { redactObject as redact } from "../../src/core/redact.js";
 
 const k = (kind: string, rest: Record<string, unknown>) => ({ apiVersion: "v1", kind, metadata: { name: "x", generation: 2 }, ...rest });
 
