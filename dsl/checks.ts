@@ -103,5 +103,73 @@ export function checkComponent(name: string, spec: ReadonlyMap<string, SpecEntry
       ...at(scaling),
     });
   }
+  // Autoscaling bounds in order.
+  const auto = obj(obj(scaling?.value)?.auto);
+  if (auto && typeof auto.min === "number" && typeof auto.max === "number" && auto.min > auto.max) {
+    issues.push({ code: "out_of_range", path: `${base}.scaling.auto.max`, message: `auto.max ${auto.max} is less than auto.min ${auto.min}`, constraint: `>=${auto.min}`, ...at(scaling) });
+  }
+
+  // Environment variable names Kubernetes accepts.
+  const env = obj(container?.env);
+  for (const k of Object.keys(env ?? {})) {
+    if (!ENV_NAME.test(k)) {
+      issues.push({ code: "invalid_name", path: `${base}.container.env.${k}`, message: `${JSON.stringify(k)} is not a valid environment variable name (letters, digits, '_', '-' and '.', not starting with a digit)`, constraint: ENV_NAME.source, ...at(spec.get("container")) });
+    }
+  }
+
+  // Each field of a cron schedule in its range.
+  const cron = spec.get("cronJobConfig");
+  const schedule = str(obj(cron?.value)?.schedule);
+  if (schedule !== undefined) {
+    for (const problem of cronProblems(schedule)) issues.push({ code: "out_of_range", path: `${base}.cronJobConfig.schedule`, message: `${JSON.stringify(schedule)}: ${problem}`, constraint: "minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7", ...at(cron) });
+  }
   return issues;
+}
+
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+const CRON_FIELDS = [
+  { name: "minute", min: 0, max: 59 },
+  { name: "hour", min: 0, max: 23 },
+  { name: "day of month", min: 1, max: 31, any: true },
+  { name: "month", min: 1, max: 12, names: MONTHS, base: 1 },
+  { name: "day of week", min: 0, max: 7, names: DAYS, base: 0, any: true },
+] as const;
+
+/** What is wrong with each field of a five-field cron schedule (the same rules as the catalog's #CronJobConfig). */
+export function cronProblems(schedule: string): string[] {
+  if (/^@[a-z]+$/.test(schedule)) return [];
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 5) return []; // the catalog's pattern reports the shape
+  const out: string[] = [];
+  fields.forEach((f, i) => {
+    const spec = CRON_FIELDS[i]!;
+    const value = (v: string): number | undefined => {
+      const names = "names" in spec ? (spec.names as readonly string[]) : undefined;
+      const n = names?.indexOf(v.toLowerCase()) ?? -1;
+      if (n >= 0) return n + ("base" in spec ? spec.base : 0);
+      return /^\d+$/.test(v) ? Number(v) : undefined;
+    };
+    for (const item of f.split(",")) {
+      const [range, step] = item.split("/");
+      if (step !== undefined && !/^\d+$/.test(step)) {
+        out.push(`${spec.name} "${item}": the step must be a number`);
+        continue;
+      }
+      if (range === "*" || ("any" in spec && range === "?")) continue;
+      const ends = range!.split("-");
+      if (ends.length > 2) {
+        out.push(`${spec.name} "${item}" is not a value or a range`);
+        continue;
+      }
+      for (const e of ends) {
+        const n = value(e);
+        if (n === undefined) out.push(`${spec.name} "${e}" is not a number${"names" in spec ? " or a name" : ""}`);
+        else if (n < spec.min || n > spec.max) out.push(`${spec.name} ${n} is out of range ${spec.min}-${spec.max}`);
+      }
+    }
+  });
+  return out;
 }

@@ -2,7 +2,7 @@ import * as ast from "../src/core/cue/ast.js";
 import { printFile } from "../src/core/cue/print.js";
 import { quoteString } from "../src/core/cue/quote.js";
 import { Component } from "./component.js";
-import { checkShape, mapSecrets, refsFor, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
+import { checkShape, fieldAt, mapSecrets, shapeDefaultIssues, refsFor, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
 import { OpmError, ValidationError, type Issue, type SourceLocation } from "../src/core/errors.js";
 import { REDACTED } from "../src/core/redact.js";
 import type { CueRef } from "./parts.js";
@@ -205,6 +205,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
     if (typeof m.modulePath !== "string" || !MODULE_PATH.test(m.modulePath)) {
       out.push({ code: "pattern", path: "metadata.modulePath", message: `${JSON.stringify(m.modulePath)} is not a module path such as example.com/modules`, constraint: "ModulePath", ...at });
     }
+    out.push(...shapeDefaultIssues(this.config, "config"));
     return out;
   }
 
@@ -384,7 +385,8 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
       const path = i.path.split(".").slice(1);
       let src: SourceLocation | undefined;
       for (let n = path.length; n >= 0 && !src; n--) src = this.#s.provenance(path.slice(0, n));
-      if (i.code === "required") src = this.module.config[path[0]!]?.site ?? this.module.site;
+      // A missing value points at the field's own declaration (inside nested objects too).
+      if (i.code === "required") src = fieldAt(this.module.config, path)?.site ?? this.module.site;
       return src ? { ...i, source: src } : i;
     });
   }

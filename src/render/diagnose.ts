@@ -14,18 +14,14 @@ import { EngineError } from "../core/errors.js";
 import type { Engine } from "../engine/engine.js";
 
 /**
- * What a diagnosis program computes instead of the release's objects. In every mode the
- * render's `out` becomes `let renderOut` with no transformer matched to any component (a
+ * What a diagnosis program computes instead of the release's objects. In both modes the
+ * render's `out` becomes `let renderOut`, with no transformer matched to any component (a
  * struct unified with `#Render` is evaluated whole, so its objects must not fail), and:
- * - `summary`: with an empty provider, each component's labels, resources and traits (to
- *   match transformers when the caller did not already, as for a CUE module);
- * - `pairs`: for each (component, transformer) pair, whether its output evaluates;
+ * - `pairs`: for each (component, transformer) pair, whether its output evaluates (the
+ *   pairs given, or every pair `core.#Match` accepts);
  * - `pair`: one pair's output, to read its error.
  */
-export type DiagnoseMode =
-  | { kind: "summary" }
-  | { kind: "pairs"; pairs: readonly (readonly [string, string])[] }
-  | { kind: "pair"; component: string; transformer: string };
+export type DiagnoseMode = { kind: "pairs"; pairs?: readonly (readonly [string, string])[] } | { kind: "pair"; component: string; transformer: string };
 
 /** At most this many failing pairs are evaluated one by one (each is a whole evaluation). */
 const MAX_PAIRS = 20;
@@ -33,13 +29,21 @@ const MAX_PAIRS = 20;
 const transform = (tn: string, cn: string) =>
   `(renderOut.#provider.transformers[${tn}].#transform & {#component: renderOut._data[${cn}], #context: renderOut.components[${cn}].context}).output`;
 
-/** The top-level field of a diagnosis program. */
-export function diagnoseField(mode: DiagnoseMode): string {
-  if (mode.kind === "summary") return `diag: {for cn, c in renderOut.components {(cn): {labels: c.labels, resources: c.resources, traits: c.traits}}}`;
-  if (mode.kind === "pairs") {
-    return `diag: [for p in ${JSON.stringify(mode.pairs)} {component: p[0], transformer: p[1], ok: json.Marshal(${transform("p[1]", "p[0]")}) != _|_}]`;
-  }
-  return `output: ${transform(JSON.stringify(mode.transformer), JSON.stringify(mode.component))}`;
+/** The `#matched` of a diagnosis program: every component of the release, matched to nothing. */
+export const DIAGNOSE_MATCHED = "{for cn, _ in #release.components {(cn): []}}";
+
+/** The top-level field of a diagnosis program; `core` is the linked core package's field. */
+export function diagnoseField(mode: DiagnoseMode, core: string): string {
+  if (mode.kind === "pair") return `output: ${transform(JSON.stringify(mode.transformer), JSON.stringify(mode.component))}`;
+  const ok = `ok: json.Marshal(${transform("tn", "cn")}) != _|_`;
+  if (mode.pairs) return `diag: [for p in ${JSON.stringify(mode.pairs)} let cn = p[0] let tn = p[1] {component: cn, transformer: tn, ${ok}}]`;
+  return [
+    `diag: [`,
+    `\tfor cn, c in renderOut.components`,
+    `\tlet s = {labels: c.labels, resources: {for r in c.resources {(r): true}}, traits: {for t in c.traits {(t): true}}}`,
+    `\tfor tn, t in renderOut.transformers if (${core}.#Match & {#c: s, #t: t}).ok {component: cn, transformer: tn, ${ok}},`,
+    `]`,
+  ].join("\n");
 }
 
 /** `output.0.spec.rules.0.http` → `spec.rules[0].http` of object 1. */
@@ -64,17 +68,13 @@ export interface DiagnoseInput {
   engine: Engine;
   /** Component → matching transformers, when the caller matched them already. */
   matched?: Record<string, string[]>;
-  /** The provider's transformers' rules (to match when `matched` is not given). */
-  rules?: Record<string, MatchRule>;
-  /** The program in a diagnosis mode; `components` are the component names. */
-  program: (mode: DiagnoseMode, components: readonly string[]) => string;
+  /** The program in a diagnosis mode. */
+  program: (mode: DiagnoseMode) => string;
   /** The author's field and line for a pair: the trait the transformer needs, else the component. */
   site: (component: string, transformer: string) => { path: string; source?: SourceLocation };
   /** True when the transformer reads `#component.spec.<key>` (to explain `undefined field: <key>`). */
   readsSpec: (transformer: string, key: string) => boolean;
 }
-
-type Summary = Record<string, { labels: Record<string, string>; resources: string[]; traits: string[] }>;
 
 /**
  * One issue per (component, transformer) pair whose output fails to evaluate, or
@@ -82,29 +82,13 @@ type Summary = Record<string, { labels: Record<string, string>; resources: strin
  * the evaluator's own error).
  */
 export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | undefined> {
-  let matched = d.matched;
   let pairs: { component: string; transformer: string; ok: boolean }[];
   try {
-    if (!matched) {
-      if (!d.rules) return undefined;
-      const rules = d.rules;
-      const summary = (await d.engine.eval<{ diag: Summary }>(d.program({ kind: "summary" }, []))).diag;
-      matched = Object.fromEntries(
-        Object.entries(summary).map(([cn, c]) => [
-          cn,
-          Object.entries(rules)
-            .filter(([, r]) => Object.entries(r.requiredLabels).every(([k, v]) => c.labels[k] === v) && r.requiredResources.every((x) => c.resources.includes(x)) && r.requiredTraits.every((x) => c.traits.includes(x)))
-            .map(([tn]) => tn),
-        ]),
-      );
-    }
-    const names = Object.keys(matched);
-    const all = Object.entries(matched).flatMap(([cn, tns]) => tns.map((tn) => [cn, tn] as const));
-    pairs = (await d.engine.eval<{ diag: typeof pairs }>(d.program({ kind: "pairs", pairs: all }, names))).diag;
+    const given = d.matched && Object.entries(d.matched).flatMap(([cn, tns]) => tns.map((tn) => [cn, tn] as const));
+    pairs = (await d.engine.eval<{ diag: typeof pairs }>(d.program({ kind: "pairs", ...(given ? { pairs: given } : {}) }))).diag;
   } catch {
     return undefined;
   }
-  const names = Object.keys(matched);
   const failing = pairs.filter((x) => !x.ok);
   if (!failing.length) return undefined;
   const issues: Issue[] = [];
@@ -113,7 +97,7 @@ export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | 
     const { path, source } = d.site(component, transformer);
     let found: Issue[];
     try {
-      await d.engine.eval(d.program({ kind: "pair", component, transformer }, names));
+      await d.engine.eval(d.program({ kind: "pair", component, transformer }));
       continue; // passes on its own: the failure is elsewhere
     } catch (e) {
       if (!EngineError.is(e) || e.code !== "E_ENGINE") throw e;
@@ -138,4 +122,26 @@ export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | 
     issues.push({ code: "engine", path: "components", message: `${failing.length - MAX_PAIRS} more (component, transformer) pairs fail to evaluate: ${failing.slice(MAX_PAIRS).map((f) => `${f.component}/${f.transformer.split("/").pop()}`).join(", ")}` });
   }
   return issues;
+}
+
+const CRON_FIELD: Record<string, [string, string]> = { minute: ["minute", "0-59"], hour: ["hour", "0-23"], dayOfMonth: ["day of month", "1-31"], month: ["month", "1-12 or jan-dec"], dayOfWeek: ["day of week", "0-7 or sun-sat"] };
+
+/**
+ * The author's field and a plain message for an error the catalog reports from a hidden
+ * check field (`components.x._schedule._minute`, `components.x._envNames.<name>`), or
+ * undefined for any other error.
+ */
+export function authorTerms(path: string, message: string): Pick<Issue, "path" | "message" | "code" | "constraint"> | undefined {
+  const value = /^invalid value "((?:[^"\\]|\\.)*)"/.exec(message)?.[1];
+  const cron = /^(components\.[^.]+)\._schedule\._(\w+)$/.exec(path);
+  if (cron && CRON_FIELD[cron[2]!]) {
+    const [name, range] = CRON_FIELD[cron[2]!]!;
+    return { path: `${cron[1]}.spec.cronJobConfig.schedule`, code: "out_of_range", message: `${name} ${JSON.stringify(value ?? "")} is out of range ${range}`, constraint: `${name} ${range}` };
+  }
+  const env = /^(components\.[^.]+)\._envNames\.(.+)$/.exec(path);
+  if (env) {
+    const name = env[2]!.startsWith('"') ? (JSON.parse(env[2]!) as string) : env[2]!;
+    return { path: `${env[1]}.spec.container.env.${name}`, code: "invalid_name", message: `${JSON.stringify(name)} is not a valid environment variable name (letters, digits, '_', '-' and '.', not starting with a digit)`, constraint: "^[-._a-zA-Z][-._a-zA-Z0-9]*$" };
+  }
+  return undefined;
 }

@@ -11,9 +11,10 @@ import { defaultEngine, type Engine } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../program/link.js";
 import { cueConfigSchema } from "../program/config-schema.js";
 import { matchRelease, transformerRules } from "../program/match.js";
-import { diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
+import { checkObjects } from "./object-checks.js";
+import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
 import { checkSchema } from "../../dsl/schema.js";
-import { mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
+import { fieldAt, mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
 import { canonicalObject, stableJson, toJson, toYaml } from "./serialize.js";
 import { sha256 } from "../core/hash.js";
 import { redactObject as redact, scrubText } from "../core/redact.js";
@@ -76,7 +77,7 @@ interface Prepared {
   files: CueSourceFile[];
   sources: Map<string, SourceLocation>;
   provenance: Provenance;
-  configSite: (field: string) => SourceLocation | undefined;
+  configSite: (path: string) => SourceLocation | undefined;
   /** Literal secret values, kept out of every message. */
   secrets: string[];
   /** The TypeScript release, when the input was one. */
@@ -104,7 +105,7 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
       files: compiled.files,
       sources: compiled.sources,
       provenance: (p) => rel.provenance(p),
-      configSite: (f) => rel.module.config[f]?.site,
+      configSite: (f) => fieldAt(rel.module.config, f.split("."))?.site,
       secrets: rel.secretLiterals(),
       release: rel,
     };
@@ -256,8 +257,8 @@ export function buildProgram(
   // its own: it is then evaluated once (see docs/performance.md).
   const extra = (inlined: ReadonlyMap<string, string>) =>
     [
-      `${diagnose ? "let renderOut =" : "out:"} ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${diagnose?.kind === "summary" ? `${core}.#Provider & {metadata: name: "diagnosis"}` : `${packageField(provider)}.#Provider${extended}`}${matched ? `\n\t#matched: ${JSON.stringify(matched)}` : ""}\n}`,
-      ...(diagnose ? [diagnoseField(diagnose)] : []),
+      `${diagnose ? "let renderOut =" : "out:"} ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider${extended}${diagnose ? `\n\t#matched: ${DIAGNOSE_MATCHED}` : matched ? `\n\t#matched: ${JSON.stringify(matched)}` : ""}\n}`,
+      ...(diagnose ? [diagnoseField(diagnose, core)] : []),
       ...(checkPolicies && !diagnose
         ? [
             `violations: (${core}.#CheckPolicies & {`,
@@ -303,7 +304,7 @@ function locate(p: Prepared, userP: string): SourceLocation | undefined {
       const s = p.provenance(segs.slice(0, n));
       if (s) return s;
     }
-    return p.configSite(segs[0]!);
+    return p.configSite(segs.join("."));
   }
   let best: string | undefined;
   for (const k of p.sources.keys()) if ((userP === k || userP.startsWith(k + ".")) && (!best || k.length > best.length)) best = k;
@@ -331,10 +332,11 @@ function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUs
       const rest = i.path.slice(i.path.indexOf(def!) + def!.length).replace(/^\./, "");
       return { code: "engine", path: `policies.${use.fqn}${rest ? "." + rest : ""}`, message: `policy ${use.fqn} failed to compile: ${scrubText(i.message, p.secrets)}`, ...(use.site ? { source: use.site } : {}) };
     }
-    const path = userPath(i.path);
+    const author = authorTerms(userPath(i.path), i.message);
+    const path = author?.path ?? userPath(i.path);
     const source = locate(p, path);
-    const code: Issue["code"] = /field not allowed/.test(i.message) ? "unknown_field" : /incomplete value/.test(i.message) ? "required" : /out of bound|invalid value/.test(i.message) ? "out_of_range" : /conflicting values/.test(i.message) ? "conflict" : "engine";
-    return { code, path, message: scrubText(explain(i.message), p.secrets), ...(source ? { source } : {}) };
+    const code: Issue["code"] = author?.code ?? (/field not allowed/.test(i.message) ? "unknown_field" : /incomplete value/.test(i.message) ? "required" : /out of bound|invalid value/.test(i.message) ? "out_of_range" : /conflicting values/.test(i.message) ? "conflict" : "engine");
+    return { code, path, message: scrubText(author?.message ?? explain(i.message), p.secrets), ...(author?.constraint ? { constraint: author.constraint } : {}), ...(source ? { source } : {}) };
   });
   throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
 }
@@ -346,9 +348,7 @@ async function diagnose(p: Prepared, engine: Engine, provider: string, platform:
   return diagnoseTransformers({
     engine,
     matched,
-    rules,
-    // Every component mapped to no transformer: the diagnosis evaluates each pair itself.
-    program: (mode, names) => buildProgram(p.files, provider, platform, mode.kind === "summary" ? undefined : Object.fromEntries(names.map((n) => [n, []])), mode).source,
+    program: (mode) => buildProgram(p.files, provider, platform, undefined, mode).source,
     site: (cn, tn) => {
       const needs = rules?.[tn]?.requiredTraits ?? [];
       const part = p.release?.module.components()[cn]?.parts.find((x) => needs.includes(x.fqn));
@@ -395,6 +395,7 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
   }
   const seen = new Map<string, string>();
   const objects: K8sObject[] = [];
+  const made: { component: string; object: K8sObject }[] = [];
   const all = [
     ...out.objects.flatMap((e) => e.output.map((object) => ({ component: e.component, object }))),
     ...releaseObjects.map((object) => ({ component: "", object })),
@@ -406,12 +407,15 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
     const key = `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
     const prev = seen.get(key);
     if (prev !== undefined) {
-      issues.push({ code: "conflict", path: `components.${component}`, message: `${o.kind} ${o.metadata.name} is rendered twice (by components "${prev}" and "${component}")` });
+      const source = locate(p, `components.${component}`);
+      issues.push({ code: "conflict", path: `components.${component}`, message: `${o.kind} ${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name} is rendered twice (by components "${prev}" and "${component}")`, ...(source ? { source } : {}) });
       continue;
     }
     seen.set(key, component);
+    made.push({ component, object: o });
     objects.push(canonicalObject(o));
   }
+  issues.push(...checkObjects(made, (c) => locate(p, `components.${c}`)));
   objects.sort(compareObjects);
   issues.push(...missingKeys(objects, p));
   return { objects, issues };
