@@ -313,6 +313,8 @@ function locate(p: Prepared, userP: string): SourceLocation | undefined {
 
 function explain(message: string): string {
   if (/errors in empty disjunction/.test(message)) return "the value satisfies none of the allowed alternatives (wrong type or out of bounds)";
+  if (/structural cycle/.test(message)) return "a structural cycle: this value contains itself without end (a definition that refers to itself, directly or through others)";
+  if (/incomplete cause disjunction|cycle/.test(message)) return `no concrete value can be computed (${message.replace(/ \(and \d+ more errors?\)$/, "")}): a value that depends on itself, directly or through others, or a required value that is missing`;
   if (/incomplete value/.test(message)) return message.replace(/^.*incomplete value/, "no concrete value was given for") + " (a required value is missing)";
   return message;
 }
