@@ -7,7 +7,7 @@ import { EngineError, PolicyError, RenderError, ValidationError, type Issue, typ
 import type { Provenance } from "../../dsl/config.js";
 import { CORE_IMPORT, Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
 import { CUSTOM_PACKAGE } from "../../dsl/define.js";
-import { defaultEngine, type Engine } from "../engine/engine.js";
+import { defaultEngine, type Engine, type EvalStats } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../program/link.js";
 import { cueConfigSchema } from "../program/config-schema.js";
 import { matchRelease, transformerRules } from "../program/match.js";
@@ -32,6 +32,12 @@ export interface RenderOptions {
   stats?: RenderStats;
   /** Platform-wide policies, checked besides the module's own. */
   policies?: readonly PolicyUse[];
+  /**
+   * `false` evaluates without the engine's result cache (neither read nor written).
+   * Default: cached, unless `OPM_RENDER_CACHE=off`; a release holding secret values is
+   * cached in memory only, never on disk.
+   */
+  cache?: boolean;
 }
 
 export interface RenderStats {
@@ -40,6 +46,8 @@ export interface RenderStats {
   evalMs: number;
   postMs: number;
   programBytes: number;
+  /** Whether the evaluation was answered from the result cache. */
+  cached?: boolean;
 }
 
 /** A module written in CUE (a folder of .cue files), with release settings. */
@@ -517,8 +525,9 @@ export function compareObjects(a: K8sObject, b: K8sObject): number {
 export async function render(input: ModuleRelease<any> | Module<any> | CueModuleInput, options: RenderOptions = {}): Promise<RenderResult> {
   const t0 = performance.now();
   const engine = options.engine ?? defaultEngine();
-  // Load the evaluator while the module compiles and links (it answers errors on eval).
-  engine.start().catch(() => undefined);
+  // Uncached, load the evaluator while the module compiles and links (it answers errors on
+  // eval); cached, the evaluator is started only if the program is not in the cache.
+  if (options.cache === false || !engine.cache || process.env.OPM_RENDER_CACHE === "off") engine.start().catch(() => undefined);
   const prepared = await prepare(input, engine);
   const t1 = performance.now();
   const platform = options.policies ?? [];
@@ -533,8 +542,13 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   let out: RenderOut;
   let found: Violation[];
   let releaseObjects: K8sObject[];
+  const evalStats: EvalStats = { evalMs: 0 };
   try {
-    const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source);
+    const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, {
+      label: `release ${prepared.release?.name ?? (input as CueModuleInput).name ?? "(unnamed)"}`,
+      cache: options.cache === false ? false : prepared.secrets.length ? "memory" : true,
+      stats: evalStats,
+    });
     out = value.out;
     releaseObjects = value.secrets ?? [];
     found = value.violations ?? [];
@@ -570,7 +584,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     json: (o = {}) => toJson(o.showSecrets ? objects : objects.map(redact)),
   };
   if (options.stats) {
-    Object.assign(options.stats, { compileMs: t1 - t0, linkMs: t2 - t1, evalMs: t3 - t2, postMs: performance.now() - t3, programBytes: source.length });
+    Object.assign(options.stats, { compileMs: t1 - t0, linkMs: t2 - t1, evalMs: t3 - t2, postMs: performance.now() - t3, programBytes: source.length, cached: Boolean(evalStats.cached) });
   }
   return result;
 }
