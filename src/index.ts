@@ -52,7 +52,7 @@ export type { RenderOptions, RenderStats, CueModuleInput } from "./render/render
 export { loadValuesFile, parseValues } from "./render/values.js";
 export type { ValuesFile } from "./render/values.js";
 export { LABELS, KIND_WEIGHTS, kindWeight, MANAGER } from "./render/types.js";
-export type { K8sObject, ReleaseInfo, RenderResult, Violation } from "./render/types.js";
+export type { K8sObject, OutputOptions, ReleaseInfo, RenderResult, Violation } from "./render/types.js";
 export { apply, diff, status, deleteRelease, waitReady, health, readInventory, inventoryName, ApplyError, ConflictError, KubeClient, loadKubeConfig } from "./apply/index.js";
 export type {
   ApplyOptions,

@@ -108,8 +108,8 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
       provenance = (p) => secretSource(p) ?? before(p);
     }
     return loadCueModule(target, {
-      ...(opts.name ? { name: opts.name } : {}),
-      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
       values,
       provenance,
     });
@@ -118,9 +118,8 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
   let release = Module.is(loaded) ? loaded.release() : loaded;
   for (const f of files) release = release.withValues(f.values, (p) => f.provenance(p));
   if (secrets.paths.length) release = release.withValues(secrets.values, (p) => secretSource(p) ?? { file: "command line (--secret)", line: 0 });
-  if (opts.name || opts.namespace) {
-    const flags = [opts.name ? "--name" : "", opts.namespace ? "-n" : ""].filter(Boolean).join(" and ");
-    release = release.withIdentity({ name: opts.name, namespace: opts.namespace }, { file: `command line (${flags})`, line: 0 });
-  }
+  // Flags win over the release's own name and namespace; each is blamed only for itself.
+  if (opts.name !== undefined) release = release.withIdentity({ name: opts.name }, { file: "command line (--name)", line: 0 });
+  if (opts.namespace !== undefined) release = release.withIdentity({ namespace: opts.namespace }, { file: "command line (-n)", line: 0 });
   return release;
 }

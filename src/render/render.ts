@@ -10,10 +10,11 @@ import { CUSTOM_PACKAGE } from "../../dsl/define.js";
 import { defaultEngine, type Engine } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../engine/link.js";
 import { cueConfigSchema } from "./config-schema.js";
+import { overrideReleaseIdentity } from "./release-identity.js";
 import { matchRelease, transformerRules } from "./match.js";
 import { checkSchema } from "../../dsl/schema.js";
 import { mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
-import { canonicalObject, redact, sha256, stableJson, toJson, toYaml } from "./serialize.js";
+import { canonicalObject, forOutput, sha256, stableJson, toJsonList, toYaml } from "./serialize.js";
 import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
 export const KUBERNETES_PROVIDER = "opm.dev/catalog/providers/kubernetes@v1";
@@ -130,7 +131,10 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
       input = { ...input, values };
     }
   }
-  const files = [...input.files];
+  // Flags win: --name / -n replace the release package's own name / namespace.
+  const releaseFiles = new Set(parsed.filter((f) => f.package === "release").map((f) => f.file));
+  const identity = { name: input.name, namespace: input.namespace };
+  const files = hasRelease ? overrideReleaseIdentity(input.files, (f) => releaseFiles.has(f), identity, path.join(input.dir, "release identity (from the command line)")) : [...input.files];
   if (!hasRelease) {
     const mods = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== CUSTOM_PACKAGE);
     if (mods.length !== 1) {
@@ -159,11 +163,11 @@ function releaseFileText(modulePackage: string, input: CueModuleInput): string {
               ast.field(
                 "metadata",
                 ast.struct([
-                  ...(input.name ? [ast.field("name", ast.lit(input.name))] : []),
+                  ...(input.name !== undefined ? [ast.field("name", ast.lit(input.name))] : []),
                   ast.field("namespace", ast.lit(input.namespace ?? "default")),
                 ]),
               ),
-              ...(input.name ? [] : [ast.field("metadata", ast.struct([ast.field("name", ast.sel(ast.ident(modulePackage), "metadata", "name"))]))]),
+              ...(input.name !== undefined ? [] : [ast.field("metadata", ast.struct([ast.field("name", ast.sel(ast.ident(modulePackage), "metadata", "name"))]))]),
               ast.field("#module", ast.ident(modulePackage)),
               ast.field("values", ast.fromJSON(input.values ?? {})),
             ]),
@@ -539,8 +543,8 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     digest: sha256(stableJson(objects)),
     valuesDigest: sha256(stableJson(out.values)),
     violations,
-    yaml: (o = {}) => toYaml(o.showSecrets ? objects : objects.map(redact)),
-    json: (o = {}) => toJson(o.showSecrets ? objects : objects.map(redact)),
+    yaml: (o = {}) => toYaml(forOutput(objects, o)),
+    json: (o = {}) => toJsonList(forOutput(objects, o)),
   };
   if (options.stats) {
     Object.assign(options.stats, { compileMs: t1 - t0, linkMs: t2 - t1, evalMs: t3 - t2, postMs: performance.now() - t3, programBytes: source.length });

@@ -23,7 +23,7 @@ export const REDACTED = "<redacted>";
 
 /** A copy of a Secret with every data value replaced; other objects are returned as is. */
 export function redact(o: K8sObject): K8sObject {
-  if (o.kind !== "Secret" || o.apiVersion !== "v1") return o;
+  if (!isSecret(o)) return o;
   const copy = { ...o } as Record<string, unknown>;
   for (const key of ["data", "stringData"]) {
     const d = copy[key];
@@ -50,6 +50,22 @@ export function toYaml(objects: readonly K8sObject[]): string {
         }),
     )
     .join("");
+}
+
+/** Whether an object is a core `v1` Secret. */
+export function isSecret(o: K8sObject): boolean {
+  return o.kind === "Secret" && o.apiVersion === "v1";
+}
+
+/** The objects as printed: Secrets redacted (unless `showSecrets`) or left out (`excludeSecrets`). */
+export function forOutput(objects: readonly K8sObject[], o: { showSecrets?: boolean; excludeSecrets?: boolean } = {}): K8sObject[] {
+  const kept = o.excludeSecrets ? objects.filter((x) => !isSecret(x)) : objects;
+  return o.showSecrets ? [...kept] : kept.map(redact);
+}
+
+/** A kubectl-compatible `v1` `List` of the objects, as pretty JSON with a trailing newline. */
+export function toJsonList(objects: readonly K8sObject[]): string {
+  return toJson({ apiVersion: "v1", kind: "List", items: objects.map(canonicalObject) });
 }
 
 /** Pretty JSON (two spaces), with a trailing newline. */
