@@ -11,6 +11,7 @@ import { defaultEngine, type Engine } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../engine/link.js";
 import { cueConfigSchema } from "./config-schema.js";
 import { overrideReleaseIdentity } from "./release-identity.js";
+import { checkObjectSizes, checkValuesSize } from "./limits.js";
 import { matchRelease, transformerRules } from "./match.js";
 import { checkSchema } from "../../dsl/schema.js";
 import { mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
@@ -96,6 +97,8 @@ function isCueModuleInput(v: unknown): v is CueModuleInput {
 async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput, engine: Engine): Promise<Prepared> {
   if (!isCueModuleInput(input)) {
     const rel: ModuleRelease<any> = Module.is(input) ? (input as Module<any>).release() : (input as ModuleRelease<any>);
+    const tooLarge = checkValuesSize(rel.values as Record<string, unknown>, (p) => rel.provenance(p));
+    if (tooLarge.length) throw new ValidationError(tooLarge);
     const compiled = rel.compile();
     if (compiled.issues.length) throw new ValidationError(compiled.issues);
     return {
@@ -111,6 +114,8 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   const secrets: string[] = [];
   const hasRelease = parsed.some((f) => f.package === "release");
   const prov = input.provenance ?? (() => undefined);
+  const tooLarge = checkValuesSize(input.values ?? {}, prov);
+  if (tooLarge.length) throw new ValidationError(tooLarge);
   if (input.values && Object.keys(input.values).length) {
     // Check the values against the module's #config schema first, reporting every problem.
     const exported = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release"));
@@ -526,6 +531,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   }
   const t3 = performance.now();
   const { objects, issues } = postProcess(out, prepared, releaseObjects);
+  issues.push(...checkObjectSizes(objects));
   if (issues.length) throw new RenderError(issues, `cannot render release ${out.release.name}`);
   const release: ReleaseInfo = { ...out.release, module: out.module };
   const violations = found.map(cleanViolation).sort(compareViolations);

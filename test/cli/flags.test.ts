@@ -32,7 +32,7 @@ describe("--name and -n win over a folder's release.cue", () => {
     const v = await opm(["vet", dir, "--name", "foo", "-n", "demo", "-o", "json"]);
     expect(v.code).toBe(0);
     expect(JSON.parse(v.stdout).release).toMatchObject({ name: "foo", namespace: "demo" });
-  });
+  }, 180_000);
 
   it("apply, status and delete use the flags too", async () => {
     const server = await TestKubeApiServer.start();
@@ -52,7 +52,7 @@ describe("--name and -n win over a folder's release.cue", () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 240_000);
 
   it("a release.cue without a namespace gets the flag's; a computed name is refused, not ignored", async () => {
     const noNs = mkdtempSync(path.join(tmpdir(), "opm-rel-"));
@@ -68,7 +68,7 @@ describe("--name and -n win over a folder's release.cue", () => {
     expect(c.code).toBe(2);
     expect(c.stdout).toBe("");
     expect(c.stderr).toMatch(/^error: --name cannot replace metadata\.name in .*release\.cue:12: the file sets it to an expression/);
-  });
+  }, 180_000);
 });
 
 describe("each flag is blamed for its own value only", () => {
@@ -98,7 +98,7 @@ export default defineModule({
     const e = await opm(["build", "examples/hello/module.ts", "--name", ""]);
     expect(e.code).toBe(1);
     expect(e.stderr).toMatch(/release\.name: "" is not a valid name.*\(command line \(--name\)\)/);
-  });
+  }, 180_000);
 });
 
 describe("flags a command would not use are refused with exit 2", () => {
