@@ -3,7 +3,7 @@
  * TypeScript compiler API (`ts.factory`) and printed with `ts.createPrinter`.
  */
 import ts from "typescript";
-import { specSchema, type CatalogEntry, type CatalogIndex, type JsonSchema, type SchemaSet } from "../src/catalog/read.js";
+import { specSchema, type CatalogEntry, type CatalogIndex, type JsonSchema, type SchemaSet } from "../src/program/catalog-index.js";
 import { builderNames, cueAlias, fileBase } from "./names.js";
 import { authorRequired, embeddedSchema, fieldDocLines, jsonToExpression, omittable, propertyName, schemaToType, withDoc } from "./schema.js";
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../src/engine/engine.js";
-import { catalogPackages, readIndex, readSchemas } from "../src/catalog/read.js";
+import { catalogPackages, readIndex, readSchemas } from "../src/program/catalog-index.js";
 import { codegenInput, emitIndex, emitPackage } from "./emit.js";
 import { fileBase } from "./names.js";
 

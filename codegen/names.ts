@@ -1,5 +1,5 @@
 /** Step 0 of codegen: names. Definition names to TypeScript identifiers and file names. */
-import type { CatalogEntry } from "../src/catalog/read.js";
+import type { CatalogEntry } from "../src/program/catalog-index.js";
 
 /** `stateless-workload` → `StatelessWorkload`; `http-route` → `HttpRoute`; `env-from` → `EnvFrom`. */
 export function pascalCase(name: string): string {

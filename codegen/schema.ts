@@ -4,7 +4,7 @@
  * TypeScript type node and into the compact schema embedded for call-time validation.
  */
 import ts from "typescript";
-import type { JsonSchema } from "../src/catalog/read.js";
+import type { JsonSchema } from "../src/program/catalog-index.js";
 import type { SpecSchema } from "../dsl/builders.js";
 
 const f = ts.factory;

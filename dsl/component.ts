@@ -1,5 +1,5 @@
-import * as ast from "./cue/ast.js";
-import { OpmError, type Issue, type SourceLocation } from "./errors.js";
+import * as ast from "../src/core/cue/ast.js";
+import { OpmError, type Issue, type SourceLocation } from "../src/core/errors.js";
 import { isPart, type CueRef, type FqnsOf, type Part, type TraitPart } from "./parts.js";
 import { toExpr } from "./refs.js";
 import { callSite } from "./source.js";

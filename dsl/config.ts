@@ -1,6 +1,6 @@
-import * as ast from "./cue/ast.js";
-import { quoteRegex } from "./cue/quote.js";
-import type { Issue, SourceLocation } from "./errors.js";
+import * as ast from "../src/core/cue/ast.js";
+import { quoteRegex } from "../src/core/cue/quote.js";
+import type { Issue, SourceLocation } from "../src/core/errors.js";
 import { checkSchema } from "./schema.js";
 import { callSite } from "./source.js";
 import { makeRef, type Ref } from "./refs.js";

@@ -2,10 +2,10 @@
  * Policies defined in TypeScript: `definePolicy` compiles rules written over typed
  * references into a `core.#Policy` in CUE, checked by the same engine as built-in ones.
  */
-import * as ast from "./cue/ast.js";
-import { printExpr } from "./cue/print.js";
+import * as ast from "../src/core/cue/ast.js";
+import { printExpr } from "../src/core/cue/print.js";
 import { shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type RefsOf, type ValuesOf } from "./config.js";
-import { OpmError } from "./errors.js";
+import { OpmError } from "../src/core/errors.js";
 import { CUSTOM_IMPORT, deepRef, fqnOf, pascal, refsAt, templateExpr, type Identity } from "./define.js";
 import { usePolicy, type PolicyOptions, type PolicyUse, type Severity } from "./policy.js";
 import { isRef, rawCue, refExpr, type Ref } from "./refs.js";

@@ -6,11 +6,11 @@
  * adds to the provider. They flow through the same matching and rendering as the
  * catalog's definitions.
  */
-import * as ast from "./cue/ast.js";
-import { printFile } from "./cue/print.js";
+import * as ast from "../src/core/cue/ast.js";
+import { printFile } from "../src/core/cue/print.js";
 import { validate, type SpecSchema } from "./builders.js";
 import { ObjectField, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type ValuesOf, type RefsOf } from "./config.js";
-import { OpmError } from "./errors.js";
+import { OpmError } from "../src/core/errors.js";
 import { makePart, type ResourcePart, type TraitPart } from "./parts.js";
 import { isRef, makeRef, REF_SELF, refExpr, toExpr, type Input, type Ref } from "./refs.js";
 import { callSite } from "./source.js";

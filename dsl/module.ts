@@ -1,9 +1,10 @@
-import * as ast from "./cue/ast.js";
-import { printFile } from "./cue/print.js";
-import { quoteString } from "./cue/quote.js";
+import * as ast from "../src/core/cue/ast.js";
+import { printFile } from "../src/core/cue/print.js";
+import { quoteString } from "../src/core/cue/quote.js";
 import { Component } from "./component.js";
 import { checkShape, mapSecrets, refsFor, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
-import { OpmError, ValidationError, type Issue, type SourceLocation } from "./errors.js";
+import { OpmError, ValidationError, type Issue, type SourceLocation } from "../src/core/errors.js";
+import { REDACTED } from "../src/core/redact.js";
 import type { CueRef } from "./parts.js";
 import { callSite } from "./source.js";
 import { checkSchema } from "./schema.js";
@@ -354,7 +355,7 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
       // A malformed secret is left as given: checkValues() reports it (without its value).
       if (checkSchema({ type: "object", "x-opm-secret": true }, v, []).length) return undefined;
       const source = secretSource(v);
-      return { source: redact && source.from === "literal" ? { ...source, value: "<redacted>" } : source };
+      return { source: redact && source.from === "literal" ? { ...source, value: REDACTED } : source };
     }) as Record<string, unknown>;
   }
   /** Every literal secret value this release carries (to keep them out of any output). */

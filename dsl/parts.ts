@@ -1,4 +1,4 @@
-import type { SourceLocation } from "./errors.js";
+import type { SourceLocation } from "../src/core/errors.js";
 
 /** Which catalog package a part's CUE mixin lives in. */
 export interface CueRef {
@@ -28,7 +28,7 @@ export interface Part<K extends PartKind = PartKind, F extends string = string> 
   /** Blueprints: labels the blueprint puts on the component (its CUE mixin sets the same). */
   readonly labels?: Readonly<Record<string, string>>;
   /** Problems found when the part was built (collected, reported at render time). */
-  readonly issues?: readonly import("./errors.js").Issue[];
+  readonly issues?: readonly import("../src/core/errors.js").Issue[];
   /** Where the author created the part. */
   readonly site?: SourceLocation;
   /** Definitions written in TypeScript (defineTrait etc.) carry their own CUE package text. */

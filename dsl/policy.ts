@@ -1,7 +1,7 @@
-import * as ast from "./cue/ast.js";
+import * as ast from "../src/core/cue/ast.js";
 import { checkSchema } from "./schema.js";
 import type { FieldSchema } from "./config.js";
-import type { Issue, SourceLocation } from "./errors.js";
+import type { Issue, SourceLocation } from "../src/core/errors.js";
 import type { CueRef } from "./parts.js";
 import { toExpr } from "./refs.js";
 import { callSite } from "./source.js";

@@ -1,4 +1,4 @@
-import * as ast from "./cue/ast.js";
+import * as ast from "../src/core/cue/ast.js";
 
 const REF = Symbol.for("opm-ts.ref");
 

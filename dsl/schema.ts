@@ -1,4 +1,4 @@
-import type { Issue } from "./errors.js";
+import type { Issue } from "../src/core/errors.js";
 import type { FieldSchema } from "./config.js";
 
 /**

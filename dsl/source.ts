@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import type { SourceLocation } from "./errors.js";
+import type { SourceLocation } from "../src/core/errors.js";
 
 // Frames from this package's own code are skipped when looking for the author's call site.
 const here = path.dirname(fileURLToPath(import.meta.url));

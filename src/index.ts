@@ -1,8 +1,9 @@
 /**
  * opm-ts: the Open Platform Model as an embedded TypeScript library.
  *
- * Define modules with typed builders, compile them to canonical CUE, render them into
- * Kubernetes manifests, and apply them with a release inventory.
+ * Define modules with typed builders, compile them to canonical CUE and render them into
+ * Kubernetes manifests. Builders for the catalog's definitions are in `opm-ts/catalog`, test
+ * helpers in `opm-ts/testing`, and applying a rendered release to a cluster in `opm-ts/apply`.
  *
  * @packageDocumentation
  */
@@ -33,7 +34,7 @@ export type {
   RequiredKeys,
   Simplify,
 } from "../dsl/config.js";
-import type * as ast from "../dsl/cue/ast.js";
+import type * as ast from "./core/cue/ast.js";
 /** The CUE syntax tree that definitions compile to (types only). */
 export type { ast };
 export { defineModule, Module, ModuleRelease, mergeValues } from "../dsl/module.js";
@@ -43,8 +44,8 @@ export type { ComponentState } from "../dsl/component.js";
 export type { Part, CueRef } from "../dsl/parts.js";
 export { rawCue, isRef } from "../dsl/refs.js";
 export type { Ref, Val, Input } from "../dsl/refs.js";
-export { OpmError, ValidationError, RenderError, EngineError, EngineTimeoutError, formatIssue, formatLocation } from "../dsl/errors.js";
-export type { Issue, IssueCode, SourceLocation } from "../dsl/errors.js";
+export { OpmError, ValidationError, RenderError, EngineError, EngineTimeoutError, formatIssue, formatLocation } from "./core/errors.js";
+export type { Issue, IssueCode, SourceLocation } from "./core/errors.js";
 export { Engine, defaultEngine } from "./engine/engine.js";
 export type { EngineOptions, EvalStats } from "./engine/engine.js";
 export { render, toCueFiles, loadCueModule, KUBERNETES_PROVIDER } from "./render/render.js";
@@ -53,34 +54,7 @@ export { loadValuesFile, parseValues } from "./render/values.js";
 export type { ValuesFile } from "./render/values.js";
 export { LABELS, KIND_WEIGHTS, kindWeight, MANAGER } from "./render/types.js";
 export type { K8sObject, OutputOptions, ReleaseInfo, RenderResult, Violation } from "./render/types.js";
-export { apply, diff, status, deleteRelease, waitReady, health, readInventory, inventoryName, ApplyError, ConflictError, KubeClient, loadKubeConfig } from "./apply/index.js";
-export type {
-  ApplyOptions,
-  ApplyReport,
-  CommonOptions,
-  DeleteOptions,
-  DeleteReport,
-  DiffAction,
-  DiffOptions,
-  DiffReport,
-  LifecycleEvent,
-  ObjectAction,
-  ObjectDiff,
-  ObjectResult,
-  ObjectStatus,
-  ReleaseTarget,
-  StatusReport,
-  Inventory,
-  InventoryEntry,
-  HistoryRecord,
-  Outcome,
-  Health,
-  HealthStatus,
-  ApplyErrorCode,
-  ConflictDetail,
-  ConnectionOptions,
-} from "./apply/index.js";
-export { PolicyError } from "../dsl/errors.js";
+export { PolicyError } from "./core/errors.js";
 export { violationIssue, violationPath } from "./render/render.js";
 export { defineResource, defineTrait, defineTransformer, when, forEach, CUSTOM_IMPORT, CUSTOM_PACKAGE } from "../dsl/define.js";
 export type {

@@ -3,10 +3,10 @@
  * transformers, policies), read through the engine at run time; `opm catalog <fqn>`
  * shows one entry with its JSON schema and an example.
  */
-import { OpmError } from "../../dsl/errors.js";
+import { OpmError } from "../core/errors.js";
 import { defaultEngine } from "../engine/engine.js";
-import { exampleOf } from "../catalog/example.js";
-import { catalogPackages, readIndex, readSchemas, specSchema, type CatalogEntry, type CatalogIndex, type JsonSchema } from "../catalog/read.js";
+import { exampleOf } from "../program/schema-example.js";
+import { catalogPackages, readIndex, readSchemas, specSchema, type CatalogEntry, type CatalogIndex, type JsonSchema } from "../program/catalog-index.js";
 import type { IO } from "./main.js";
 
 const GROUPS = ["resources", "traits", "blueprints", "transformers", "policies"] as const;

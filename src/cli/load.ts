@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { OpmError } from "../../dsl/errors.js";
+import { OpmError } from "../core/errors.js";
 import { mergeValues, Module, ModuleRelease } from "../../dsl/module.js";
 import type { Provenance } from "../../dsl/config.js";
 import { isPolicyUse, type PolicyUse } from "../../dsl/policy.js";

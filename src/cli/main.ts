@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { formatIssue, OpmError, type Issue } from "../../dsl/errors.js";
+import { formatIssue, OpmError, type Issue } from "../core/errors.js";
 import { joinFiles, ModuleRelease } from "../../dsl/module.js";
 import { defaultEngine } from "../engine/engine.js";
 import { render, toCueFiles, violationIssue } from "../render/render.js";

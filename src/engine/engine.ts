@@ -6,7 +6,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzip } from "node:zlib";
 import { promisify } from "node:util";
-import { EngineError, EngineTimeoutError, type Issue } from "../../dsl/errors.js";
+import { EngineError, EngineTimeoutError, type Issue } from "../core/errors.js";
 import { WORKER_SOURCE } from "./worker-source.js";
 
 /** Options of an {@link Engine}. */

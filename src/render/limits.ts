@@ -4,7 +4,7 @@
  * data holds at most 1 MiB, and the API server (etcd) takes requests of at most 1.5 MiB.
  * docs/modules.md ("Limits") lists them.
  */
-import type { Issue, SourceLocation } from "../../dsl/errors.js";
+import type { Issue, SourceLocation } from "../core/errors.js";
 import type { Provenance } from "../../dsl/config.js";
 import type { K8sObject } from "./types.js";
 

@@ -4,8 +4,8 @@
  * win over its values). CUE cannot override a concrete field, so the literal in the
  * release file is replaced; a name the file computes (not a plain string) is refused.
  */
-import { OpmError } from "../../dsl/errors.js";
-import { quoteString } from "../../dsl/cue/quote.js";
+import { OpmError } from "../core/errors.js";
+import { quoteString } from "../core/cue/quote.js";
 import type { CueSourceFile } from "../../dsl/module.js";
 
 /** The text with comments and the insides of string literals blanked (same length and offsets). */

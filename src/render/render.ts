@@ -1,21 +1,23 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import * as ast from "../../dsl/cue/ast.js";
-import { printExpr, printFile } from "../../dsl/cue/print.js";
+import * as ast from "../core/cue/ast.js";
+import { printExpr, printFile } from "../core/cue/print.js";
 import { policyExpr, type PolicyUse } from "../../dsl/policy.js";
-import { EngineError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../../dsl/errors.js";
+import { EngineError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../core/errors.js";
 import type { Provenance } from "../../dsl/config.js";
 import { CORE_IMPORT, Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
 import { CUSTOM_PACKAGE } from "../../dsl/define.js";
 import { defaultEngine, type Engine } from "../engine/engine.js";
-import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../engine/link.js";
-import { cueConfigSchema } from "./config-schema.js";
+import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../program/link.js";
+import { cueConfigSchema } from "../program/config-schema.js";
 import { overrideReleaseIdentity } from "./release-identity.js";
 import { checkObjectSizes, checkValuesSize } from "./limits.js";
-import { matchRelease, transformerRules } from "./match.js";
+import { matchRelease, transformerRules } from "../program/match.js";
 import { checkSchema } from "../../dsl/schema.js";
 import { mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
-import { canonicalObject, forOutput, sha256, stableJson, toJsonList, toYaml } from "./serialize.js";
+import { canonicalObject, forOutput, stableJson, toJsonList, toYaml } from "./serialize.js";
+import { sha256 } from "../core/hash.js";
+import { scrubText } from "../core/redact.js";
 import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
 export const KUBERNETES_PROVIDER = "opm.dev/catalog/providers/kubernetes@v1";
@@ -320,19 +322,9 @@ function explain(message: string): string {
   return message;
 }
 
-/** Replaces every known secret value (and its base64 form) in a text. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) {
-    if (!s) continue;
-    for (const form of [s, Buffer.from(s).toString("base64"), JSON.stringify(s).slice(1, -1)]) out = out.split(form).join("<redacted>");
-  }
-  return out;
-}
-
 function scrubError(e: EngineError, secrets: readonly string[]): EngineError {
   if (!secrets.length) return e;
-  return new EngineError(e.issues.map((i) => ({ ...i, message: scrub(i.message, secrets) })), scrub(e.message.split("\n")[0]!, secrets));
+  return new EngineError(e.issues.map((i) => ({ ...i, message: scrubText(i.message, secrets) })), scrubText(e.message.split("\n")[0]!, secrets));
 }
 
 function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUse[] = []): never {
@@ -343,12 +335,12 @@ function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUs
     const use = def ? byDef.get(def) : undefined;
     if (use) {
       const rest = i.path.slice(i.path.indexOf(def!) + def!.length).replace(/^\./, "");
-      return { code: "engine", path: `policies.${use.fqn}${rest ? "." + rest : ""}`, message: `policy ${use.fqn} failed to compile: ${scrub(i.message, p.secrets)}`, ...(use.site ? { source: use.site } : {}) };
+      return { code: "engine", path: `policies.${use.fqn}${rest ? "." + rest : ""}`, message: `policy ${use.fqn} failed to compile: ${scrubText(i.message, p.secrets)}`, ...(use.site ? { source: use.site } : {}) };
     }
     const path = userPath(i.path);
     const source = locate(p, path);
     const code: Issue["code"] = /field not allowed/.test(i.message) ? "unknown_field" : /incomplete value/.test(i.message) ? "required" : /out of bound|invalid value/.test(i.message) ? "out_of_range" : /conflicting values/.test(i.message) ? "conflict" : "engine";
-    return { code, path, message: scrub(explain(i.message), p.secrets), ...(source ? { source } : {}) };
+    return { code, path, message: scrubText(explain(i.message), p.secrets), ...(source ? { source } : {}) };
   });
   throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
 }

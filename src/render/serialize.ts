@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import type { K8sObject } from "./types.js";
+import { isSecretObject, redactObject } from "../core/redact.js";
 
 const FIRST = ["apiVersion", "kind", "metadata"];
 const META_FIRST = ["name", "generateName", "namespace", "labels", "annotations"];
@@ -17,19 +17,6 @@ export function canonicalObject(o: K8sObject): K8sObject {
   const top = order(o as unknown as Record<string, unknown>, FIRST);
   if (top.metadata && typeof top.metadata === "object") top.metadata = order(top.metadata as Record<string, unknown>, META_FIRST);
   return top as K8sObject;
-}
-
-export const REDACTED = "<redacted>";
-
-/** A copy of a Secret with every data value replaced; other objects are returned as is. */
-export function redact(o: K8sObject): K8sObject {
-  if (!isSecret(o)) return o;
-  const copy = { ...o } as Record<string, unknown>;
-  for (const key of ["data", "stringData"]) {
-    const d = copy[key];
-    if (d && typeof d === "object") copy[key] = Object.fromEntries(Object.keys(d).map((k) => [k, REDACTED]));
-  }
-  return copy as K8sObject;
 }
 
 /** Multi-document YAML with pinned options: byte-identical for equal input. */
@@ -52,15 +39,10 @@ export function toYaml(objects: readonly K8sObject[]): string {
     .join("");
 }
 
-/** Whether an object is a core `v1` Secret. */
-export function isSecret(o: K8sObject): boolean {
-  return o.kind === "Secret" && o.apiVersion === "v1";
-}
-
 /** The objects as printed: Secrets redacted (unless `showSecrets`) or left out (`excludeSecrets`). */
 export function forOutput(objects: readonly K8sObject[], o: { showSecrets?: boolean; excludeSecrets?: boolean } = {}): K8sObject[] {
-  const kept = o.excludeSecrets ? objects.filter((x) => !isSecret(x)) : objects;
-  return o.showSecrets ? [...kept] : kept.map(redact);
+  const kept = o.excludeSecrets ? objects.filter((x) => !isSecretObject(x)) : objects;
+  return o.showSecrets ? [...kept] : kept.map((x) => redactObject(x));
 }
 
 /** A kubectl-compatible `v1` `List` of the objects, as pretty JSON with a trailing newline. */
@@ -83,8 +65,4 @@ export function stableJson(value: unknown): string {
       .join(",")}}`;
   }
   return JSON.stringify(value);
-}
-
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
 }

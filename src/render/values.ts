@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
-import { OpmError, type Issue, type SourceLocation } from "../../dsl/errors.js";
+import { OpmError, type Issue, type SourceLocation } from "../core/errors.js";
 import type { Provenance } from "../../dsl/config.js";
 import { formatBytes, LIMITS } from "./limits.js";
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { apply, ApplyError, ConflictError, diff, runApply, runDiff, status, deleteRelease } from "../../src/apply/index.js";
+import { apply, ApplyError, ConflictError, diff, status, deleteRelease } from "../../src/apply/index.js";
+import { runApply, runDiff } from "../../src/cli/lifecycle-run.js";
 import { captureIO, startHarness, type Harness } from "../support/harness.js";
 import { configMap, deployment, fakeRender, secret } from "../support/render-result.js";
 
@@ -108,8 +109,8 @@ describe("secret redaction", () => {
     const d = await diff(r2, h.opts);
     outputs.push(JSON.stringify(d));
     expect(d.changed).toBe(true);
-    expect(d.text).toContain('password: "*** (before)"');
-    expect(d.text).toContain('password: "*** (after)"');
+    expect(d.text).toContain("password: <redacted> (before)");
+    expect(d.text).toContain("password: <redacted> (after)");
     for (const json of [undefined, "json"]) {
       const io = captureIO({ isTTY: true });
       expect(await runDiff(r2, { client: h.client, output: json }, io.io)).toBe(1);
@@ -120,7 +121,7 @@ describe("secret redaction", () => {
     const io2 = captureIO();
     expect(await runApply(r2, { client: h.client }, io2.io)).toBe(1);
     outputs.push(io2.all());
-    expect(io2.err.join("\n")).toContain("***");
+    expect(io2.err.join("\n")).toContain("<redacted>");
     const e = await apply(r2, h.opts).catch((x) => x);
     outputs.push(String(e.message), JSON.stringify(e.details));
     const ioJ = captureIO();

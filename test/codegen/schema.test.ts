@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import ts from "typescript";
 import { embeddedSchema, fieldDocLines, omittable, printNode, schemaToType, withDoc } from "../../codegen/schema.js";
 import { builderNames, cueAlias, fileBase, pascalCase } from "../../codegen/names.js";
-import { markDerivedDefaults, splitDecls, widenPatternKeys, type CatalogEntry, type JsonSchema } from "../../src/catalog/read.js";
+import { markDerivedDefaults, splitDecls, widenPatternKeys, type CatalogEntry, type JsonSchema } from "../../src/program/catalog-index.js";
 
 describe("schema → TypeScript type", () => {
   const cases: [string, JsonSchema, string][] = [

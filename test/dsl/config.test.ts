@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { printExpr } from "../../dsl/cue/print.js";
+import { printExpr } from "../../src/core/cue/print.js";
 import { checkShape, config, refsFor } from "../../dsl/config.js";
 import { isRef, toExpr } from "../../dsl/refs.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import * as ast from "../../dsl/cue/ast.js";
-import { printExpr, printFile } from "../../dsl/cue/print.js";
-import { isIdentifier, quoteLabel, quoteString } from "../../dsl/cue/quote.js";
+import * as ast from "../../src/core/cue/ast.js";
+import { printExpr, printFile } from "../../src/core/cue/print.js";
+import { isIdentifier, quoteLabel, quoteString } from "../../src/core/cue/quote.js";
 
 describe("quoting", () => {
   it.each([

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { Engine, parseEngineError } from "../../src/engine/engine.js";
-import { EngineError, EngineTimeoutError } from "../../dsl/errors.js";
+import { EngineError, EngineTimeoutError } from "../../src/core/errors.js";
 
 /** A program whose evaluation takes exponential time: 2^n disjuncts in one struct. */
 function runaway(n = 24): string {

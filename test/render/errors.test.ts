@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { OpmError, RenderError, ValidationError, type Issue } from "../../dsl/errors.js";
+import { OpmError, RenderError, ValidationError, type Issue } from "../../src/core/errors.js";
 import { loadCueModule, render } from "../../src/render/render.js";
 import { parseValues } from "../../src/render/values.js";
 import hello from "../../examples/hello/module.js";

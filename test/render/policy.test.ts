@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defineModule } from "../../dsl/module.js";
-import { PolicyError, ValidationError } from "../../dsl/errors.js";
+import { PolicyError, ValidationError } from "../../src/core/errors.js";
 import { AllowedRegistries, MinReplicas, NoHostAccess, NoLatestTag, ResourcesRequired, RunAsNonRoot, usePolicy, BUILTIN_POLICIES } from "../../dsl/policy.js";
 import { Expose, StatelessWorkload } from "../../dsl/catalog.js";
 import { render } from "../../src/render/render.js";

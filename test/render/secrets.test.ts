@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OpmError, RenderError, ValidationError } from "../../dsl/errors.js";
+import { OpmError, RenderError, ValidationError } from "../../src/core/errors.js";
 import { config, defineModule } from "../../src/index.js";
 import { Secrets, StatelessWorkload, Volumes } from "../../dsl/catalog.js";
 import { render } from "../../src/render/render.js";

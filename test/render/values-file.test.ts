@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { OpmError, ValidationError } from "../../dsl/errors.js";
+import { OpmError, ValidationError } from "../../src/core/errors.js";
 import { checkObjectSizes, LIMITS } from "../../src/render/limits.js";
 import { render } from "../../src/render/render.js";
 import { loadValuesFile, parseValues } from "../../src/render/values.js";

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { OpmError } from "../../dsl/errors.js";
+import { OpmError } from "../core/errors.js";
 import { rewriteImports } from "./rewrite.js";
 
 /** One CUE source file. */

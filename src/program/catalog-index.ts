@@ -8,11 +8,11 @@
  * - resources and traits declare `#specKey` and `#spec: <specKey>: <schema>`;
  * - blueprints list `composedResources` and `composedTraits`.
  */
-import { catalogPackage, catalogPackagePaths, link, packageField, type CuePackage } from "../engine/link.js";
-import { rewriteImports } from "../engine/rewrite.js";
-import { isStdlib } from "../engine/link.js";
+import { catalogPackage, catalogPackagePaths, link, packageField, type CuePackage } from "./link.js";
+import { rewriteImports } from "./rewrite.js";
+import { isStdlib } from "./link.js";
 import type { Engine } from "../engine/engine.js";
-import { EngineError } from "../../dsl/errors.js";
+import { EngineError } from "../core/errors.js";
 
 export type EntryKind = "resource" | "trait" | "blueprint" | "transformer" | "policy";
 

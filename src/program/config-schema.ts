@@ -1,7 +1,7 @@
 import type { FieldSchema } from "../../dsl/config.js";
 import type { Engine } from "../engine/engine.js";
-import { catalogPackage, isStdlib, link, packageField, type ParsedFile } from "../engine/link.js";
-import { rewriteImports } from "../engine/rewrite.js";
+import { catalogPackage, isStdlib, link, packageField, type ParsedFile } from "./link.js";
+import { rewriteImports } from "./rewrite.js";
 
 /**
  * Finds a field declared at the top level of a CUE file body and returns its value's

@@ -1,4 +1,4 @@
-import type { JsonSchema } from "./read.js";
+import type { JsonSchema } from "./catalog-index.js";
 
 /** An example value for a schema: defaults where given, else a plausible value of the type. */
 export function exampleOf(s: JsonSchema, depth = 0): unknown {

@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ModuleRelease } from "../../dsl/module.js";
 import { cacheFile, type Engine } from "../engine/engine.js";
-import { catalogPackage, link, packageField, type CuePackage } from "../engine/link.js";
-import { sha256 } from "./serialize.js";
+import { catalogPackage, link, packageField, type CuePackage } from "./link.js";
+import { sha256 } from "../core/hash.js";
 
 /** What a transformer requires of a component (its match rules). */
 export interface TransformerRule {
