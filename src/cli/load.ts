@@ -42,6 +42,31 @@ export function secretValues(flags: readonly string[]): { values: Record<string,
   return { values, paths };
 }
 
+/** The error for a module or policy file that cannot be loaded; a missing `opm-ts` is explained. */
+function loadFailure(file: string, e: unknown): OpmError {
+  const message = ((e as Error)?.message ?? String(e)).replace(/\nRequire stack:[\s\S]*$/, "");
+  const missing = /Cannot find (?:package|module) '((?:opm-ts)(?:\/[^']*)?)'/.exec(message);
+  if (missing) {
+    const dir = path.dirname(path.resolve(file));
+    return new OpmError(
+      "E_LOAD",
+      `cannot load ${file}: it imports ${missing[1]}, which is not installed where the file is (${dir} or a folder above it): install opm-ts in the module's project: npm i opm-ts`,
+    );
+  }
+  // A TypeScript syntax error (esbuild, through tsx: "Transform failed with N errors:" and one line each).
+  const syntax = [...message.matchAll(/^(.+?):(\d+):(\d+): ERROR: (.*)$/gm)];
+  if (syntax.length) {
+    const issues = syntax.map((m) => ({
+      code: "io" as const,
+      path: "",
+      message: m[4]!,
+      source: { file: path.relative(process.cwd(), m[1]!) || m[1]!, line: Number(m[2]), column: Number(m[3]) + 1 },
+    }));
+    return new OpmError("E_LOAD", `cannot load ${file}: ${issues.length} syntax error${issues.length === 1 ? "" : "s"}`, issues);
+  }
+  return new OpmError("E_LOAD", `cannot load ${file}: ${message}`);
+}
+
 /** Loads an author's TypeScript module file through tsx; it must default-export a Module or ModuleRelease. */
 export async function importModuleFile(file: string): Promise<Module | ModuleRelease> {
   const abs = path.resolve(file);
@@ -51,8 +76,7 @@ export async function importModuleFile(file: string): Promise<Module | ModuleRel
     mod = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as { default?: unknown };
   } catch (e) {
     if (OpmError.is(e)) throw e;
-    const err = e as Error;
-    throw new OpmError("E_LOAD", `cannot load ${file}: ${err.message}`);
+    throw loadFailure(file, e);
   }
   let value = mod.default;
   // tsx may wrap a CommonJS-style default export.
@@ -74,7 +98,7 @@ export async function loadPolicies(files: readonly string[]): Promise<PolicyUse[
       mod = (await tsImport(pathToFileURL(path.resolve(file)).href, import.meta.url)) as { default?: unknown };
     } catch (e) {
       if (OpmError.is(e)) throw e;
-      throw new OpmError("E_LOAD", `cannot load ${file}: ${(e as Error).message}`);
+      throw loadFailure(file, e);
     }
     let value = mod.default;
     if (value && typeof value === "object" && "default" in value && !isPolicyUse(value) && !Array.isArray(value)) value = (value as { default: unknown }).default;
