@@ -2,15 +2,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { formatIssue, OpmError, type Issue } from "../core/errors.js";
-import { joinFiles, ModuleRelease } from "../../dsl/module.js";
-import { defaultEngine } from "../engine/engine.js";
-import { render, toCueFiles, violationIssue } from "../render/render.js";
 import type { RenderResult } from "../render/types.js";
 import type { K8sObject } from "../render/types.js";
-import { toJson } from "../render/serialize.js";
 import { catalogCmd } from "./catalog.js";
 import { lifecycleCommands } from "./lifecycle.js";
-import { loadInput, loadPolicies } from "./load.js";
+
+// The render pipeline, the module loader and the apply layer are imported when a command
+// runs, so `opm --help` and `opm --version` load almost nothing.
+const renderer = () => import("../render/render.js");
+const loader = () => import("./load.js");
 
 export interface IO {
   out(text: string): void;
@@ -58,8 +58,8 @@ function withoutPolicy<T extends Record<string, unknown>>(o: T): T {
 
 /** Renders the command's input with its policies; prints warn violations to stderr. */
 export async function renderFromFlags(positionals: string[], values: Record<string, unknown>, io: IO): Promise<RenderResult> {
-  // Load the CUE engine while the module file is loaded and compiled.
-  defaultEngine().start().catch(() => undefined);
+  const { render, violationIssue } = await renderer();
+  const { loadInput, loadPolicies } = await loader();
   const policies = await loadPolicies((values.policy as string[] | undefined) ?? []);
   const result = await render(await loadInput(positionals[0], loadOpts(values)), { policies });
   for (const v of result.violations.filter((x) => x.severity === "warn")) io.err(`warning: ${formatIssue(violationIssue(v))}\n`);
@@ -107,6 +107,7 @@ const commands: Record<string, Command> = {
       const outDir = values["out-dir"] as string | undefined;
       if (outDir) {
         const items = (JSON.parse(result.json(show)) as { items: K8sObject[] }).items;
+        const { toJson } = await import("../render/serialize.js");
         const docs = format === "json" ? items.map((o) => toJson(o)) : result.yaml(show).split(/^---\n/m).filter(Boolean);
         mkdirSync(outDir, { recursive: true });
         docs.forEach((doc, i) => writeFileSync(path.join(outDir, objectFileName(items[i]!, i, format)), doc));
@@ -141,6 +142,7 @@ const commands: Record<string, Command> = {
     options: { ...withoutPolicy(releaseOptions), "out-dir": { type: "string" }, "show-secrets": { type: "boolean", default: false } },
     help: { ...withoutPolicy(releaseHelp), "--out-dir <dir>": "write module.cue, components.cue and release.cue into dir", "--show-secrets": "write literal secret values (redacted by default)" },
     async run({ positionals, values }, io) {
+      const [{ loadInput }, { toCueFiles }, { joinFiles, ModuleRelease }] = await Promise.all([loader(), renderer(), import("../../dsl/module.js")]);
       const input = await loadInput(positionals[0], loadOpts(values));
       if (!ModuleRelease.is(input)) throw new OpmError("E_USAGE", "opm cue compiles TypeScript modules; a folder of .cue files is already CUE");
       const files = toCueFiles(input, { redactSecrets: !values["show-secrets"] });
@@ -230,6 +232,8 @@ export async function main(argv: string[], io: IO = stdio): Promise<number> {
       const hint = "values" in cmd.options ? " (to layer values files, give -f before each one)" : "";
       throw new OpmError("E_USAGE", `opm ${name} takes ${max === 1 ? "one argument" : `${max} arguments`}; unexpected ${parsed.positionals.slice(max).map((p) => JSON.stringify(p)).join(", ")}${hint}`);
     }
+    // Load the CUE engine while the module file is loaded and compiled.
+    if (name === "build" || name === "vet") import("../engine/engine.js").then((m) => m.defaultEngine().start()).catch(() => undefined);
     return await cmd.run({ positionals: parsed.positionals, values: parsed.values as Record<string, unknown> }, io);
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
