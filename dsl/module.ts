@@ -302,6 +302,8 @@ export interface ReleaseState {
   values: Record<string, unknown>;
   provenance: Provenance;
   site?: SourceLocation;
+  /** Where `name` / `namespace` were given, when not at `site` (e.g. a command-line flag). */
+  identitySites?: { name?: SourceLocation; namespace?: SourceLocation };
 }
 
 const RELEASE = Symbol.for("opm-ts.release");
@@ -361,9 +363,14 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
   }
   /** A copy with another name and/or namespace (`source`: where they were given, for errors). */
   withIdentity(identity: { name?: string; namespace?: string }, source?: SourceLocation): ModuleRelease<S> {
+    const at = source ?? callSite() ?? this.#s.site;
     return new ModuleRelease(this.module, {
       ...this.#s,
-      site: source ?? callSite() ?? this.#s.site,
+      identitySites: {
+        ...this.#s.identitySites,
+        ...(identity.name !== undefined ? { name: at } : {}),
+        ...(identity.namespace !== undefined ? { namespace: at } : {}),
+      },
       name: identity.name ?? this.#s.name,
       namespace: identity.namespace ?? this.#s.namespace,
     });
@@ -415,9 +422,12 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
   compile(options: { redactSecrets?: boolean } = {}): Compiled {
     const m = this.module.compile();
     const issues = [...m.issues, ...this.checkValues()];
-    const name = checkDnsLabel(this.name, "release.name", this.site);
-    if (name) issues.push(name);
-    const ns = checkDnsLabel(this.namespace, "release.namespace", this.site);
+    const sites = this.#s.identitySites ?? {};
+    const name = checkDnsLabel(this.name, "release.name", sites.name ?? this.site);
+    // A release named after its module repeats the module's bad name: metadata.name reports it.
+    const inherited = !sites.name && this.name === this.module.metadata.name && issues.some((i) => i.path === "metadata.name");
+    if (name && !inherited) issues.push(name);
+    const ns = checkDnsLabel(this.namespace, "release.namespace", sites.namespace ?? this.site);
     if (ns) issues.push(ns);
     const release = ast.file(
       "release",
