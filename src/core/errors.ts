@@ -29,6 +29,8 @@ export type IssueCode =
   | "secret"
   | "missing_key"
   | "invalid_definition"
+  | "unknown_reference"
+  | "cycle"
   | "io";
 
 export interface Issue {
