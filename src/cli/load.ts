@@ -12,6 +12,8 @@ export interface LoadOptions {
   valuesFiles?: string[];
   name?: string;
   namespace?: string;
+  /** `--cluster-domain`: the cluster's DNS domain. */
+  clusterDomain?: string;
   /** `--secret path=@file` or `--secret path=env:VAR`: secret values from files or the environment. */
   secrets?: string[];
 }
@@ -110,6 +112,7 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
     return loadCueModule(target, {
       ...(opts.name ? { name: opts.name } : {}),
       ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
       values,
       provenance,
     });
@@ -118,9 +121,9 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
   let release = Module.is(loaded) ? loaded.release() : loaded;
   for (const f of files) release = release.withValues(f.values, (p) => f.provenance(p));
   if (secrets.paths.length) release = release.withValues(secrets.values, (p) => secretSource(p) ?? { file: "command line (--secret)", line: 0 });
-  if (opts.name || opts.namespace) {
-    const flags = [opts.name ? "--name" : "", opts.namespace ? "-n" : ""].filter(Boolean).join(" and ");
-    release = release.withIdentity({ name: opts.name, namespace: opts.namespace }, { file: `command line (${flags})`, line: 0 });
+  if (opts.name || opts.namespace || opts.clusterDomain) {
+    const flags = [opts.name ? "--name" : "", opts.namespace ? "-n" : "", opts.clusterDomain ? "--cluster-domain" : ""].filter(Boolean).join(" and ");
+    release = release.withIdentity({ name: opts.name, namespace: opts.namespace, clusterDomain: opts.clusterDomain }, { file: `command line (${flags})`, line: 0 });
   }
   return release;
 }

@@ -10,6 +10,7 @@ import type { K8sObject } from "../render/types.js";
 import { catalogCmd } from "./catalog.js";
 import { lifecycleCommands } from "./lifecycle.js";
 import { loadInput, loadPolicies } from "./load.js";
+import { parseDuration } from "../core/duration.js";
 
 export interface IO {
   out(text: string): void;
@@ -39,6 +40,8 @@ const releaseOptions: Options = {
   name: { type: "string" },
   policy: { type: "string", multiple: true },
   secret: { type: "string", multiple: true },
+  "cluster-domain": { type: "string" },
+  "eval-timeout": { type: "string" },
 };
 const releaseHelp = {
   "-f, --values <file>": "values file (YAML or JSON); repeat to layer, later files win",
@@ -46,12 +49,14 @@ const releaseHelp = {
   "--name <name>": "release name (default: the release's own, else the module name)",
   "--policy <file.ts>": "platform policies to check (a file default-exporting policies); repeatable",
   "--secret <path>=@file|env:VAR": "a secret value from a file or an environment variable (never printed); repeatable",
+  "--cluster-domain <domain>": "the cluster's DNS domain in fully qualified Service names (default: cluster.local)",
+  "--eval-timeout <duration>": "time limit of the CUE evaluation, e.g. 90s or 2m (default 30s, or OPM_EVAL_TIMEOUT)",
 };
 
 /** Renders the command's input with its policies; prints warn violations to stderr. */
 export async function renderFromFlags(positionals: string[], values: Record<string, unknown>, io: IO): Promise<RenderResult> {
   const policies = await loadPolicies((values.policy as string[] | undefined) ?? []);
-  const result = await render(await loadInput(positionals[0], loadOpts(values)), { policies });
+  const result = await render(await loadInput(positionals[0], loadOpts(values)), { policies, ...evalTimeout(values) });
   for (const v of result.violations.filter((x) => x.severity === "warn")) io.err(`warning: ${formatIssue(violationIssue(v))}\n`);
   return result;
 }
@@ -61,8 +66,18 @@ function loadOpts(values: Record<string, unknown>) {
     valuesFiles: (values.values as string[] | undefined) ?? [],
     ...(values.name ? { name: values.name as string } : {}),
     ...(values.namespace ? { namespace: values.namespace as string } : {}),
+    ...(values["cluster-domain"] ? { clusterDomain: values["cluster-domain"] as string } : {}),
     secrets: (values.secret as string[] | undefined) ?? [],
   };
+}
+
+/** `--eval-timeout` as a render option (OPM_EVAL_TIMEOUT applies through the default engine). */
+function evalTimeout(values: Record<string, unknown>): { evalTimeoutMs?: number } {
+  const v = values["eval-timeout"] as string | undefined;
+  if (v === undefined) return {};
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new OpmError("E_USAGE", `--eval-timeout ${JSON.stringify(v)} is not a duration: use e.g. 90s, 2m or a number of seconds`);
+  return { evalTimeoutMs: ms };
 }
 
 function objectFileName(o: K8sObject, i: number): string {

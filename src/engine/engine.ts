@@ -6,8 +6,9 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzip } from "node:zlib";
 import { promisify } from "node:util";
-import { EngineError, EngineTimeoutError, type Issue } from "../core/errors.js";
+import { EngineError, EngineTimeoutError, OpmError, type Issue } from "../core/errors.js";
 import { WORKER_SOURCE } from "./worker-source.js";
+import { parseDuration } from "../core/duration.js";
 
 /** Options of an {@link Engine}. */
 export interface EngineOptions {
@@ -28,6 +29,9 @@ interface Job {
   id: number;
   op: Op;
   source: string;
+  /** This call's time limit (the engine's when not given), and when it was asked for. */
+  timeoutMs?: number;
+  queuedAt?: number;
   resolve: (v: { value: string; ms: number }) => void;
   reject: (e: unknown) => void;
 }
@@ -225,7 +229,7 @@ export class Engine {
     }
     const worker = this.#worker;
     const job = this.#queue.shift()!;
-    const timeoutMs = job.op === "init" ? Math.max(this.timeoutMs, 60_000) : this.timeoutMs;
+    const timeoutMs = job.op === "init" ? Math.max(this.timeoutMs, 60_000) : (job.timeoutMs ?? this.timeoutMs);
     const timer = setTimeout(() => this.#timeout(worker, job, timeoutMs), timeoutMs);
     this.#running = { job, worker, timer };
     worker.ref();
@@ -256,7 +260,7 @@ export class Engine {
     // A running evaluation cannot be interrupted inside WebAssembly: replace the worker.
     this.#drop(worker);
     void worker.terminate();
-    const e = job.op === "init" ? new Error(`opm-ts: the CUE engine did not load within ${timeoutMs} ms`) : new EngineTimeoutError(timeoutMs);
+    const e = job.op === "init" ? new Error(`opm-ts: the CUE engine did not load within ${timeoutMs} ms`) : new EngineTimeoutError(timeoutMs, Math.round(performance.now() - (job.queuedAt ?? performance.now())));
     job.reject(e);
     if (job.op === "init") this.#rejectAll(e);
     this.#pump();
@@ -286,10 +290,10 @@ export class Engine {
     for (const job of this.#queue.splice(0)) job.reject(e);
   }
 
-  #call(op: Op, source: string): Promise<{ value: string; ms: number }> {
+  #call(op: Op, source: string, timeoutMs?: number): Promise<{ value: string; ms: number }> {
     if (this.#closed) return Promise.reject(new Error("engine is closed"));
     const p = new Promise<{ value: string; ms: number }>((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, op, source, resolve, reject });
+      this.#queue.push({ id: this.#nextId++, op, source, resolve, reject, queuedAt: performance.now(), ...(timeoutMs ? { timeoutMs } : {}) });
     });
     if (!this.#worker) this.#spawn();
     else this.#pump();
@@ -297,13 +301,13 @@ export class Engine {
   }
 
   /** Evaluates a CUE program and returns its JSON value (parsed). */
-  async eval<T = unknown>(source: string, stats?: EvalStats): Promise<T> {
-    return JSON.parse(await this.evalText(source, stats)) as T;
+  async eval<T = unknown>(source: string, stats?: EvalStats, timeoutMs?: number): Promise<T> {
+    return JSON.parse(await this.evalText(source, stats, timeoutMs)) as T;
   }
 
   /** Evaluates a CUE program and returns its JSON text. */
-  async evalText(source: string, stats?: EvalStats): Promise<string> {
-    const r = await this.#call("eval", source);
+  async evalText(source: string, stats?: EvalStats, timeoutMs?: number): Promise<string> {
+    const r = await this.#call("eval", source, timeoutMs);
     if (stats) stats.evalMs = r.ms;
     return r.value;
   }
@@ -356,6 +360,15 @@ let shared: Engine | undefined;
 
 /** The process-wide engine, created on first use. */
 export function defaultEngine(): Engine {
-  if (!shared) shared = new Engine({ timeoutMs: Number(process.env.OPM_ENGINE_TIMEOUT_MS) || undefined });
+  if (!shared) shared = new Engine({ timeoutMs: evalTimeoutFromEnv() ?? (Number(process.env.OPM_ENGINE_TIMEOUT_MS) || undefined) });
   return shared;
+}
+
+/** `OPM_EVAL_TIMEOUT` (`90s`, `2m`, or seconds) in milliseconds; an invalid value is an error. */
+export function evalTimeoutFromEnv(): number | undefined {
+  const v = process.env.OPM_EVAL_TIMEOUT;
+  if (v === undefined || v === "") return undefined;
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new OpmError("E_USAGE", `OPM_EVAL_TIMEOUT=${JSON.stringify(v)} is not a duration: use e.g. 90s, 2m or a number of seconds`);
+  return ms;
 }

@@ -30,6 +30,8 @@ export interface RenderOptions {
   stats?: RenderStats;
   /** Platform-wide policies, checked besides the module's own. */
   policies?: readonly PolicyUse[];
+  /** Time limit of the CUE evaluation in ms (default: the engine's, 30 000 or `OPM_EVAL_TIMEOUT`). */
+  evalTimeoutMs?: number;
 }
 
 export interface RenderStats {
@@ -48,6 +50,8 @@ export interface CueModuleInput {
   files: CueSourceFile[];
   name?: string;
   namespace?: string;
+  /** The cluster's DNS domain (default `cluster.local`). */
+  clusterDomain?: string;
   values?: Record<string, unknown>;
   provenance?: Provenance;
 }
@@ -166,6 +170,7 @@ function releaseFileText(modulePackage: string, input: CueModuleInput): string {
                 ]),
               ),
               ...(input.name ? [] : [ast.field("metadata", ast.struct([ast.field("name", ast.sel(ast.ident(modulePackage), "metadata", "name"))]))]),
+              ...(input.clusterDomain ? [ast.field("clusterDomain", ast.lit(input.clusterDomain))] : []),
               ast.field("#module", ast.ident(modulePackage)),
               ast.field("values", ast.fromJSON(input.values ?? {})),
             ]),
@@ -503,7 +508,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   let found: Violation[];
   let releaseObjects: K8sObject[];
   try {
-    const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source);
+    const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, undefined, options.evalTimeoutMs);
     out = value.out;
     releaseObjects = value.secrets ?? [];
     found = value.violations ?? [];
