@@ -4,9 +4,9 @@
  * and prints only through `io`.
  */
 import type { RenderResult } from "../render/types.js";
-import { apply, deleteRelease, diff, status, type LifecycleEvent, type ReleaseTarget } from "./apply.js";
-import type { KubeClient } from "./client.js";
-import { ApplyError } from "./errors.js";
+import { apply, deleteRelease, diff, status, type LifecycleEvent, type ReleaseTarget } from "../apply/apply.js";
+import type { KubeClient } from "../apply/client.js";
+import { ApplyError } from "../apply/errors.js";
 
 export interface CliIO {
   /** Print one line to stdout. */
