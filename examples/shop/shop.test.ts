@@ -26,7 +26,7 @@ describe("shop", () => {
       expect(getObject(out, "Secret", `${name}-db-credentials`).metadata.namespace).toBe(namespace);
       expect(getObject(out, "Deployment", `${name}-api`).spec.template.spec.containers[0].image).toBe("ghcr.io/example/shop-api:3.1.0");
     }
-    }, 120_000);
+  }, 120_000);
 
   it("lets only the API, the worker and the clean-up job reach the database", async () => {
     const out = await render(shop.release({ name: "shop", namespace: "shop" }));

@@ -26,5 +26,5 @@ describe("three-tier", () => {
         { name: "RELEASE", value: `${name}.${namespace} (1.0.0)` },
       ]);
     }
-    }, 120_000);
+  }, 120_000);
 });
