@@ -109,13 +109,18 @@ export class EngineError extends OpmError {
 
 /** An evaluation ran longer than the engine's timeout. */
 export class EngineTimeoutError extends OpmError {
-  /** `elapsedMs`: from when the evaluation was asked for (time queued behind others included) to when it was stopped. */
-  constructor(readonly timeoutMs: number, readonly elapsedMs?: number) {
+  constructor(
+    readonly timeoutMs: number,
+    /** What was being evaluated (e.g. a component and transformer), when the caller said. */
+    readonly label?: string,
+    /** From when the evaluation was asked for (time queued behind others included) to when it was stopped. */
+    readonly elapsedMs?: number,
+  ) {
     super(
       "E_ENGINE_TIMEOUT",
-      `CUE evaluation did not finish within the ${timeoutMs} ms limit and was stopped` +
+      `CUE evaluation${label ? ` of ${label}` : ""} did not finish within the ${timeoutMs} ms limit and was stopped` +
         (elapsedMs !== undefined ? ` (${elapsedMs} ms after it was asked for)` : "") +
-        `; raise the limit with --eval-timeout (e.g. --eval-timeout 2m), OPM_EVAL_TIMEOUT or the render option evalTimeoutMs`,
+        "; raise the limit with --eval-timeout (e.g. --eval-timeout 2m), OPM_EVAL_TIMEOUT or the render option evalTimeoutMs",
     );
     this.name = "EngineTimeoutError";
   }

@@ -119,7 +119,7 @@ describe("a planted secret never appears in anything the CLI prints or writes", 
       expect(everything).not.toContain(form);
     }
     // The value did reach the cluster, so the scan above could have found it.
-    const stored = server.get("v1", "Secret", "pay", "billing-db");
+    const stored = server.get("v1", "Secret", "pay", "billing-db-secret");
     expect(stored).toBeUndefined(); // deleted by `opm delete`
     // And --show-secrets does print it (the scan is not blind).
     const shown: string[] = [];
