@@ -22,6 +22,7 @@ const app = defineModule({
     api: StatelessWorkload({
       container: {
         image: "api:1",
+        ports: { http: { targetPort: 8080 } },
         args: [`--db=${ctx.components.db.service.host}`],
         env: {
           DATABASE_URL: { value: `postgres://${ctx.components.db.dns.namespaced}:${ctx.components.db.service.port("pg")}/${cfg.dbName}` },
@@ -123,7 +124,8 @@ function issuesOf(components: Parameters<typeof defineModule>[0]["components"]) 
 }
 
 describe("wrong references", () => {
-  const web = (env: Record<string, { value: string | Ref<string> }> = {}) => StatelessWorkload({ container: { image: "web:1", env } });
+  const web = (env: Record<string, { value: string | Ref<string> }> = {}, port?: string) =>
+    StatelessWorkload({ container: { image: "web:1", env, ...(port ? { ports: { [port]: { targetPort: 8080 } } } : {}) } });
 
   it("to a component the module does not have: an error at the line that refers to it", () => {
     const issues = issuesOf((_cfg, ctx) => ({
@@ -138,7 +140,7 @@ describe("wrong references", () => {
 
   it("to a port the component does not expose, or a Secret or ConfigMap it does not have", () => {
     const issues = issuesOf((_cfg, ctx) => ({
-      db: web().with(Expose({ ports: { pg: { targetPort: 5432 } } })),
+      db: web({}, "pg").with(Expose({ ports: { pg: { targetPort: 8080 } } })),
       cache: web(),
       api: web({
         A: { value: `${ctx.components.db.service.port("postgres")}` },
@@ -162,9 +164,9 @@ describe("wrong references", () => {
       })),
     ).toEqual([]);
     const issues = issuesOf((_cfg, ctx) => ({
-      a: web({ PEER: { value: `${ctx.components.b.service.port("http")}` } }).with(Expose({ ports: { http: { targetPort: 80 } } })),
-      b: web({ PEER: { value: `${ctx.components.c.service.port("http")}` } }).with(Expose({ ports: { http: { targetPort: 80 } } })),
-      c: web({ PEER: { value: `${ctx.components.a.service.port("http")}` } }).with(Expose({ ports: { http: { targetPort: 80 } } })),
+      a: web({ PEER: { value: `${ctx.components.b.service.port("http")}` } }, "http").with(Expose({ ports: { http: { targetPort: 8080 } } })),
+      b: web({ PEER: { value: `${ctx.components.c.service.port("http")}` } }, "http").with(Expose({ ports: { http: { targetPort: 8080 } } })),
+      c: web({ PEER: { value: `${ctx.components.a.service.port("http")}` } }, "http").with(Expose({ ports: { http: { targetPort: 8080 } } })),
     }));
     expect(issues).toHaveLength(1);
     expect(issues[0]!.code).toBe("cycle");
