@@ -46,7 +46,7 @@ export interface Inventory {
   pendingPrune: InventoryEntry[];
   history: HistoryRecord[];
   /**
-   * Per object ({@link entryKey}): a digest of the configuration opm last applied and of the fields
+   * Per object (keyed by group, kind, namespace and name): a digest of the configuration opm last applied and of the fields
    * opm owned right after (`managedFields`). An object whose render and owned fields are both
    * unchanged is not sent again; a change by anyone else to a field opm owns changes the latter.
    */
