@@ -12,9 +12,10 @@ import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueD
 import { cueConfigSchema } from "../program/config-schema.js";
 import { matchRelease, transformerRules } from "../program/match.js";
 import { checkObjects } from "./object-checks.js";
+import { withheldSecrets } from "./withheld.js";
 import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
 import { checkSchema } from "../../dsl/schema.js";
-import { fieldAt, mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
+import { fieldAt, mapSecrets, redactionMarkers, secretSource, type FieldSchema } from "../../dsl/config.js";
 import { canonicalObject, stableJson, toJson, toYaml } from "./serialize.js";
 import { sha256 } from "../core/hash.js";
 import { redactObject as redact, scrubText } from "../core/redact.js";
@@ -95,7 +96,8 @@ interface Prepared {
 /** Marks `core.#Secret`-shaped properties of an exported config schema as secrets. */
 function markSecrets(schema: FieldSchema): FieldSchema {
   const p = schema.properties;
-  if (p && p.group && p.key && p.source) return { type: "object", "x-opm-secret": true, ...(schema.description ? { description: schema.description } : {}) };
+  const refsSecret = ((schema as { allOf?: { $ref?: string }[] }).allOf ?? []).some((a) => /core_v1\.Secret$/.test(a.$ref ?? ""));
+  if (p && p.group && p.key && (p.source || refsSecret)) return { type: "object", "x-opm-secret": true, ...(schema.description ? { description: schema.description } : {}) };
   if (!p) return schema;
   return { ...schema, properties: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, markSecrets(v)])) };
 }
@@ -122,12 +124,15 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   const secrets: string[] = [];
   const hasRelease = parsed.some((f) => f.package === "release");
   const prov = input.provenance ?? (() => undefined);
+  // Secrets the written release left out must be given again; a redaction marker is never a value.
+  const withheld = withheldSecrets(input.files, input.values);
+  if (withheld.length) throw new ValidationError(withheld);
   if (input.values && Object.keys(input.values).length) {
     // Check the values against the module's #config schema first, reporting every problem.
     const exported = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release"));
     const schema = exported && markSecrets(exported);
     if (schema) {
-      const issues = checkSchema(schema, input.values, []).map((i) => {
+      const issues = [...checkSchema(schema, input.values, []), ...redactionMarkers(schema, input.values)].map((i) => {
         const segs = i.path.split(".").slice(1);
         let source: SourceLocation | undefined;
         for (let n = segs.length; n > 0 && !source; n--) source = prov(segs.slice(0, n));

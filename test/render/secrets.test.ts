@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpmError, RenderError, ValidationError } from "../../src/core/errors.js";
 import { config, defineModule } from "../../src/index.js";
 import { Secrets, StatelessWorkload, Volumes } from "../../dsl/catalog.js";
-import { render } from "../../src/render/render.js";
+import { loadCueModule, render, toCueFiles } from "../../src/render/render.js";
 import { main, type IO } from "../../src/cli/main.js";
 import { TestKubeApiServer } from "../support/kube-api-server.js";
 import { billing } from "../../examples/secrets/module.js";
@@ -66,11 +66,46 @@ describe("secrets as a type", () => {
     expect(bad.issues.map((i: { path: string }) => i.path).sort()).toEqual(["values.apiToken.secretRef.key", "values.db.password"]);
   });
 
-  it("the compiled CUE keeps literal secrets out unless asked", () => {
+  it("the compiled CUE keeps literal secrets out unless asked, with no stand-in value", () => {
     const rel = billing.release({ values: { db: { password: PLANTED }, apiToken: "t" } });
     expect(rel.toCue()).not.toContain(PLANTED);
-    expect(rel.toCue()).toContain('value: "<redacted>"');
+    expect(rel.toCue()).not.toContain("<redacted>");
+    expect(rel.toCue()).toContain("// Literal secrets left out (give them again with --secret or a values file): db.password, apiToken");
     expect(rel.compile().files.map((f) => f.text).join("")).toContain(PLANTED);
+  });
+
+  it("redacted CUE never renders a fake secret: left-out secrets must be given again, a marker is an error", async () => {
+    const rel = billing.release({ values: { db: { password: PLANTED }, apiToken: "t" } });
+    const dir = mkdtempSync(path.join(tmpdir(), "opm-redacted-"));
+    for (const f of toCueFiles(rel, { redactSecrets: true })) writeFileSync(path.join(dir, f.name), f.text);
+    // Without the secrets: an error naming each path, before any evaluation.
+    const missing = await render(loadCueModule(dir)).catch((e) => e);
+    expect(ValidationError.is(missing)).toBe(true);
+    expect(missing.issues.map((i: { path: string }) => i.path)).toEqual(["values.db.password", "values.apiToken"]);
+    expect(missing.issues[0].message).toMatch(/^a secret value is required: .*release\.cue was written without it/);
+    // A redaction marker given as the value is refused, not rendered.
+    const marker = await render(loadCueModule(dir, { values: { db: { password: "<redacted>" }, apiToken: "t" } })).catch((e) => e);
+    expect(ValidationError.is(marker)).toBe(true);
+    expect(marker.issues).toEqual([expect.objectContaining({ code: "secret", path: "values.db.password", message: expect.stringContaining('holds the redaction marker "<redacted>"') })]);
+    // Given again, the real value is rendered.
+    const ok = await render(loadCueModule(dir, { values: { db: { password: PLANTED }, apiToken: "t" } }));
+    const secret = ok.objects.find((o) => o.kind === "Secret" && o.metadata.name.endsWith("-db")) as Record<string, any>;
+    expect(secret.data.password).toBe(B64);
+    // Files an older writer left with the marker in place of the value fail, at the line.
+    const old = mkdtempSync(path.join(tmpdir(), "opm-redacted-old-"));
+    for (const f of toCueFiles(rel)) writeFileSync(path.join(old, f.name), f.name === "release.cue" ? f.text.replace(PLANTED, "<redacted>") : f.text);
+    const stale = await render(loadCueModule(old, { values: { apiToken: "t" } })).catch((e) => e);
+    expect(ValidationError.is(stale)).toBe(true);
+    expect(stale.issues[0]).toMatchObject({ code: "secret", message: expect.stringContaining("redaction marker"), source: { file: expect.stringMatching(/release\.cue$/), line: expect.any(Number) } });
+    // The CLI: opm cue --out-dir, then opm build <dir> --show-secrets fails (exit 1) instead of printing a fake secret.
+    const out: string[] = [];
+    const io: IO = { isTTY: false, out: (t) => void out.push(t), err: (t) => void out.push(t) };
+    const cliDir = path.join(dir, "cli");
+    process.env.OPM_TEST_PW91 = PLANTED;
+    expect(await main(["cue", "examples/secrets/module.ts", "--secret", "db.password=env:OPM_TEST_PW91", "--secret", "apiToken=env:OPM_TEST_PW91", "--out-dir", cliDir], io)).toBe(0);
+    expect(await main(["build", cliDir, "--show-secrets"], io)).toBe(1);
+    expect(out.join("")).toMatch(/values\.db\.password: a secret value is required/);
+    expect(out.join("")).not.toContain(Buffer.from("<redacted>").toString("base64"));
   });
 });
 
