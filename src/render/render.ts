@@ -18,7 +18,7 @@ import { checkSchema } from "../../dsl/schema.js";
 import { fieldAt, mapSecrets, redactionMarkers, secretSource, type FieldSchema } from "../../dsl/config.js";
 import { canonicalObject, stableJson, toJson, toYaml } from "./serialize.js";
 import { sha256 } from "../core/hash.js";
-import { redactObject as redact, scrubText } from "../core/redact.js";
+import { redactObject as redact, scrubText, secretValuesOf } from "../core/redact.js";
 import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
 export const KUBERNETES_PROVIDER = "opm.dev/catalog/providers/kubernetes@v1";
@@ -568,9 +568,12 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   }
   const t3 = performance.now();
   const { objects, issues } = postProcess(out, prepared, releaseObjects);
-  if (issues.length) throw new RenderError(issues, `cannot render release ${out.release.name}`);
+  if (issues.length) throw new RenderError(issues.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `cannot render release ${out.release.name}`);
   const release: ReleaseInfo = { ...out.release, module: out.module };
-  const violations = found.map(cleanViolation).sort(compareViolations);
+  // No secret in any message: a policy may quote a value (a user's policy included), so every
+  // literal secret the render knows (the release's, and those of the Secrets it renders) is scrubbed.
+  const known = [...prepared.secrets, ...secretValuesOf(objects, 6)];
+  const violations = found.map((v) => cleanViolation({ ...v, message: scrubText(v.message, known), ...(v.path ? { path: scrubText(v.path, known) } : {}) })).sort(compareViolations);
   const blocking = violations.filter((v) => v.severity === "block");
   if (blocking.length) {
     throw new PolicyError(

@@ -2,7 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OpmError, RenderError, ValidationError } from "../../src/core/errors.js";
+import { OpmError, PolicyError, RenderError, ValidationError } from "../../src/core/errors.js";
+import { Echo } from "../fixtures/modules/echo-policies.js";
+import { secretData } from "../fixtures/modules/secret-data.js";
 import { config, defineModule } from "../../src/index.js";
 import { Secrets, StatelessWorkload, Volumes } from "../../dsl/catalog.js";
 import { loadCueModule, render, toCueFiles } from "../../src/render/render.js";
@@ -160,6 +162,35 @@ describe("a planted secret never appears in anything the CLI prints or writes", 
     const shown: string[] = [];
     await main(["build", mod, ...rel, "--show-secrets"], { isTTY: false, out: (t) => void shown.push(t), err: (t) => void shown.push(t) });
     expect(shown.join("")).toContain(B64);
+  });
+});
+
+describe("no secret in any message, whoever wrote it", () => {
+  it("policies that quote secret values at each severity (block, warn, audit): render, PolicyError and vet -o json", async () => {
+    const rel = secretData(PLANTED).release({ name: "pay" });
+    const forms = [PLANTED, B64];
+    const ok = await render(rel, { policies: [Echo()] });
+    expect(ok.violations.map((v) => v.severity).sort()).toEqual(["audit", "warn"]);
+    const text = JSON.stringify(ok.violations);
+    expect(text).toContain("holds <redacted>"); // the policies did quote the value
+    for (const f of forms) expect(text).not.toContain(f);
+    const blocked = await render(rel, { policies: [Echo({ block: true })] }).catch((e) => e);
+    expect(PolicyError.is(blocked)).toBe(true);
+    const all = JSON.stringify([blocked.message, blocked.issues, blocked.warnings]);
+    expect(all).toContain("block: pay-api-creds holds <redacted>");
+    expect(all).toContain("warn: pay-api-creds holds <redacted>");
+    for (const f of forms) expect(all).not.toContain(f);
+    // The CLI: vet -o json records every violation (audit included), build prints the warning.
+    process.env.OPM_TEST_PW14 = PLANTED;
+    const printed: string[] = [];
+    const io: IO = { isTTY: false, out: (t) => void printed.push(t), err: (t) => void printed.push(t) };
+    const args = ["test/fixtures/modules/secret-data.ts", "--policy", "test/fixtures/modules/echo-policies.ts"];
+    expect(await main(["vet", ...args, "-o", "json"], io)).toBe(0);
+    expect(await main(["build", ...args], io)).toBe(0);
+    const everything = printed.join("\n");
+    expect(everything).toMatch(/audit: secret-data-api-creds holds <redacted>/);
+    expect(everything).toMatch(/warn: secret-data-api-creds holds <redacted>/);
+    for (const f of forms) expect(everything).not.toContain(f);
   });
 });
 
