@@ -310,6 +310,8 @@ export interface ReleaseState {
   values: Record<string, unknown>;
   provenance: Provenance;
   site?: SourceLocation;
+  /** Where `name` / `namespace` were given, when not at `site` (e.g. a command-line flag). */
+  identitySites?: { name?: SourceLocation; namespace?: SourceLocation };
 }
 
 const RELEASE = Symbol.for("opm-ts.release");
@@ -369,9 +371,14 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
   }
   /** A copy with another name and/or namespace (`source`: where they were given, for errors). */
   withIdentity(identity: { name?: string; namespace?: string }, source?: SourceLocation): ModuleRelease<S> {
+    const at = source ?? callSite() ?? this.#s.site;
     return new ModuleRelease(this.module, {
       ...this.#s,
-      site: source ?? callSite() ?? this.#s.site,
+      identitySites: {
+        ...this.#s.identitySites,
+        ...(identity.name !== undefined ? { name: at } : {}),
+        ...(identity.namespace !== undefined ? { namespace: at } : {}),
+      },
       name: identity.name ?? this.#s.name,
       namespace: identity.namespace ?? this.#s.namespace,
     });
@@ -434,9 +441,12 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
     const m = this.module.compile();
     const issues = [...m.issues, ...this.checkValues()];
     const omitted: string[] = [];
-    const name = checkDnsLabel(this.name, "release.name", this.site);
-    if (name) issues.push(name);
-    const ns = checkDnsLabel(this.namespace, "release.namespace", this.site);
+    const sites = this.#s.identitySites ?? {};
+    const name = checkDnsLabel(this.name, "release.name", sites.name ?? this.site);
+    // A release named after its module repeats the module's bad name: metadata.name reports it.
+    const inherited = !sites.name && this.name === this.module.metadata.name && issues.some((i) => i.path === "metadata.name");
+    if (name && !inherited) issues.push(name);
+    const ns = checkDnsLabel(this.namespace, "release.namespace", sites.namespace ?? this.site);
     if (ns) issues.push(ns);
     const release = ast.file(
       "release",

@@ -10,15 +10,17 @@ import { CUSTOM_PACKAGE } from "../../dsl/define.js";
 import { defaultEngine, type Engine, type EvalStats } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../program/link.js";
 import { cueConfigSchema } from "../program/config-schema.js";
+import { overrideReleaseIdentity } from "./release-identity.js";
+import { checkObjectSizes, checkValuesSize } from "./limits.js";
 import { matchRelease, transformerRules } from "../program/match.js";
 import { checkObjects } from "./object-checks.js";
 import { withheldSecrets } from "./withheld.js";
 import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
 import { checkSchema } from "../../dsl/schema.js";
 import { fieldAt, mapSecrets, redactionMarkers, secretSource, type FieldSchema } from "../../dsl/config.js";
-import { canonicalObject, stableJson, toJson, toYaml } from "./serialize.js";
+import { canonicalObject, forOutput, stableJson, toJsonList, toYaml } from "./serialize.js";
 import { sha256 } from "../core/hash.js";
-import { redactObject as redact, scrubText, secretValuesOf } from "../core/redact.js";
+import { scrubText, secretValuesOf } from "../core/redact.js";
 import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
 export const KUBERNETES_PROVIDER = "opm.dev/catalog/providers/kubernetes@v1";
@@ -109,6 +111,8 @@ function isCueModuleInput(v: unknown): v is CueModuleInput {
 async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput, engine: Engine): Promise<Prepared> {
   if (!isCueModuleInput(input)) {
     const rel: ModuleRelease<any> = Module.is(input) ? (input as Module<any>).release() : (input as ModuleRelease<any>);
+    const tooLarge = checkValuesSize(rel.values as Record<string, unknown>, (p) => rel.provenance(p));
+    if (tooLarge.length) throw new ValidationError(tooLarge);
     const compiled = rel.compile();
     if (compiled.issues.length) throw new ValidationError(compiled.issues);
     return {
@@ -127,6 +131,8 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   // Secrets the written release left out must be given again; a redaction marker is never a value.
   const withheld = withheldSecrets(input.files, input.values);
   if (withheld.length) throw new ValidationError(withheld);
+  const tooLarge = checkValuesSize(input.values ?? {}, prov);
+  if (tooLarge.length) throw new ValidationError(tooLarge);
   if (input.values && Object.keys(input.values).length) {
     // Check the values against the module's #config schema first, reporting every problem.
     const exported = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release"));
@@ -147,7 +153,10 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
       input = { ...input, values };
     }
   }
-  const files = [...input.files];
+  // Flags win: --name / -n replace the release package's own name / namespace.
+  const releaseFiles = new Set(parsed.filter((f) => f.package === "release").map((f) => f.file));
+  const identity = { name: input.name, namespace: input.namespace };
+  const files = hasRelease ? overrideReleaseIdentity(input.files, (f) => releaseFiles.has(f), identity, path.join(input.dir, "release identity (from the command line)")) : [...input.files];
   if (!hasRelease) {
     const mods = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== CUSTOM_PACKAGE);
     if (mods.length !== 1) {
@@ -176,11 +185,11 @@ function releaseFileText(modulePackage: string, input: CueModuleInput): string {
               ast.field(
                 "metadata",
                 ast.struct([
-                  ...(input.name ? [ast.field("name", ast.lit(input.name))] : []),
+                  ...(input.name !== undefined ? [ast.field("name", ast.lit(input.name))] : []),
                   ast.field("namespace", ast.lit(input.namespace ?? "default")),
                 ]),
               ),
-              ...(input.name ? [] : [ast.field("metadata", ast.struct([ast.field("name", ast.sel(ast.ident(modulePackage), "metadata", "name"))]))]),
+              ...(input.name !== undefined ? [] : [ast.field("metadata", ast.struct([ast.field("name", ast.sel(ast.ident(modulePackage), "metadata", "name"))]))]),
               ast.field("#module", ast.ident(modulePackage)),
               ast.field("values", ast.fromJSON(input.values ?? {})),
             ]),
@@ -568,6 +577,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   }
   const t3 = performance.now();
   const { objects, issues } = postProcess(out, prepared, releaseObjects);
+  issues.push(...checkObjectSizes(objects));
   if (issues.length) throw new RenderError(issues.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `cannot render release ${out.release.name}`);
   const release: ReleaseInfo = { ...out.release, module: out.module };
   // No secret in any message: a policy may quote a value (a user's policy included), so every
@@ -588,8 +598,8 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     digest: sha256(stableJson(objects)),
     valuesDigest: sha256(stableJson(out.values)),
     violations,
-    yaml: (o = {}) => toYaml(o.showSecrets ? objects : objects.map(redact)),
-    json: (o = {}) => toJson(o.showSecrets ? objects : objects.map(redact)),
+    yaml: (o = {}) => toYaml(forOutput(objects, o)),
+    json: (o = {}) => toJsonList(forOutput(objects, o)),
   };
   if (options.stats) {
     Object.assign(options.stats, { compileMs: t1 - t0, linkMs: t2 - t1, evalMs: t3 - t2, postMs: performance.now() - t3, programBytes: source.length, cached: Boolean(evalStats.cached) });
