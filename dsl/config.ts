@@ -1,6 +1,7 @@
 import * as ast from "../src/core/cue/ast.js";
 import { quoteRegex } from "../src/core/cue/quote.js";
 import type { Issue, SourceLocation } from "../src/core/errors.js";
+import { REDACTED } from "../src/core/redact.js";
 import { checkSchema } from "./schema.js";
 import { callSite } from "./source.js";
 import { makeRef, type Ref } from "./refs.js";
@@ -306,6 +307,27 @@ export function mapSecrets(schema: FieldSchema, values: unknown, fn: (v: SecretI
   }
   if (schema.type === "array" && Array.isArray(values) && schema.items) return values.map((v, i) => mapSecrets(schema.items!, v, fn, [...path, String(i)]));
   return values;
+}
+
+/**
+ * Secrets whose value is the redaction marker (what a redacted output shows in place of a
+ * secret): an error naming the path, so a marker never becomes a secret's value.
+ */
+export function redactionMarkers(schema: FieldSchema, values: unknown): Issue[] {
+  const out: Issue[] = [];
+  mapSecrets(schema, values, (v, path) => {
+    const literal = typeof v === "string" ? v : v && typeof v === "object" && "value" in v ? (v as { value: unknown }).value : undefined;
+    if (literal === REDACTED) {
+      out.push({
+        code: "secret",
+        path: ["values", ...path].join("."),
+        message: `holds the redaction marker ${JSON.stringify(REDACTED)}, not a secret value: give the real value with --secret ${path.join(".")}=@file or =env:VAR, or in a values file`,
+        constraint: "a secret value",
+      });
+    }
+    return undefined;
+  });
+  return out;
 }
 
 /** Paths of every secret field declared in a schema (below objects, not inside lists or maps). */

@@ -2,9 +2,8 @@ import * as ast from "../src/core/cue/ast.js";
 import { printFile } from "../src/core/cue/print.js";
 import { quoteString } from "../src/core/cue/quote.js";
 import { Component } from "./component.js";
-import { checkShape, fieldAt, mapSecrets, shapeDefaultIssues, refsFor, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
+import { checkShape, fieldAt, mapSecrets, redactionMarkers, shapeDefaultIssues, refsFor, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
 import { OpmError, ValidationError, type Issue, type SourceLocation } from "../src/core/errors.js";
-import { REDACTED } from "../src/core/redact.js";
 import type { CueRef } from "./parts.js";
 import { callSite } from "./source.js";
 import { checkComponentRefs, moduleContext, type ModuleContext } from "./context.js";
@@ -108,6 +107,15 @@ const DOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*
 /** The cluster DNS domain a release uses unless it sets another. */
 export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 const MODULE_PATH = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*$/;
+
+/** Marks a value `encodedValues` leaves out. */
+const OMIT = Symbol("omit");
+
+function dropOmitted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.filter((x) => x !== OMIT).map(dropOmitted);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== OMIT).map(([k, x]) => [k, dropOmitted(x)]));
+  return v;
+}
 
 /** Checks a name against the DNS-1123 label rules; returns an issue or undefined. */
 export function checkDnsLabel(value: unknown, path: string, source?: SourceLocation): Issue | undefined {
@@ -412,7 +420,7 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
   }
   /** Checks the values against the module's config schema; returns every problem. */
   checkValues(): Issue[] {
-    return checkShape(this.module.config, this.#s.values).map((i) => {
+    return [...checkShape(this.module.config, this.#s.values), ...redactionMarkers({ type: "object", ...shapeSchema(this.module.config) }, this.#s.values)].map((i) => {
       const path = i.path.split(".").slice(1);
       let src: SourceLocation | undefined;
       for (let n = path.length; n >= 0 && !src; n--) src = this.#s.provenance(path.slice(0, n));
@@ -421,14 +429,24 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
       return src ? { ...i, source: src } : i;
     });
   }
-  /** The release's values with every secret written as a `core.#Secret` source (redacted on request). */
-  encodedValues(redact = false): Record<string, unknown> {
-    return mapSecrets({ type: "object", ...shapeSchema(this.module.config) }, this.#s.values, (v) => {
+  /**
+   * The release's values with every secret written as a `core.#Secret` source. With `redact`,
+   * literal secret values are left out (never replaced by a stand-in that could be rendered
+   * and applied): their paths are pushed to `omitted`, and a render of the written CUE then
+   * needs them again (`--secret`, a values file).
+   */
+  encodedValues(redact = false, omitted: string[] = []): Record<string, unknown> {
+    const mapped = mapSecrets({ type: "object", ...shapeSchema(this.module.config) }, this.#s.values, (v, path) => {
       // A malformed secret is left as given: checkValues() reports it (without its value).
       if (checkSchema({ type: "object", "x-opm-secret": true }, v, []).length) return undefined;
       const source = secretSource(v);
-      return { source: redact && source.from === "literal" ? { ...source, value: REDACTED } : source };
-    }) as Record<string, unknown>;
+      if (redact && source.from === "literal") {
+        omitted.push(path.join("."));
+        return OMIT;
+      }
+      return { source };
+    });
+    return dropOmitted(mapped) as Record<string, unknown>;
   }
   /** Every literal secret value this release carries (to keep them out of any output). */
   secretLiterals(): string[] {
@@ -446,6 +464,7 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
   compile(options: { redactSecrets?: boolean } = {}): Compiled {
     const m = this.module.compile();
     const issues = [...m.issues, ...this.checkValues()];
+    const omitted: string[] = [];
     const sites = this.#s.identitySites ?? {};
     const name = checkDnsLabel(this.name, "release.name", sites.name ?? this.site);
     // A release named after its module repeats the module's bad name: metadata.name reports it.
@@ -470,7 +489,7 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
               ast.field("metadata", ast.struct([ast.field("name", ast.lit(this.name)), ast.field("namespace", ast.lit(this.namespace))])),
               ...(this.#s.clusterDomain !== undefined ? [ast.field("clusterDomain", ast.lit(this.#s.clusterDomain))] : []),
               ast.field("#module", ast.ident(this.module.packageName)),
-              ast.field("values", ast.fromJSON(this.encodedValues(options.redactSecrets))),
+              ast.field("values", ast.fromJSON(this.encodedValues(options.redactSecrets, omitted)), omitted.length ? { doc: `Literal secrets left out (give them again with --secret or a values file): ${omitted.join(", ")}` } : {}),
             ]),
           ),
         ),

@@ -38,7 +38,7 @@ import type * as ast from "./core/cue/ast.js";
 /** The CUE syntax tree that definitions compile to (types only). */
 export type { ast };
 export { defineModule, Module, ModuleRelease, mergeValues } from "../dsl/module.js";
-export type { ModuleDefinition, ModuleMetadata, ReleaseOptions, ReleaseState, Compiled, CueSourceFile } from "../dsl/module.js";
+export type { ModuleDefinition, ModuleMetadata, ReleaseOptions, ReleaseState, Compiled, CueSourceFile, CheckedComponents, TraitNeeds, TraitNeedsTrait, TraitExcludes, TraitExcluded } from "../dsl/module.js";
 export { component, Component } from "../dsl/component.js";
 export type { ComponentState } from "../dsl/component.js";
 export type { Part, CueRef } from "../dsl/parts.js";

@@ -14,12 +14,13 @@ import { overrideReleaseIdentity } from "./release-identity.js";
 import { checkObjectSizes, checkValuesSize } from "./limits.js";
 import { matchRelease, transformerRules } from "../program/match.js";
 import { checkObjects } from "./object-checks.js";
+import { withheldSecrets } from "./withheld.js";
 import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
 import { checkSchema } from "../../dsl/schema.js";
-import { fieldAt, mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
+import { fieldAt, mapSecrets, redactionMarkers, secretSource, type FieldSchema } from "../../dsl/config.js";
 import { canonicalObject, forOutput, stableJson, toJsonList, toYaml } from "./serialize.js";
 import { sha256 } from "../core/hash.js";
-import { scrubText } from "../core/redact.js";
+import { scrubText, secretValuesOf } from "../core/redact.js";
 import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
 export const KUBERNETES_PROVIDER = "opm.dev/catalog/providers/kubernetes@v1";
@@ -101,7 +102,8 @@ interface Prepared {
 /** Marks `core.#Secret`-shaped properties of an exported config schema as secrets. */
 function markSecrets(schema: FieldSchema): FieldSchema {
   const p = schema.properties;
-  if (p && p.group && p.key && p.source) return { type: "object", "x-opm-secret": true, ...(schema.description ? { description: schema.description } : {}) };
+  const refsSecret = ((schema as { allOf?: { $ref?: string }[] }).allOf ?? []).some((a) => /core_v1\.Secret$/.test(a.$ref ?? ""));
+  if (p && p.group && p.key && (p.source || refsSecret)) return { type: "object", "x-opm-secret": true, ...(schema.description ? { description: schema.description } : {}) };
   if (!p) return schema;
   return { ...schema, properties: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, markSecrets(v)])) };
 }
@@ -130,6 +132,9 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   const secrets: string[] = [];
   const hasRelease = parsed.some((f) => f.package === "release");
   const prov = input.provenance ?? (() => undefined);
+  // Secrets the written release left out must be given again; a redaction marker is never a value.
+  const withheld = withheldSecrets(input.files, input.values);
+  if (withheld.length) throw new ValidationError(withheld);
   const tooLarge = checkValuesSize(input.values ?? {}, prov);
   if (tooLarge.length) throw new ValidationError(tooLarge);
   if (input.values && Object.keys(input.values).length) {
@@ -137,7 +142,7 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
     const exported = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release"));
     const schema = exported && markSecrets(exported);
     if (schema) {
-      const issues = checkSchema(schema, input.values, []).map((i) => {
+      const issues = [...checkSchema(schema, input.values, []), ...redactionMarkers(schema, input.values)].map((i) => {
         const segs = i.path.split(".").slice(1);
         let source: SourceLocation | undefined;
         for (let n = segs.length; n > 0 && !source; n--) source = prov(segs.slice(0, n));
@@ -579,9 +584,12 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   const t3 = performance.now();
   const { objects, issues } = postProcess(out, prepared, releaseObjects);
   issues.push(...checkObjectSizes(objects));
-  if (issues.length) throw new RenderError(issues, `cannot render release ${out.release.name}`);
+  if (issues.length) throw new RenderError(issues.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `cannot render release ${out.release.name}`);
   const release: ReleaseInfo = { ...out.release, module: out.module };
-  const violations = found.map(cleanViolation).sort(compareViolations);
+  // No secret in any message: a policy may quote a value (a user's policy included), so every
+  // literal secret the render knows (the release's, and those of the Secrets it renders) is scrubbed.
+  const known = [...prepared.secrets, ...secretValuesOf(objects, 6)];
+  const violations = found.map((v) => cleanViolation({ ...v, message: scrubText(v.message, known), ...(v.path ? { path: scrubText(v.path, known) } : {}) })).sort(compareViolations);
   const blocking = violations.filter((v) => v.severity === "block");
   if (blocking.length) {
     throw new PolicyError(

@@ -144,7 +144,9 @@ describe("errors a user can act on", () => {
     });
     expect(agent).toMatchObject({ path: "components.agent", message: expect.stringMatching(/^transformer horizontalpodautoscaler@v1 cannot render component "agent": object 1 of its output, spec\.scaleTargetRef\.kind: undefined field: daemon$/) });
     expect(cue.message).not.toMatch(/more errors/);
+  });
 
+  it("a transformer failure in a TypeScript module points at the trait's line", async () => {
     // A port name that only a release supplies cannot be checked before CUE runs.
     const line = new Error().stack!.split("\n")[1]!.match(/:(\d+):\d+\)?$/)![1];
     const m = defineModule({

@@ -2,10 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OpmError, RenderError, ValidationError } from "../../src/core/errors.js";
+import { OpmError, PolicyError, RenderError, ValidationError } from "../../src/core/errors.js";
+import { Echo } from "../fixtures/modules/echo-policies.js";
+import { secretData } from "../fixtures/modules/secret-data.js";
 import { config, defineModule } from "../../src/index.js";
 import { Secrets, StatelessWorkload, Volumes } from "../../dsl/catalog.js";
-import { render } from "../../src/render/render.js";
+import { loadCueModule, render, toCueFiles } from "../../src/render/render.js";
 import { main, type IO } from "../../src/cli/main.js";
 import { TestKubeApiServer } from "../support/kube-api-server.js";
 import { billing } from "../../examples/secrets/module.js";
@@ -66,11 +68,46 @@ describe("secrets as a type", () => {
     expect(bad.issues.map((i: { path: string }) => i.path).sort()).toEqual(["values.apiToken.secretRef.key", "values.db.password"]);
   });
 
-  it("the compiled CUE keeps literal secrets out unless asked", () => {
+  it("the compiled CUE keeps literal secrets out unless asked, with no stand-in value", () => {
     const rel = billing.release({ values: { db: { password: PLANTED }, apiToken: "t" } });
     expect(rel.toCue()).not.toContain(PLANTED);
-    expect(rel.toCue()).toContain('value: "<redacted>"');
+    expect(rel.toCue()).not.toContain("<redacted>");
+    expect(rel.toCue()).toContain("// Literal secrets left out (give them again with --secret or a values file): db.password, apiToken");
     expect(rel.compile().files.map((f) => f.text).join("")).toContain(PLANTED);
+  });
+
+  it("redacted CUE never renders a fake secret: left-out secrets must be given again, a marker is an error", async () => {
+    const rel = billing.release({ values: { db: { password: PLANTED }, apiToken: "t" } });
+    const dir = mkdtempSync(path.join(tmpdir(), "opm-redacted-"));
+    for (const f of toCueFiles(rel, { redactSecrets: true })) writeFileSync(path.join(dir, f.name), f.text);
+    // Without the secrets: an error naming each path, before any evaluation.
+    const missing = await render(loadCueModule(dir)).catch((e) => e);
+    expect(ValidationError.is(missing)).toBe(true);
+    expect(missing.issues.map((i: { path: string }) => i.path)).toEqual(["values.db.password", "values.apiToken"]);
+    expect(missing.issues[0].message).toMatch(/^a secret value is required: .*release\.cue was written without it/);
+    // A redaction marker given as the value is refused, not rendered.
+    const marker = await render(loadCueModule(dir, { values: { db: { password: "<redacted>" }, apiToken: "t" } })).catch((e) => e);
+    expect(ValidationError.is(marker)).toBe(true);
+    expect(marker.issues).toEqual([expect.objectContaining({ code: "secret", path: "values.db.password", message: expect.stringContaining('holds the redaction marker "<redacted>"') })]);
+    // Given again, the real value is rendered.
+    const ok = await render(loadCueModule(dir, { values: { db: { password: PLANTED }, apiToken: "t" } }));
+    const secret = ok.objects.find((o) => o.kind === "Secret" && o.metadata.name.endsWith("-db")) as Record<string, any>;
+    expect(secret.data.password).toBe(B64);
+    // Files an older writer left with the marker in place of the value fail, at the line.
+    const old = mkdtempSync(path.join(tmpdir(), "opm-redacted-old-"));
+    for (const f of toCueFiles(rel)) writeFileSync(path.join(old, f.name), f.name === "release.cue" ? f.text.replace(PLANTED, "<redacted>") : f.text);
+    const stale = await render(loadCueModule(old, { values: { apiToken: "t" } })).catch((e) => e);
+    expect(ValidationError.is(stale)).toBe(true);
+    expect(stale.issues[0]).toMatchObject({ code: "secret", message: expect.stringContaining("redaction marker"), source: { file: expect.stringMatching(/release\.cue$/), line: expect.any(Number) } });
+    // The CLI: opm cue --out-dir, then opm build <dir> --show-secrets fails (exit 1) instead of printing a fake secret.
+    const out: string[] = [];
+    const io: IO = { isTTY: false, out: (t) => void out.push(t), err: (t) => void out.push(t) };
+    const cliDir = path.join(dir, "cli");
+    process.env.OPM_TEST_PW91 = PLANTED;
+    expect(await main(["cue", "examples/secrets/module.ts", "--secret", "db.password=env:OPM_TEST_PW91", "--secret", "apiToken=env:OPM_TEST_PW91", "--out-dir", cliDir], io)).toBe(0);
+    expect(await main(["build", cliDir, "--show-secrets"], io)).toBe(1);
+    expect(out.join("")).toMatch(/values\.db\.password: a secret value is required/);
+    expect(out.join("")).not.toContain(Buffer.from("<redacted>").toString("base64"));
   });
 });
 
@@ -125,6 +162,35 @@ describe("a planted secret never appears in anything the CLI prints or writes", 
     const shown: string[] = [];
     await main(["build", mod, ...rel, "--show-secrets"], { isTTY: false, out: (t) => void shown.push(t), err: (t) => void shown.push(t) });
     expect(shown.join("")).toContain(B64);
+  });
+});
+
+describe("no secret in any message, whoever wrote it", () => {
+  it("policies that quote secret values at each severity (block, warn, audit): render, PolicyError and vet -o json", async () => {
+    const rel = secretData(PLANTED).release({ name: "pay" });
+    const forms = [PLANTED, B64];
+    const ok = await render(rel, { policies: [Echo()] });
+    expect(ok.violations.map((v) => v.severity).sort()).toEqual(["audit", "warn"]);
+    const text = JSON.stringify(ok.violations);
+    expect(text).toContain("holds <redacted>"); // the policies did quote the value
+    for (const f of forms) expect(text).not.toContain(f);
+    const blocked = await render(rel, { policies: [Echo({ block: true })] }).catch((e) => e);
+    expect(PolicyError.is(blocked)).toBe(true);
+    const all = JSON.stringify([blocked.message, blocked.issues, blocked.warnings]);
+    expect(all).toContain("block: pay-api-creds holds <redacted>");
+    expect(all).toContain("warn: pay-api-creds holds <redacted>");
+    for (const f of forms) expect(all).not.toContain(f);
+    // The CLI: vet -o json records every violation (audit included), build prints the warning.
+    process.env.OPM_TEST_PW14 = PLANTED;
+    const printed: string[] = [];
+    const io: IO = { isTTY: false, out: (t) => void printed.push(t), err: (t) => void printed.push(t) };
+    const args = ["test/fixtures/modules/secret-data.ts", "--policy", "test/fixtures/modules/echo-policies.ts"];
+    expect(await main(["vet", ...args, "-o", "json"], io)).toBe(0);
+    expect(await main(["build", ...args], io)).toBe(0);
+    const everything = printed.join("\n");
+    expect(everything).toMatch(/audit: secret-data-api-creds holds <redacted>/);
+    expect(everything).toMatch(/warn: secret-data-api-creds holds <redacted>/);
+    for (const f of forms) expect(everything).not.toContain(f);
   });
 });
 
