@@ -34,13 +34,26 @@ export interface KObject {
   [key: string]: unknown;
 }
 
+/**
+ * A loaded kubeconfig: at run time a `KubeConfig` of `@kubernetes/client-node`. It is described by
+ * the few members users need, so that the types of opm-ts do not depend on that package's types.
+ */
+export interface LoadedKubeConfig {
+  getCurrentContext(): string;
+  getContexts(): readonly { name: string }[];
+  getCurrentCluster(): { name: string; server: string } | null;
+}
+
 export interface ConnectionOptions {
   /** Path to a kubeconfig file (like `kubectl --kubeconfig`). */
   kubeconfig?: string;
   /** Context to use instead of the kubeconfig's current context. */
   context?: string;
-  /** A ready KubeConfig (takes precedence over `kubeconfig`). */
-  kubeConfig?: KubeConfig;
+  /**
+   * A ready kubeconfig (takes precedence over `kubeconfig`): one {@link loadKubeConfig} returned, or a
+   * `KubeConfig` of `@kubernetes/client-node` you built yourself.
+   */
+  kubeConfig?: LoadedKubeConfig;
   /** Per-request timeout in milliseconds (default 30 000). */
   requestTimeoutMs?: number;
   /** Retries for transient failures (default 5). */
@@ -53,7 +66,11 @@ export interface ConnectionOptions {
  * Resolve a kubeconfig the way kubectl does: explicit path, then `$KUBECONFIG` (a path list, merged),
  * then `~/.kube/config`, then the in-cluster service account. `context` selects a context.
  */
-export function loadKubeConfig(opts: { kubeconfig?: string; context?: string } = {}): KubeConfig {
+export function loadKubeConfig(opts: { kubeconfig?: string; context?: string } = {}): LoadedKubeConfig {
+  return loadConfig(opts);
+}
+
+function loadConfig(opts: { kubeconfig?: string; context?: string }): KubeConfig {
   const kc = new KubeConfig();
   try {
     if (opts.kubeconfig) {
@@ -196,7 +213,7 @@ export function describe(o: ObjectRef | KObject): string {
 
 /** Thin, retrying client. One instance per command. */
 export class KubeClient {
-  readonly kc: KubeConfig;
+  private readonly kc: KubeConfig;
   private readonly api: RawObjectApi;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -206,7 +223,7 @@ export class KubeClient {
   requests = 0;
 
   constructor(opts: ConnectionOptions = {}) {
-    this.kc = opts.kubeConfig ?? loadKubeConfig(opts);
+    this.kc = (opts.kubeConfig as KubeConfig | undefined) ?? loadConfig(opts);
     this.api = this.kc.makeApiClient(RawObjectApi);
     // Namespaced objects without a namespace go to the context's namespace, like kubectl.
     (this.api as unknown as { setDefaultNamespace(kc: KubeConfig): void }).setDefaultNamespace(this.kc);
