@@ -49,7 +49,7 @@ export interface Identity {
 
 /** @internal */
 export function fqnOf(id: Identity): string {
-  if (!NAME.test(id.name)) throw new OpmError("E_USAGE", `definition name ${JSON.stringify(id.name)} must be a DNS label (lower case letters, digits and '-')`);
+  if (!NAME.test(id.name)) throw new OpmError("usage", `definition name ${JSON.stringify(id.name)} must be a DNS label (lower case letters, digits and '-')`);
   return `${id.modulePath}/${id.name}@${id.version ?? "v1"}`;
 }
 
@@ -426,13 +426,13 @@ export function customPackageFile(
   const defs = new Map<string, CustomDefinition>();
   for (const d of [...definitions, ...transformers.flatMap((t) => t.definitions)]) {
     const prev = defs.get(d.fqn);
-    if (prev && prev !== d && JSON.stringify(prev.identity) !== JSON.stringify(d.identity)) throw new OpmError("E_USAGE", `two different definitions share the FQN ${d.fqn}`);
+    if (prev && prev !== d && JSON.stringify(prev.identity) !== JSON.stringify(d.identity)) throw new OpmError("usage", `two different definitions share the FQN ${d.fqn}`);
     defs.set(d.fqn, d);
   }
   if (!defs.size && !transformers.length && !policies.length) return undefined;
   const names = new Set<string>();
   for (const n of [...[...defs.values()].map((d) => d.cueName), ...transformers.map((t) => t.cueName), ...[...new Set(policies)].map((p) => p.cueName)]) {
-    if (names.has(n)) throw new OpmError("E_USAGE", `two custom definitions would both be named #${n} in CUE; give them different names`);
+    if (names.has(n)) throw new OpmError("usage", `two custom definitions would both be named #${n} in CUE; give them different names`);
     names.add(n);
   }
   const sorted = [...defs.values()].sort((a, b) => a.fqn.localeCompare(b.fqn));

@@ -95,7 +95,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
     this.transformers = Object.freeze([...(def.transformers ?? [])]);
     this.policies = Object.freeze([...(def.policies ?? [])]);
     for (const p of this.policies) {
-      if (!isPolicyUse(p)) throw new OpmError("E_USAGE", `module ${def.metadata.name}: policies must be made with policy builders such as NoLatestTag()`);
+      if (!isPolicyUse(p)) throw new OpmError("usage", `module ${def.metadata.name}: policies must be made with policy builders such as NoLatestTag()`);
     }
     this.site = site;
   }
@@ -124,9 +124,9 @@ export class Module<S extends ConfigShape = ConfigShape> {
   components(): Record<string, Component> {
     if (!this.#built) {
       const built = this.#components(refsFor(this.config) as never);
-      if (!built || typeof built !== "object") throw new OpmError("E_USAGE", `module ${this.metadata.name}: components() must return an object of components`);
+      if (!built || typeof built !== "object") throw new OpmError("usage", `module ${this.metadata.name}: components() must return an object of components`);
       for (const [k, c] of Object.entries(built)) {
-        if (!Component.is(c)) throw new OpmError("E_USAGE", `module ${this.metadata.name}: component "${k}" is not a Component (build it with a blueprint or component())`);
+        if (!Component.is(c)) throw new OpmError("usage", `module ${this.metadata.name}: component "${k}" is not a Component (build it with a blueprint or component())`);
       }
       this.#built = built;
     }

@@ -189,12 +189,12 @@ function explain(e: unknown, obj: KObject, all: KObject[]): unknown {
       return new ConflictError(id, conflicts, msg);
     }
     if (e.status === 404 && obj.metadata.namespace && /namespaces? .*not found/i.test(msg)) {
-      return new ApplyError("NamespaceNotFound", `${id}: namespace "${obj.metadata.namespace}" does not exist; pass --create-namespace (createNamespace: true) or create it`, { object: id });
+      return new ApplyError("namespace_not_found", `${id}: namespace "${obj.metadata.namespace}" does not exist; pass --create-namespace (createNamespace: true) or create it`, { object: id });
     }
     if (e.status === 400 || e.status === 404 || e.status === 415 || e.status === 422 || e.status === 403) {
-      return new ApplyError("Invalid", `${id}: the server rejected the object (${e.status}): ${msg}`, { object: id, status: e.status });
+      return new ApplyError("invalid", `${id}: the server rejected the object (${e.status}): ${msg}`, { object: id, status: e.status });
     }
-    return new ApplyError("ApiError", `${id}: ${e.status}: ${msg}`, { object: id, status: e.status });
+    return new ApplyError("api_error", `${id}: ${e.status}: ${msg}`, { object: id, status: e.status });
   }
   if (ApplyError.is(e)) {
     const scrubbed = scrubMessage(e.message, all);
@@ -211,7 +211,7 @@ async function ensureNamespace(client: KubeClient, release: ReleaseInfo, objects
   if (live) return "exists";
   const rendered = objects.find((o) => o.kind === "Namespace" && o.metadata.name === ns);
   if (!opts.createNamespace && !rendered) {
-    throw new ApplyError("NamespaceNotFound", `namespace "${ns}" does not exist; pass --create-namespace (createNamespace: true) or create it first`, { namespace: ns });
+    throw new ApplyError("namespace_not_found", `namespace "${ns}" does not exist; pass --create-namespace (createNamespace: true) or create it first`, { namespace: ns });
   }
   if (dryRun) return "pending";
   const nsObj: KObject = rendered ?? { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { [LABELS.managedBy]: MANAGER } } };
@@ -227,8 +227,8 @@ async function waitEstablished(client: KubeClient, crds: KObject[], timeoutMs: n
       const live = await client.get({ apiVersion: crd.apiVersion, kind: crd.kind, name: crd.metadata.name });
       const h = health(live);
       if (h.status === "Current") break;
-      if (h.status === "Failed") throw new ApplyError("Invalid", `${objectId(crd)}: ${h.message}`);
-      if (Date.now() > deadline) throw new ApplyError("Timeout", `${objectId(crd)} was not established in time: ${h.message}`, { object: objectId(crd) });
+      if (h.status === "Failed") throw new ApplyError("invalid", `${objectId(crd)}: ${h.message}`);
+      if (Date.now() > deadline) throw new ApplyError("timeout", `${objectId(crd)} was not established in time: ${h.message}`, { object: objectId(crd) });
       await sleep(Math.min(pollMs, 250));
     }
     const spec = crd.spec as { group?: string; versions?: Array<{ name: string }> } | undefined;
@@ -263,7 +263,7 @@ async function withNamespaces(client: KubeClient, objects: K8sObject[], release:
 function checkModule(prev: StoredInventory | undefined, release: ReleaseInfo): void {
   if (prev && prev.inventory.module.fqn !== release.module.fqn) {
     throw new ApplyError(
-      "ModuleMismatch",
+      "module_mismatch",
       `release "${release.name}" in namespace "${release.namespace}" belongs to module ${prev.inventory.module.fqn} ` +
         `(version ${prev.inventory.module.version}), not ${release.module.fqn}; choose another release name (--name) or delete the release first`,
       { existing: prev.inventory.module.fqn, requested: release.module.fqn },
@@ -466,7 +466,7 @@ export async function waitReady(
         lines.push(`${id}: ${h.status}: ${h.message}${evs.length ? `\n    events: ${evs.join("; ")}` : ""}`);
       }
       const what = failedIds.length ? "failed" : `not ready after ${Math.round(opts.timeoutMs / 1000)}s`;
-      throw new ApplyError("Timeout", `${pending.size} object(s) ${what}:\n  ${lines.join("\n  ")}`, {
+      throw new ApplyError("timeout", `${pending.size} object(s) ${what}:\n  ${lines.join("\n  ")}`, {
         notReady: [...pending.keys()].map((id) => ({ id, ...last.get(id)! })),
       });
     }
@@ -591,7 +591,7 @@ export async function status(target: ReleaseTarget | RenderResult, options: Comm
     checkModule(stored, target.release);
     entries = sortEntries((await withNamespaces(client, target.objects, target.release)).map(entryOf));
   } else {
-    if (!stored) throw new ApplyError("ReleaseNotFound", `release "${name}" not found in namespace "${namespace}" (no inventory Secret)`, { name, namespace });
+    if (!stored) throw new ApplyError("release_not_found", `release "${name}" not found in namespace "${namespace}" (no inventory Secret)`, { name, namespace });
     entries = stored.inventory.entries;
   }
   const objects = await Promise.all(
@@ -695,7 +695,7 @@ async function waitGone(client: KubeClient, refs: ObjectRef[], timeoutMs: number
     pending = still;
     if (!pending.length) return;
     if (Date.now() >= deadline) {
-      throw new ApplyError("Timeout", `${pending.length} object(s) still present after ${Math.round(timeoutMs / 1000)}s: ${pending.map(objectId).join(", ")} (finalizers may be blocking deletion)`, {
+      throw new ApplyError("timeout", `${pending.length} object(s) still present after ${Math.round(timeoutMs / 1000)}s: ${pending.map(objectId).join(", ")} (finalizers may be blocking deletion)`, {
         remaining: pending.map(objectId),
       });
     }

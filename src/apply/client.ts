@@ -74,7 +74,7 @@ function loadConfig(opts: { kubeconfig?: string; context?: string }): KubeConfig
   const kc = new KubeConfig();
   try {
     if (opts.kubeconfig) {
-      if (!fs.existsSync(opts.kubeconfig)) throw new ApplyError("Kubeconfig", `kubeconfig file ${opts.kubeconfig} does not exist`);
+      if (!fs.existsSync(opts.kubeconfig)) throw new ApplyError("kubeconfig", `kubeconfig file ${opts.kubeconfig} does not exist`);
       kc.loadFromFile(opts.kubeconfig);
     } else if (process.env.KUBECONFIG && process.env.KUBECONFIG.length > 0) {
       kc.loadFromDefault();
@@ -84,23 +84,23 @@ function loadConfig(opts: { kubeconfig?: string; context?: string }): KubeConfig
       kc.loadFromCluster();
     } else {
       throw new ApplyError(
-        "Kubeconfig",
+        "kubeconfig",
         "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run inside a cluster",
       );
     }
   } catch (e) {
     if (ApplyError.is(e)) throw e;
-    throw new ApplyError("Kubeconfig", `cannot load kubeconfig: ${(e as Error).message}`, {}, { cause: e });
+    throw new ApplyError("kubeconfig", `cannot load kubeconfig: ${(e as Error).message}`, {}, { cause: e });
   }
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
       const known = kc.getContexts().map((c) => c.name).join(", ") || "none";
-      throw new ApplyError("Kubeconfig", `context "${opts.context}" not found in kubeconfig (known: ${known})`);
+      throw new ApplyError("kubeconfig", `context "${opts.context}" not found in kubeconfig (known: ${known})`);
     }
     kc.setCurrentContext(opts.context);
   }
   if (!kc.getCurrentCluster()) {
-    throw new ApplyError("Kubeconfig", `kubeconfig has no cluster for context "${kc.getCurrentContext()}"`);
+    throw new ApplyError("kubeconfig", `kubeconfig has no cluster for context "${kc.getCurrentContext()}"`);
   }
   return kc;
 }
@@ -278,9 +278,9 @@ export class KubeClient {
           if (ApplyError.is(e)) throw e;
           const msg = ac.signal.aborted ? `timed out after ${this.timeoutMs} ms` : (e as Error)?.message ?? String(e);
           if (/Unrecognized API version and kind|Failed to fetch resource metadata/.test(msg) && !isTransient(e)) {
-            throw new ApplyError("Invalid", `${what}: ${msg}`, {}, { cause: e });
+            throw new ApplyError("invalid", `${what}: ${msg}`, {}, { cause: e });
           }
-          throw new ApplyError("ApiError", `${what}: ${msg}${attempt ? ` (after ${attempt + 1} attempts)` : ""}`, { attempts: attempt + 1 }, { cause: e });
+          throw new ApplyError("api_error", `${what}: ${msg}${attempt ? ` (after ${attempt + 1} attempts)` : ""}`, { attempts: attempt + 1 }, { cause: e });
         }
         let delay = Math.min(this.baseMs * 2 ** attempt, 5000) * (0.75 + Math.random() * 0.5);
         if (e instanceof KubeHttpError && e.headers["retry-after"]) {

@@ -99,7 +99,7 @@ export async function readInventory(client: KubeClient, name: string, namespace:
   if (items.length === 0) return undefined;
   if (items.length > 1) {
     throw new ApplyError(
-      "InventoryCorrupt",
+      "inventory_corrupt",
       `release "${name}" in namespace "${namespace}" has ${items.length} inventories (${items.map((i) => i.metadata.name).join(", ")}); delete the stale one`,
     );
   }
@@ -115,7 +115,7 @@ function decode(secret: KObject): Inventory {
     inv.history ??= [];
     return inv;
   } catch (e) {
-    throw new ApplyError("InventoryCorrupt", `inventory Secret ${secret.metadata.namespace}/${secret.metadata.name} is not readable: ${(e as Error).message}`, {}, { cause: e });
+    throw new ApplyError("inventory_corrupt", `inventory Secret ${secret.metadata.namespace}/${secret.metadata.name} is not readable: ${(e as Error).message}`, {}, { cause: e });
   }
 }
 
@@ -168,7 +168,7 @@ export async function writeInventory(client: KubeClient, release: ReleaseInfo, i
   } catch (e) {
     if (e instanceof KubeHttpError && e.status === 409) {
       throw new ApplyError(
-        "InventoryConflict",
+        "inventory_conflict",
         `the inventory of release "${release.name}" changed while applying (another apply ran at the same time); re-run to converge`,
         {},
         { cause: e },

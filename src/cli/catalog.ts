@@ -42,7 +42,7 @@ function blueprintSchema(e: CatalogEntry, all: CatalogEntry[], spec: (e: Catalog
 }
 
 export async function catalogCommand(positionals: string[], format: string, io: IO): Promise<number> {
-  if (format !== "text" && format !== "json" && format !== "yaml") throw new OpmError("E_USAGE", `-o must be text, json or yaml, not ${JSON.stringify(format)}`);
+  if (format !== "text" && format !== "json" && format !== "yaml") throw new OpmError("usage", `-o must be text, json or yaml, not ${JSON.stringify(format)}`);
   const engine = defaultEngine();
   const packages = catalogPackages();
   const index = await readIndex(engine, packages);
@@ -59,7 +59,7 @@ export async function catalogCommand(positionals: string[], format: string, io: 
   const entry = all.find((e) => e.fqn === fqn) ?? all.filter((e) => e.fqn.replace(/@v\d+$/, "").endsWith("/" + fqn) || e.name === fqn)[0];
   if (!entry) {
     const near = all.filter((e) => e.fqn.includes(fqn)).map((e) => e.fqn);
-    throw new OpmError("E_USAGE", `no catalog entry ${JSON.stringify(fqn)}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; run "opm catalog" to list them`);
+    throw new OpmError("usage", `no catalog entry ${JSON.stringify(fqn)}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; run "opm catalog" to list them`);
   }
   let schema: JsonSchema | undefined;
   if (entry.kind === "resource" || entry.kind === "trait" || entry.kind === "blueprint") {

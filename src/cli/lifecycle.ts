@@ -46,13 +46,13 @@ export function lifecycleCommands(base: {
           const v = values[f.name] ?? f.default;
           if (v === undefined) continue;
           if (f.values && typeof v === "string" && !f.values.includes(v)) {
-            throw Object.assign(new OpmError("E_USAGE", `--${f.name} must be ${f.values.join(" or ")}, not ${JSON.stringify(v)}`), { exitCode: 2 });
+            throw Object.assign(new OpmError("usage", `--${f.name} must be ${f.values.join(" or ")}, not ${JSON.stringify(v)}`), { exitCode: 2 });
           }
           (parsed as Record<string, unknown>)[camel(f.name)] = v;
         }
         let target: RenderResult | { name: string; namespace: string };
         if (positionals[0] === undefined && fromInventory) {
-          if (!values.name || !values.namespace) throw Object.assign(new OpmError("E_USAGE", `opm ${name} needs a module, or --name and -n to find the release's inventory`), { exitCode: 2 });
+          if (!values.name || !values.namespace) throw Object.assign(new OpmError("usage", `opm ${name} needs a module, or --name and -n to find the release's inventory`), { exitCode: 2 });
           target = { name: values.name as string, namespace: values.namespace as string };
         } else {
           try {

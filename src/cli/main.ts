@@ -88,7 +88,7 @@ const commands: Record<string, Command> = {
     },
     async run({ positionals, values }, io) {
       const format = values.output as string;
-      if (format !== "yaml" && format !== "json") throw new OpmError("E_USAGE", `-o must be yaml or json, not ${JSON.stringify(format)}`);
+      if (format !== "yaml" && format !== "json") throw new OpmError("usage", `-o must be yaml or json, not ${JSON.stringify(format)}`);
       const result = await renderFromFlags(positionals, values, io);
       const show = { showSecrets: Boolean(values["show-secrets"]) };
       const outDir = values["out-dir"] as string | undefined;
@@ -127,7 +127,7 @@ const commands: Record<string, Command> = {
     help: { ...releaseHelp, "--out-dir <dir>": "write module.cue, components.cue and release.cue into dir", "--show-secrets": "write literal secret values (redacted by default)" },
     async run({ positionals, values }, io) {
       const input = await loadInput(positionals[0], loadOpts(values));
-      if (!ModuleRelease.is(input)) throw new OpmError("E_USAGE", "opm cue compiles TypeScript modules; a folder of .cue files is already CUE");
+      if (!ModuleRelease.is(input)) throw new OpmError("usage", "opm cue compiles TypeScript modules; a folder of .cue files is already CUE");
       const files = toCueFiles(input, { redactSecrets: !values["show-secrets"] });
       const outDir = values["out-dir"] as string | undefined;
       if (outDir) {
@@ -178,7 +178,7 @@ export function reportError(e: unknown, io: IO): number {
     for (const w of (e as { warnings?: Issue[] }).warnings ?? []) io.err(`warning: ${formatIssue(w)}\n`);
     io.err(`error: ${summary}\n`);
     for (const i of e.issues) io.err(`  - ${formatIssue(i)}\n`);
-    return (e as { exitCode?: number }).exitCode ?? (e.code === "E_USAGE" ? 2 : 1);
+    return (e as { exitCode?: number }).exitCode ?? (e.code === "usage" ? 2 : 1);
   }
   const err = e as Error;
   io.err(`internal error: ${err?.message ?? String(e)}\n`);

@@ -508,7 +508,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     releaseObjects = value.secrets ?? [];
     found = value.violations ?? [];
   } catch (e) {
-    if (EngineError.is(e) && e.code === "E_ENGINE") mapEngineError(prepared, e, platform);
+    if (EngineError.is(e) && e.code === "engine") mapEngineError(prepared, e, platform);
     if (EngineError.is(e)) throw scrubError(e, prepared.secrets);
     throw e;
   }

@@ -18,7 +18,7 @@ export function loadValuesFile(file: string): ValuesFile {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new OpmError("E_IO", `cannot read values file ${display}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new OpmError("io", `cannot read values file ${display}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   return parseValues(text, display);
 }
@@ -32,11 +32,11 @@ export function parseValues(text: string, display: string): ValuesFile {
       const pos = e.linePos?.[0];
       return { code: "io", path: "", message: e.message.split("\n")[0]!, source: { file: display, line: pos?.line ?? 1, ...(pos ? { column: pos.col } : {}) } };
     });
-    throw new OpmError("E_VALUES", `cannot parse values file ${display}`, issues);
+    throw new OpmError("values", `cannot parse values file ${display}`, issues);
   }
   const values = (doc.toJS() ?? {}) as unknown;
   if (typeof values !== "object" || Array.isArray(values) || values === null) {
-    throw new OpmError("E_VALUES", `values file ${display} must hold a mapping of config fields at the top level`);
+    throw new OpmError("values", `values file ${display} must hold a mapping of config fields at the top level`);
   }
   const provenance: Provenance = (p) => {
     let node: Node | null | undefined = doc.contents as Node;

@@ -56,7 +56,7 @@ describe("wait", () => {
     const t0 = Date.now();
     const e = await apply(fakeRender([job], rel), { ...h.opts, createNamespace: true, wait: true, timeoutMs: 20_000 }).catch((x) => x);
     expect(Date.now() - t0).toBeLessThan(5000);
-    expect(ApplyError.is(e, "Timeout")).toBe(true);
+    expect(ApplyError.is(e, "timeout")).toBe(true);
     expect(e.message).toContain("BackoffLimitExceeded");
   });
 
@@ -134,7 +134,7 @@ describe("delete", () => {
     h = await startHarness({ deleteDelayMs: 5000 });
     await apply(fakeRender([configMap("c")], rel), { ...h.opts, createNamespace: true });
     const e = await deleteRelease({ name: "hello", namespace: "demo" }, { ...h.opts, timeoutMs: 200 }).catch((x) => x);
-    expect(ApplyError.is(e, "Timeout")).toBe(true);
+    expect(ApplyError.is(e, "timeout")).toBe(true);
     expect(e.message).toContain("ConfigMap demo/c");
     expect(await readInventory(h.client, "hello", "demo")).toBeDefined();
   });

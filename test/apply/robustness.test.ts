@@ -37,7 +37,7 @@ describe("transient failures are retried with backoff", () => {
     h = await startHarness({}, { retries: 2 });
     h.server.fault({ method: "PATCH", path: "/configmaps/b", status: 503 });
     const e = await apply(fakeRender([configMap("a"), configMap("b")], rel), { ...h.opts, createNamespace: true }).catch((x) => x);
-    expect(ApplyError.is(e, "ApiError")).toBe(true);
+    expect(ApplyError.is(e, "api_error")).toBe(true);
     expect(e.message).toContain("ConfigMap demo/b");
     expect(h.server.requests.filter((q) => q.method === "PATCH" && q.path.endsWith("/configmaps/b"))).toHaveLength(3);
     expect(await readInventory(h.client, "hello", "demo")).toBeUndefined();
@@ -59,7 +59,7 @@ describe("locking", () => {
     const first = apply(fakeRender([configMap("a"), configMap("slow")], rel), h.opts);
     await new Promise((r) => setTimeout(r, 150));
     const e = await apply(fakeRender([configMap("a")], rel), h.opts).catch((x) => x);
-    expect(ApplyError.is(e, "Locked")).toBe(true);
+    expect(ApplyError.is(e, "locked")).toBe(true);
     expect(e.message).toContain('release "hello"');
     expect(e.message).toContain(lockName("hello"));
     await first;
@@ -82,7 +82,7 @@ describe("locking", () => {
       }
     });
     const e = await apply(fakeRender([configMap("a"), configMap("b")], rel), h.opts).catch((x) => x);
-    expect(ApplyError.is(e, "InventoryConflict")).toBe(true);
+    expect(ApplyError.is(e, "inventory_conflict")).toBe(true);
     const rep = await apply(fakeRender([configMap("a"), configMap("b")], rel), h.opts);
     expect(rep.inventory).toBe(`demo/${name}`);
   });
@@ -118,7 +118,7 @@ describe("locking", () => {
     expect(lease).toBeDefined();
     // The lock is held until it expires (1 s); then the next apply converges.
     const early = await apply(fakeRender(v2, rel), h.opts).catch((x) => x);
-    expect(ApplyError.is(early, "Locked")).toBe(true);
+    expect(ApplyError.is(early, "locked")).toBe(true);
     await new Promise((r) => setTimeout(r, 1100));
     const rep = await apply(fakeRender(v2, rel), h.opts);
     expect(rep.pruned.map((p) => p.id)).toEqual(["ConfigMap demo/b"]);
@@ -159,7 +159,7 @@ describe("kubeconfig resolution", () => {
         return x;
       }
     })();
-    expect(ApplyError.is(e, "Kubeconfig")).toBe(true);
+    expect(ApplyError.is(e, "kubeconfig")).toBe(true);
     expect((e as Error).message).toContain('context "nope" not found');
     process.env.HOME = path.join(dir, "empty");
     expect(() => loadKubeConfig()).toThrow(/no kubeconfig found/);
