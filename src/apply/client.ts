@@ -260,6 +260,11 @@ export class KubeClient {
     for (const a of this.agents.values()) a.destroy();
   }
 
+  /** The namespace of the kubeconfig's current context (`default` when it names none), like kubectl. */
+  get contextNamespace(): string {
+    return this.kc.getContextObject(this.kc.getCurrentContext())?.namespace || "default";
+  }
+
   get server(): string {
     return this.kc.getCurrentCluster()?.server ?? "";
   }
@@ -280,7 +285,8 @@ export class KubeClient {
           if (/Unrecognized API version and kind|Failed to fetch resource metadata/.test(msg) && !isTransient(e)) {
             throw new ApplyError("invalid", `${what}: ${msg}`, {}, { cause: e });
           }
-          throw new ApplyError("api_error", `${what}: ${msg}${attempt ? ` (after ${attempt + 1} attempts)` : ""}`, { attempts: attempt + 1 }, { cause: e });
+          const down = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH/.test(msg) ? `cannot reach the API server ${this.server}: ` : "";
+          throw new ApplyError("api_error", `${what}: ${down}${msg}${attempt ? ` (after ${attempt + 1} attempts)` : ""}`, { attempts: attempt + 1 }, { cause: e });
         }
         let delay = Math.min(this.baseMs * 2 ** attempt, 5000) * (0.75 + Math.random() * 0.5);
         if (e instanceof KubeHttpError && e.headers["retry-after"]) {

@@ -165,17 +165,21 @@ describe("apply", () => {
     expect(h.server.get("v1", "Namespace", undefined, "demo")).toBeUndefined();
   });
 
-  test("a server rejection stops the apply, names the object, writes no inventory and prunes nothing", async () => {
+  test("a server rejection stops the apply, names the object, prunes nothing and records what was applied", async () => {
     await apply(fakeRender([configMap("a"), configMap("b")], rel), { ...h.opts, createNamespace: true });
-    const invBefore = h.server.get("v1", "Secret", "demo", inventoryName(fakeRender([], rel).release))!.metadata.resourceVersion;
     const bad = deployment("web");
     (bad.spec as { selector?: unknown }).selector = undefined;
-    const e = await apply(fakeRender([configMap("a"), bad], rel), h.opts).catch((x) => x);
+    const e = await apply(fakeRender([configMap("a"), configMap("c"), bad], rel), h.opts).catch((x) => x);
     expect(ApplyError.is(e, "invalid")).toBe(true);
     expect(e.message).toContain("Deployment demo/web");
     expect(e.message).toContain("spec.selector");
     expect(h.server.get("v1", "ConfigMap", "demo", "b")).toBeDefined();
-    expect(h.server.get("v1", "Secret", "demo", inventoryName(fakeRender([], rel).release))!.metadata.resourceVersion).toBe(invBefore);
+    const inv = (await readInventory(h.client, "hello", "demo"))!.inventory;
+    // b is still owned (not pruned, so the next apply prunes it); c was applied before the failure.
+    expect(inv.entries.map((x) => `${x.kind}/${x.name}`)).toEqual(["ConfigMap/a", "ConfigMap/b", "ConfigMap/c"]);
+    expect(inv.history.map((r) => r.outcome)).toEqual(["applied", "failed"]);
+    const next = await apply(fakeRender([configMap("a"), configMap("c")], rel), h.opts);
+    expect(next.pruned.map((p) => p.id)).toEqual(["ConfigMap demo/b"]);
   });
 
   test("keeps fields other managers own (no fighting an HPA) and removes fields it stopped applying", async () => {

@@ -33,14 +33,35 @@ describe("transient failures are retried with backoff", () => {
     expect(h.server.get("v1", "ConfigMap", "demo", "b")).toBeDefined();
   });
 
-  test("gives up after the retry budget with an ApiError naming the object; no inventory written", async () => {
+  test("gives up after the retry budget with an ApiError naming the object; the inventory records only what was applied", async () => {
     h = await startHarness({}, { retries: 2 });
     h.server.fault({ method: "PATCH", path: "/configmaps/b", status: 503 });
     const e = await apply(fakeRender([configMap("a"), configMap("b")], rel), { ...h.opts, createNamespace: true }).catch((x) => x);
     expect(ApplyError.is(e, "api_error")).toBe(true);
     expect(e.message).toContain("ConfigMap demo/b");
     expect(h.server.requests.filter((q) => q.method === "PATCH" && q.path.endsWith("/configmaps/b"))).toHaveLength(3);
-    expect(await readInventory(h.client, "hello", "demo")).toBeUndefined();
+    const inv = (await readInventory(h.client, "hello", "demo"))!.inventory;
+    expect(inv.entries.map((x) => x.name)).toEqual(["a"]);
+    expect(inv.history.at(-1)!.outcome).toBe("failed");
+  });
+
+  test("when the server stays unreachable, no further object is tried: one error, naming the object and the server", async () => {
+    h = await startHarness({}, { retries: 1 });
+    h.server.fault({ method: "GET", path: "/configmaps/", drop: true });
+    const objs = ["a", "b", "c", "d", "e"].map((n) => configMap(n));
+    const e = await apply(fakeRender(objs, rel), { ...h.opts, createNamespace: true, concurrency: 1 }).catch((x) => x);
+    expect(ApplyError.is(e, "api_error"), String(e)).toBe(true);
+    expect(e.message).toMatch(/^get ConfigMap demo\/a: .*\(after 2 attempts\)$/);
+    expect(h.server.requests.filter((q) => q.path.includes("/configmaps/"))).toHaveLength(2);
+  });
+
+  test("a refused connection is reported as an unreachable API server", async () => {
+    h = await startHarness({}, { retries: 0 });
+    const client = new KubeClient({ kubeConfig: h.server.kubeConfig(), retries: 0 });
+    await h.server.stop();
+    const e = await client.get({ apiVersion: "v1", kind: "ConfigMap", name: "a", namespace: "demo" }).catch((x) => x);
+    expect(ApplyError.is(e, "api_error"), String(e)).toBe(true);
+    expect(e.message).toContain(`get ConfigMap demo/a: cannot reach the API server ${client.server}: `);
   });
 
   test("non-transient errors are not retried", async () => {
