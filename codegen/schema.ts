@@ -5,7 +5,7 @@
  */
 import ts from "typescript";
 import type { JsonSchema } from "../src/program/catalog-index.js";
-import type { SpecSchema } from "../dsl/builders.js";
+
 
 const f = ts.factory;
 
@@ -159,8 +159,8 @@ function objectType(s: JsonSchema): ts.TypeNode {
 }
 
 /** The compact schema embedded in generated code for call-time validation. */
-export function embeddedSchema(s: JsonSchema): SpecSchema {
-  const out: { -readonly [K in keyof SpecSchema]: SpecSchema[K] } = {};
+export function embeddedSchema(s: JsonSchema): JsonSchema {
+  const out: { -readonly [K in keyof JsonSchema]: JsonSchema[K] } = {};
   const branches = s.oneOf ?? s.anyOf;
   if (s.type) out.type = s.type;
   if (s.enum) out.enum = s.enum;

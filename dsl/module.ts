@@ -7,7 +7,7 @@ import { OpmError, ValidationError, type Issue, type SourceLocation } from "../s
 import { REDACTED } from "../src/core/redact.js";
 import type { CueRef } from "./parts.js";
 import { callSite } from "./source.js";
-import { checkSchema } from "./schema.js";
+import { checkValue } from "../src/core/schema.js";
 import { isPolicyUse, policyExpr, type PolicyUse } from "./policy.js";
 import { customPackageFile, isCustomDefinition, type CustomDefinition, type CustomTransformer } from "./define.js";
 
@@ -346,7 +346,7 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
   encodedValues(redact = false): Record<string, unknown> {
     return mapSecrets({ type: "object", ...shapeSchema(this.module.config) }, this.#s.values, (v) => {
       // A malformed secret is left as given: checkValues() reports it (without its value).
-      if (checkSchema({ type: "object", "x-opm-secret": true }, v, []).length) return undefined;
+      if (checkValue({ "x-opm-secret": true }, v, "values").length) return undefined;
       const source = secretSource(v);
       return { source: redact && source.from === "literal" ? { ...source, value: REDACTED } : source };
     }) as Record<string, unknown>;

@@ -11,8 +11,8 @@ import { defaultEngine, type Engine } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../program/link.js";
 import { cueConfigSchema } from "../program/config-schema.js";
 import { matchRelease, transformerRules } from "../program/match.js";
-import { checkSchema } from "../../dsl/schema.js";
-import { mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
+import { checkValue } from "../core/schema.js";
+import { mapSecrets, secretSource } from "../../dsl/config.js";
 import { canonicalObject, stableJson, toJson, toYaml } from "./serialize.js";
 import { sha256 } from "../core/hash.js";
 import { redactObject as redact, scrubText } from "../core/redact.js";
@@ -82,14 +82,6 @@ interface Prepared {
   release?: ModuleRelease<any>;
 }
 
-/** Marks `core.#Secret`-shaped properties of an exported config schema as secrets. */
-function markSecrets(schema: FieldSchema): FieldSchema {
-  const p = schema.properties;
-  if (p && p.group && p.key && p.source) return { type: "object", "x-opm-secret": true, ...(schema.description ? { description: schema.description } : {}) };
-  if (!p) return schema;
-  return { ...schema, properties: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, markSecrets(v)])) };
-}
-
 function isCueModuleInput(v: unknown): v is CueModuleInput {
   return (v as CueModuleInput)?.kind === "CueModule";
 }
@@ -115,9 +107,9 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   if (input.values && Object.keys(input.values).length) {
     // Check the values against the module's #config schema first, reporting every problem.
     const exported = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release"));
-    const schema = exported && markSecrets(exported);
+    const schema = exported;
     if (schema) {
-      const issues = checkSchema(schema, input.values, []).map((i) => {
+      const issues = checkValue(schema, input.values, "values").map((i) => {
         const segs = i.path.split(".").slice(1);
         let source: SourceLocation | undefined;
         for (let n = segs.length; n > 0 && !source; n--) source = prov(segs.slice(0, n));
