@@ -10,6 +10,7 @@ import type { Issue } from "../src/core/errors.js";
 import { makePart, type BlueprintPart, type CueRef, type ResourcePart, type TraitPart } from "./parts.js";
 import type { Input } from "./refs.js";
 import { checkValue, type JsonSchema } from "../src/core/schema.js";
+export type { JsonSchema };
 
 /** A blueprint's spec as the author writes it: every field accepts a config reference of its type. */
 export type SpecInput<S> = { [K in keyof S]: Input<S[K]> };

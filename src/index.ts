@@ -53,7 +53,7 @@ export type { RenderOptions, RenderStats, CueModuleInput } from "./render/render
 export { loadValuesFile, parseValues } from "./render/values.js";
 export type { ValuesFile } from "./render/values.js";
 export { LABELS, KIND_WEIGHTS, kindWeight, MANAGER } from "./render/types.js";
-export type { K8sObject, ReleaseInfo, RenderResult, Violation } from "./render/types.js";
+export type { K8sObject, OutputOptions, ReleaseInfo, RenderResult, Violation } from "./render/types.js";
 export { PolicyError } from "./core/errors.js";
 export { violationIssue, violationPath } from "./render/render.js";
 export { defineResource, defineTrait, defineTransformer, when, forEach, CUSTOM_IMPORT, CUSTOM_PACKAGE } from "../dsl/define.js";

@@ -42,17 +42,68 @@ export function secretValues(flags: readonly string[]): { values: Record<string,
   return { values, paths };
 }
 
+/** The error for a module or policy file that cannot be loaded; a missing `opm-ts` is explained. */
+function loadFailure(file: string, e: unknown): OpmError {
+  const message = ((e as Error)?.message ?? String(e)).replace(/\nRequire stack:[\s\S]*$/, "");
+  const missing = /Cannot find (?:package|module) '((?:opm-ts)(?:\/[^']*)?)'/.exec(message);
+  if (missing) {
+    const dir = path.dirname(path.resolve(file));
+    return new OpmError(
+      "load",
+      `cannot load ${file}: it imports ${missing[1]}, which is not installed where the file is (${dir} or a folder above it): install opm-ts in the module's project: npm i opm-ts`,
+    );
+  }
+  // A TypeScript syntax error (esbuild, through tsx: "Transform failed with N errors:" and one line each).
+  const syntax = [...message.matchAll(/^(.+?):(\d+):(\d+): ERROR: (.*)$/gm)];
+  if (syntax.length) {
+    const issues = syntax.map((m) => ({
+      code: "io" as const,
+      path: "",
+      message: m[4]!,
+      source: { file: path.relative(process.cwd(), m[1]!) || m[1]!, line: Number(m[2]), column: Number(m[3]) + 1 },
+    }));
+    return new OpmError("load", `cannot load ${file}: ${issues.length} syntax error${issues.length === 1 ? "" : "s"}`, issues);
+  }
+  return new OpmError("load", `cannot load ${file}: ${message}`);
+}
+
+let tsLoader: Promise<(url: string) => Promise<unknown>> | undefined;
+
+/**
+ * Imports a TypeScript file through tsx (registered once per process). When opm-ts runs
+ * from its built files, imports of `opm-ts` and its subpaths resolve to this package's
+ * own built files, loaded as plain ESM (once, shared with the CLI) rather than through
+ * the TypeScript loader.
+ */
+function importTs(url: string): Promise<unknown> {
+  tsLoader ??= (async () => {
+    const { register } = await import("tsx/esm/api");
+    const api = register({ namespace: `opm-${process.pid}` });
+    if (!import.meta.url.endsWith(".ts")) {
+      const { register: registerHook } = await import("node:module");
+      const root = new URL("../../../", import.meta.url);
+      const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8")) as { name: string; exports: Record<string, string | { default?: string }> };
+      const map: Record<string, string> = {};
+      for (const [sub, target] of Object.entries(pkg.exports)) {
+        const file = typeof target === "string" ? target : target.default;
+        if (file?.endsWith(".js")) map[pkg.name + sub.slice(1)] = new URL(file, root).href;
+      }
+      registerHook(new URL("./resolve-hook.js", import.meta.url), { data: { map } });
+    }
+    return (u: string) => api.import(u, import.meta.url);
+  })();
+  return tsLoader.then((load) => load(url));
+}
+
 /** Loads an author's TypeScript module file through tsx; it must default-export a Module or ModuleRelease. */
 export async function importModuleFile(file: string): Promise<Module | ModuleRelease> {
   const abs = path.resolve(file);
-  const { tsImport } = await import("tsx/esm/api");
   let mod: { default?: unknown };
   try {
-    mod = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as { default?: unknown };
+    mod = (await importTs(pathToFileURL(abs).href)) as { default?: unknown };
   } catch (e) {
     if (OpmError.is(e)) throw e;
-    const err = e as Error;
-    throw new OpmError("load", `cannot load ${file}: ${err.message}`);
+    throw loadFailure(file, e);
   }
   let value = mod.default;
   // tsx may wrap a CommonJS-style default export.
@@ -68,13 +119,12 @@ export async function loadPolicies(files: readonly string[]): Promise<PolicyUse[
   const out: PolicyUse[] = [];
   for (const file of files) {
     if (!existsSync(file)) throw new OpmError("usage", `policy file ${file} does not exist`);
-    const { tsImport } = await import("tsx/esm/api");
     let mod: { default?: unknown };
     try {
-      mod = (await tsImport(pathToFileURL(path.resolve(file)).href, import.meta.url)) as { default?: unknown };
+      mod = (await importTs(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
     } catch (e) {
       if (OpmError.is(e)) throw e;
-      throw new OpmError("load", `cannot load ${file}: ${(e as Error).message}`);
+      throw loadFailure(file, e);
     }
     let value = mod.default;
     if (value && typeof value === "object" && "default" in value && !isPolicyUse(value) && !Array.isArray(value)) value = (value as { default: unknown }).default;
@@ -108,8 +158,8 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
       provenance = (p) => secretSource(p) ?? before(p);
     }
     return loadCueModule(target, {
-      ...(opts.name ? { name: opts.name } : {}),
-      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
       values,
       provenance,
     });
@@ -118,9 +168,8 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
   let release = Module.is(loaded) ? loaded.release() : loaded;
   for (const f of files) release = release.withValues(f.values, (p) => f.provenance(p));
   if (secrets.paths.length) release = release.withValues(secrets.values, (p) => secretSource(p) ?? { file: "command line (--secret)", line: 0 });
-  if (opts.name || opts.namespace) {
-    const flags = [opts.name ? "--name" : "", opts.namespace ? "-n" : ""].filter(Boolean).join(" and ");
-    release = release.withIdentity({ name: opts.name, namespace: opts.namespace }, { file: `command line (${flags})`, line: 0 });
-  }
+  // Flags win over the release's own name and namespace; each is blamed only for itself.
+  if (opts.name !== undefined) release = release.withIdentity({ name: opts.name }, { file: "command line (--name)", line: 0 });
+  if (opts.namespace !== undefined) release = release.withIdentity({ namespace: opts.namespace }, { file: "command line (-n)", line: 0 });
   return release;
 }

@@ -35,6 +35,11 @@ export interface JsonSchema {
   "x-opm-what"?: string;
   /** opm extension: the field has a default computed from another field (e.g. `*targetPort`). */
   "x-opm-derived-default"?: boolean;
+  /**
+   * opm extension, only with `resolve(s, { markRefs: true })`: this (resolved) schema is the
+   * named schema `$ref` pointed at (its OpenAPI name), so codegen can refer to it by name.
+   */
+  "x-opm-ref"?: string;
 }
 
 /**
@@ -124,6 +129,12 @@ export function checkValue(schema: JsonSchema, v: unknown, path: string): Issue[
       const required = new Set(schema.required ?? []);
       for (const [key, sub] of Object.entries(props)) {
         if (obj[key] !== undefined || !required.has(key) || sub.default !== undefined || hasAllDefaults(sub)) continue;
+        // A missing object is reported as the fields inside it that need a value.
+        const inner = sub.type === "object" && sub.properties && !isSecretSchema(sub) ? checkValue(sub, {}, at(key)) : [];
+        if (inner.length) {
+          out.push(...inner);
+          continue;
+        }
         out.push(
           isSecretSchema(sub)
             ? { code: "required", path: at(key), message: "a secret value is required: give it in a values file, with --secret <path>=@file or =env:VAR, or as { secretRef } / { external }", constraint: "required" }
