@@ -29,7 +29,7 @@ export interface JsonSchema {
   allOf?: readonly JsonSchema[];
   not?: JsonSchema;
   $ref?: string;
-  /** opm extension: a secret (its value is never printed). See {@link isSecretSchema}. */
+  /** opm extension: a secret (its value is never printed); see `isSecretSchema`. */
   "x-opm-secret"?: boolean;
   /** opm extension: what a pattern means, for messages ("a DNS label"). */
   "x-opm-what"?: string;
