@@ -5,7 +5,7 @@
 import ts from "typescript";
 import { specSchema, type CatalogEntry, type CatalogIndex, type JsonSchema, type SchemaSet } from "../src/program/catalog-index.js";
 import { packageField } from "../src/program/link.js";
-import type { JsonSchema as FieldSchema } from "../src/core/schema.js";
+import type { JsonSchema as FieldSchema } from "../src/core/schema.js"; // the one schema type (config fields, parameters, specs)
 import { builderNames, cueAlias, fileBase, pascalCase } from "./names.js";
 import { authorRequired, docDescription, embeddedSchema, fieldDocLines, jsonToExpression, omittable, propertyName, schemaToType, withDoc, type RefName } from "./schema.js";
 import { SharedSchemas, unmarked, type SharedSchema } from "./shared.js";
@@ -127,7 +127,7 @@ function embeddedRef(shared: SharedSchemas, use: (sh: SharedSchema) => void): Re
   };
 }
 
-/** `ContainerSpec` → `ContainerJsonSchema` (in `schemas.ts`). */
+/** `ContainerSpec` → `ContainerSpecSchema` (in `schemas.ts`). */
 function schemaConstName(sh: SharedSchema): string {
   return `${sh.name}Schema`;
 }

@@ -193,7 +193,7 @@ export function schemaRef(name: string): JsonSchema {
 
 /**
  * The compact schema embedded in generated code for call-time validation. `ref` names the
- * shared schemas to refer to (`ContainerJsonSchema`) instead of inlining them.
+ * shared schemas to refer to (`ContainerSpecSchema`) instead of inlining them.
  */
 export function embeddedSchema(s: JsonSchema, ref: RefName = noRefs): JsonSchema {
   const name = ref(s);

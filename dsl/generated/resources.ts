@@ -4,7 +4,7 @@ import { type ResourceDefinition, registerSpec, resource } from "../builders.js"
 import { type ResourcePart } from "../parts.js";
 import { type Input } from "../refs.js";
 import type { Secret } from "./core.js";
-import { ClaimJsonSchema, ContainerJsonSchema, SecretSchema } from "./schemas.js";
+import { ClaimSpecSchema, ContainerSpecSchema, SecretSchema } from "./schemas.js";
 /** FQNs of the definitions in `opm.dev/catalog/resources@v1`, by builder name. */
 export const resourcesFqn = {
     ConfigMaps: "opm.dev/catalog/resources/config-maps@v1",
@@ -125,7 +125,7 @@ const ContainerDefinition: ResourceDefinition<"opm.dev/catalog/resources/contain
         def: "#Container"
     },
     specKey: "container",
-    schema: ContainerJsonSchema
+    schema: ContainerSpecSchema
 };
 registerSpec(ContainerDefinition);
 /**
@@ -159,7 +159,7 @@ const PersistentClaimsDefinition: ResourceDefinition<"opm.dev/catalog/resources/
     specKey: "persistentClaims",
     schema: {
         type: "object",
-        additionalProperties: ClaimJsonSchema
+        additionalProperties: ClaimSpecSchema
     }
 };
 registerSpec(PersistentClaimsDefinition);
@@ -398,7 +398,7 @@ const VolumeClaimTemplatesDefinition: ResourceDefinition<"opm.dev/catalog/resour
     specKey: "volumeClaimTemplates",
     schema: {
         type: "object",
-        additionalProperties: ClaimJsonSchema
+        additionalProperties: ClaimSpecSchema
     }
 };
 registerSpec(VolumeClaimTemplatesDefinition);

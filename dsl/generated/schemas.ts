@@ -2,7 +2,7 @@
 // Validation schemas shared by the generated builders (internal: not re-exported).
 import type { JsonSchema } from "../builders.js";
 /** Validation schema of `ClaimSpec` (CUE `#ClaimSpec` in `opm.dev/catalog/resources@v1`). */
-export const ClaimJsonSchema: JsonSchema = {
+export const ClaimSpecSchema: JsonSchema = {
     type: "object",
     properties: {
         size: {
@@ -147,7 +147,7 @@ export const EnvVarSchema: JsonSchema = {
     }
 };
 /** Validation schema of `ContainerSpec` (CUE `#ContainerSpec` in `opm.dev/catalog/resources@v1`). */
-export const ContainerJsonSchema: JsonSchema = {
+export const ContainerSpecSchema: JsonSchema = {
     type: "object",
     properties: {
         image: {

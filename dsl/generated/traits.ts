@@ -4,7 +4,7 @@ import { type TraitDefinition, registerSpec, trait } from "../builders.js";
 import { type TraitPart } from "../parts.js";
 import { type Input } from "../refs.js";
 import type { ContainerSpec, EnvFromSource, EnvVar } from "./resources.js";
-import { ContainerJsonSchema, EnvFromSourceSchema, EnvVarSchema, NetworkRuleSchema, ProbeSchema } from "./schemas.js";
+import { ContainerSpecSchema, EnvFromSourceSchema, EnvVarSchema, NetworkRuleSchema, ProbeSchema } from "./schemas.js";
 /** FQNs of the definitions in `opm.dev/catalog/traits@v1`, by builder name. */
 export const traitsFqn = {
     CronJobConfig: "opm.dev/catalog/traits/cron-job-config@v1",
@@ -870,7 +870,7 @@ const InitContainersDefinition: TraitDefinition<"opm.dev/catalog/traits/init-con
     appliesTo: ["opm.dev/catalog/resources/container@v1"],
     schema: {
         type: "object",
-        additionalProperties: ContainerJsonSchema
+        additionalProperties: ContainerSpecSchema
     }
 };
 registerSpec(InitContainersDefinition);
@@ -1674,7 +1674,7 @@ const SidecarContainersDefinition: TraitDefinition<"opm.dev/catalog/traits/sidec
     appliesTo: ["opm.dev/catalog/resources/container@v1"],
     schema: {
         type: "object",
-        additionalProperties: ContainerJsonSchema
+        additionalProperties: ContainerSpecSchema
     }
 };
 registerSpec(SidecarContainersDefinition);
