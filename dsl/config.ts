@@ -347,7 +347,7 @@ export class MapField<V extends AnyField> extends ConfigField<Record<string, Val
 /** The shape of a config schema: field name to field builder. */
 export type ConfigShape = { readonly [name: string]: AnyField };
 
-type IsOmittable<F> = F extends Omittable ? true : F extends { readonly __allDefaults: true } ? true : false;
+export type IsOmittable<F> = F extends Omittable ? true : F extends { readonly __allDefaults: true } ? true : false;
 /** `true` when every field of a config shape may be omitted from the values. */
 export type AllOmittable<S extends ConfigShape> = false extends { [K in keyof S]: IsOmittable<S[K]> }[keyof S] ? false : true;
 

@@ -259,7 +259,7 @@ export interface TransformerContextRefs {
   selectorLabels: Ref<Record<string, string>>;
 }
 
-type SpecRefsOf<D> = D extends { readonly __shape?: infer S extends ConfigShape } ? RefsOf<S> : never;
+export type SpecRefsOf<D> = D extends { readonly __shape?: infer S extends ConfigShape } ? RefsOf<S> : never;
 
 /** Typed references to the spec fields of the custom traits and resources a transformer names. */
 export type TransformerSpecRefs<D> = {

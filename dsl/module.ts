@@ -63,9 +63,9 @@ export interface TraitExcluded<B extends string, T extends string> {
   readonly "cannot take the trait": T;
 }
 
-type Excluded<F extends string> = { [B in keyof TraitExcludes & F]: TraitExcludes[B] extends F ? TraitExcluded<B, TraitExcludes[B]> : never }[keyof TraitExcludes & F];
+export type Excluded<F extends string> = { [B in keyof TraitExcludes & F]: TraitExcludes[B] extends F ? TraitExcluded<B, TraitExcludes[B]> : never }[keyof TraitExcludes & F];
 
-type MissingNeeds<F extends string> = { [T in keyof TraitNeeds & F]: TraitNeeds[T] extends F ? never : TraitNeedsTrait<T, TraitNeeds[T]> }[keyof TraitNeeds & F];
+export type MissingNeeds<F extends string> = { [T in keyof TraitNeeds & F]: TraitNeeds[T] extends F ? never : TraitNeedsTrait<T, TraitNeeds[T]> }[keyof TraitNeeds & F];
 
 /**
  * Maps each component whose FQNs are known to itself, or to {@link TraitNeedsTrait} when it

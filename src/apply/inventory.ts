@@ -3,7 +3,6 @@
  * owns, the render digest, the module and the last 10 history records.
  */
 import type { Violation } from "../render/types.js";
-import { createHash } from "node:crypto";
 import { LABELS, MANAGER, kindWeight, type ReleaseInfo } from "../render/types.js";
 import { ApplyError } from "./errors.js";
 import { KubeHttpError, type KObject, type KubeClient, type ObjectRef } from "./client.js";
@@ -124,10 +123,6 @@ function decode(secret: KObject): Inventory {
   } catch (e) {
     throw new ApplyError("inventory_corrupt", `inventory Secret ${secret.metadata.namespace}/${secret.metadata.name} is not readable: ${(e as Error).message}`, {}, { cause: e });
   }
-}
-
-export function digestOf(inv: Inventory): string {
-  return createHash("sha256").update(JSON.stringify(inv.entries)).digest("hex");
 }
 
 function secretFor(release: ReleaseInfo, inv: Inventory, resourceVersion?: string): KObject {
