@@ -20,7 +20,10 @@ import { fieldAt, mapSecrets, secretSource } from "../../dsl/config.js";
 import { canonicalObject, forOutput, stableJson, toJsonList, toYaml } from "./serialize.js";
 import { sha256 } from "../core/hash.js";
 import { scrubText } from "../core/redact.js";
+import { cleanViolation, compareViolations, violationIssue, violationPath } from "./violations.js";
 import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
+
+export { violationIssue, violationPath };
 
 export const KUBERNETES_PROVIDER = "opm.dev/catalog/providers/kubernetes@v1";
 const PLATFORM_IMPORT = "opm.dev/platform@v1";
@@ -430,27 +433,6 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
   objects.sort(compareObjects);
   issues.push(...missingKeys(objects, p));
   return { objects, issues };
-}
-
-function cleanViolation(v: Violation): Violation {
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== "" && x !== undefined)) as unknown as Violation;
-}
-
-/** A violation as an issue, for printing. */
-export function violationIssue(v: Violation): Issue {
-  return { code: "policy", path: violationPath(v), message: `${v.message} (policy ${v.policy}, rule ${v.rule})` };
-}
-
-/** Where a violation is, as a path: `components.<c>` or `<Kind>/<name>` followed by the field path. */
-export function violationPath(v: Violation): string {
-  const base = v.object ?? `components.${v.component}`;
-  return v.path ? `${base}.${v.path}` : base;
-}
-
-function compareViolations(a: Violation, b: Violation): number {
-  const sev = { block: 0, warn: 1, audit: 2 };
-  const k = (v: Violation) => `${v.policy}\u0000${v.rule}\u0000${v.component ?? ""}\u0000${v.object ?? ""}\u0000${v.path ?? ""}\u0000${v.message}`;
-  return sev[a.severity] - sev[b.severity] || (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0);
 }
 
 /** Pod specs inside a workload object (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod). */
