@@ -21,9 +21,11 @@ import { canonicalObject, forOutput, stableJson, toJsonList, toYaml } from "./se
 import { sha256 } from "../core/hash.js";
 import { scrubText } from "../core/redact.js";
 import { cleanViolation, compareViolations, violationIssue, violationPath } from "./violations.js";
-import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
+import { compareObjects, isClusterScoped } from "./order.js";
+import { type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
 export { violationIssue, violationPath };
+export { compareObjects, isClusterScoped };
 
 export const KUBERNETES_PROVIDER = "opm.dev/catalog/providers/kubernetes@v1";
 const PLATFORM_IMPORT = "opm.dev/platform@v1";
@@ -65,16 +67,6 @@ export interface CueModuleInput {
   namespace?: string;
   values?: Record<string, unknown>;
   provenance?: Provenance;
-}
-
-const CLUSTER_SCOPED = new Set([
-  "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume", "StorageClass",
-  "PriorityClass", "IngressClass", "RuntimeClass", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-  "APIService", "CSIDriver", "ClusterIssuer", "GatewayClass", "ClusterSecretStore",
-]);
-
-export function isClusterScoped(kind: string): boolean {
-  return CLUSTER_SCOPED.has(kind);
 }
 
 /** Reads a folder of CUE files as a module (and, if present, its release package). */
@@ -486,18 +478,6 @@ function missingKeys(objects: K8sObject[], p: Prepared): Issue[] {
     }
   }
   return issues;
-}
-
-/** Kind weight, then namespace, then name, then kind and apiVersion. */
-export function compareObjects(a: K8sObject, b: K8sObject): number {
-  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  return (
-    kindWeight(a.kind) - kindWeight(b.kind) ||
-    cmp(a.metadata.namespace ?? "", b.metadata.namespace ?? "") ||
-    cmp(a.metadata.name, b.metadata.name) ||
-    cmp(a.kind, b.kind) ||
-    cmp(a.apiVersion, b.apiVersion)
-  );
 }
 
 /**
