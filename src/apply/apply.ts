@@ -1,5 +1,9 @@
 /**
  * apply / diff / status / deleteRelease: the release lifecycle against a cluster.
+ *
+ * Size: over 400 lines because the four lifecycle operations share their ordering, inventory
+ * and wait helpers here; splitting it per operation is pending (it was left until the
+ * concurrent apply work settled).
  */
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
