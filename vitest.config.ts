@@ -14,6 +14,9 @@ export default defineConfig({
     ],
   },
   test: {
+    // Tests check behaviour, not speed: a loaded machine must not turn a render into an
+    // evaluation timeout (tests of the limit set their own, which wins over this).
+    env: { OPM_EVAL_TIMEOUT: process.env.OPM_EVAL_TIMEOUT ?? "300" },
     include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
     exclude: ["test/e2e/**", "node_modules/**"],
     testTimeout: 60_000,

@@ -43,6 +43,7 @@ export type { Part, CueRef } from "../dsl/parts.js";
 export { rawCue, isRef } from "../dsl/refs.js";
 export type { Ref, Val, Input } from "../dsl/refs.js";
 export type { JsonSchema } from "./core/schema.js";
+export type { ModuleContext, ComponentRef } from "../dsl/context.js";
 export { OpmError, ValidationError, RenderError, EngineError, EngineTimeoutError, formatIssue, formatLocation } from "./core/errors.js";
 export type { Issue, IssueCode, SourceLocation } from "./core/errors.js";
 export { Engine, defaultEngine } from "./engine/engine.js";

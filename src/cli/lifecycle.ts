@@ -1,5 +1,5 @@
 import { OpmError } from "../core/errors.js";
-import { APPLY_FLAGS, runApply, runDelete, runDiff, runStatus, type CliFlags, type CliIO } from "./lifecycle-run.js";
+import { APPLY_FLAGS, parseDuration, runApply, runDelete, runDiff, runStatus, type CliFlags, type CliIO } from "./lifecycle-run.js";
 import type { RenderResult } from "../render/types.js";
 import type { Command, IO } from "./main.js";
 
@@ -49,6 +49,13 @@ export function lifecycleCommands(base: {
             throw Object.assign(new OpmError("usage", `--${f.name} must be ${f.values.join(" or ")}, not ${JSON.stringify(v)}`), { exitCode: 2 });
           }
           (parsed as Record<string, unknown>)[camel(f.name)] = v;
+        }
+        if (typeof parsed.timeout === "string") {
+          try {
+            parseDuration(parsed.timeout);
+          } catch (e) {
+            throw Object.assign(new OpmError("usage", `--timeout: ${(e as Error).message}`), { exitCode: 2 });
+          }
         }
         if (parsed.wait && parsed.dryRun) throw Object.assign(new OpmError("usage", "--wait cannot be combined with --dry-run=server: a server dry run persists nothing to wait for"), { exitCode: 2 });
         let target: RenderResult | { name: string; namespace: string };

@@ -12,6 +12,8 @@ export interface LoadOptions {
   valuesFiles?: string[];
   name?: string;
   namespace?: string;
+  /** `--cluster-domain`: the cluster's DNS domain. */
+  clusterDomain?: string;
   /** `--secret path=@file` or `--secret path=env:VAR`: secret values from files or the environment. */
   secrets?: string[];
 }
@@ -160,6 +162,7 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
     return loadCueModule(target, {
       ...(opts.name !== undefined ? { name: opts.name } : {}),
       ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+      ...(opts.clusterDomain !== undefined ? { clusterDomain: opts.clusterDomain } : {}),
       values,
       provenance,
     });
@@ -171,5 +174,6 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
   // Flags win over the release's own name and namespace; each is blamed only for itself.
   if (opts.name !== undefined) release = release.withIdentity({ name: opts.name }, { file: "command line (--name)", line: 0 });
   if (opts.namespace !== undefined) release = release.withIdentity({ namespace: opts.namespace }, { file: "command line (-n)", line: 0 });
+  if (opts.clusterDomain !== undefined) release = release.withIdentity({ clusterDomain: opts.clusterDomain }, { file: "command line (--cluster-domain)", line: 0 });
   return release;
 }

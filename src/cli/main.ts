@@ -6,6 +6,7 @@ import type { RenderResult } from "../render/types.js";
 import type { K8sObject } from "../render/types.js";
 import { catalogCmd } from "./catalog.js";
 import { lifecycleCommands } from "./lifecycle.js";
+import { parseDuration } from "../core/duration.js";
 
 // The render pipeline, the module loader and the apply layer are imported when a command
 // runs, so `opm --help` and `opm --version` load almost nothing.
@@ -42,6 +43,8 @@ const releaseOptions: Options = {
   name: { type: "string" },
   policy: { type: "string", multiple: true },
   secret: { type: "string", multiple: true },
+  "cluster-domain": { type: "string" },
+  "eval-timeout": { type: "string" },
 };
 const releaseHelp = {
   "-f, --values <file>": "values file (YAML or JSON); repeat to layer, later files win",
@@ -49,11 +52,13 @@ const releaseHelp = {
   "--name <name>": "release name (default: the release's own, else the module name)",
   "--policy <file.ts>": "platform policies to check (a file default-exporting policies); repeatable",
   "--secret <path>=@file|env:VAR": "a secret value from a file or an environment variable (never printed); repeatable",
+  "--cluster-domain <domain>": "the cluster's DNS domain in fully qualified Service names (default: cluster.local)",
+  "--eval-timeout <duration>": "time limit of the CUE evaluation, e.g. 90s or 2m (default 30s, or OPM_EVAL_TIMEOUT)",
 };
 
-/** `opm cue` prints CUE and checks no policy: it takes no --policy (rather than ignoring it). */
+/** `opm cue` prints CUE, checks no policy and evaluates nothing: it takes no --policy or --eval-timeout (rather than ignoring them). */
 function withoutPolicy<T extends Record<string, unknown>>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith("policy") && !k.startsWith("--policy"))) as T;
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith("policy") && !k.startsWith("--policy") && !k.includes("eval-timeout"))) as T;
 }
 
 /** Renders the command's input with its policies; prints warn violations to stderr. */
@@ -61,7 +66,7 @@ export async function renderFromFlags(positionals: string[], values: Record<stri
   const { render, violationIssue } = await renderer();
   const { loadInput, loadPolicies } = await loader();
   const policies = await loadPolicies((values.policy as string[] | undefined) ?? []);
-  const result = await render(await loadInput(positionals[0], loadOpts(values)), { policies });
+  const result = await render(await loadInput(positionals[0], loadOpts(values)), { policies, ...evalTimeout(values) });
   for (const v of result.violations.filter((x) => x.severity === "warn")) io.err(`warning: ${formatIssue(violationIssue(v))}\n`);
   return result;
 }
@@ -71,8 +76,18 @@ function loadOpts(values: Record<string, unknown>) {
     valuesFiles: (values.values as string[] | undefined) ?? [],
     ...(values.name !== undefined ? { name: values.name as string } : {}),
     ...(values.namespace !== undefined ? { namespace: values.namespace as string } : {}),
+    ...(values["cluster-domain"] !== undefined ? { clusterDomain: values["cluster-domain"] as string } : {}),
     secrets: (values.secret as string[] | undefined) ?? [],
   };
+}
+
+/** `--eval-timeout` as a render option (OPM_EVAL_TIMEOUT applies through the default engine). */
+function evalTimeout(values: Record<string, unknown>): { evalTimeoutMs?: number } {
+  const v = values["eval-timeout"] as string | undefined;
+  if (v === undefined) return {};
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new OpmError("usage", `--eval-timeout ${JSON.stringify(v)} is not a duration: use e.g. 90s, 2m or a number of seconds`);
+  return { evalTimeoutMs: ms };
 }
 
 function objectFileName(o: K8sObject, i: number, ext: string): string {

@@ -34,6 +34,8 @@ export type IssueCode =
   | "secret"
   | "missing_key"
   | "invalid_definition"
+  | "unknown_reference"
+  | "cycle"
   | "io";
 
 export interface Issue {
@@ -125,8 +127,15 @@ export class EngineTimeoutError extends OpmError {
     readonly timeoutMs: number,
     /** What was being evaluated (e.g. a component and transformer), when the caller said. */
     readonly label?: string,
+    /** From when the evaluation was asked for (time queued behind others included) to when it was stopped. */
+    readonly elapsedMs?: number,
   ) {
-    super("engine_timeout", `CUE evaluation${label ? ` of ${label}` : ""} did not finish within ${timeoutMs} ms and was stopped`);
+    super(
+      "engine_timeout",
+      `CUE evaluation${label ? ` of ${label}` : ""} did not finish within the ${timeoutMs} ms limit and was stopped` +
+        (elapsedMs !== undefined ? ` (${elapsedMs} ms after it was asked for)` : "") +
+        "; raise the limit with --eval-timeout (e.g. --eval-timeout 2m), OPM_EVAL_TIMEOUT or the render option evalTimeoutMs",
+    );
     this.name = "EngineTimeoutError";
   }
   static override is(e: unknown): e is EngineTimeoutError {

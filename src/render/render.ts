@@ -48,6 +48,8 @@ export interface RenderOptions {
   stats?: RenderStats;
   /** Platform-wide policies, checked besides the module's own. */
   policies?: readonly PolicyUse[];
+  /** Time limit of the CUE evaluation in ms (default: the engine's, 30 000 or `OPM_EVAL_TIMEOUT`). */
+  evalTimeoutMs?: number;
   /**
    * `false` evaluates without the engine's result cache (neither read nor written).
    * Default: cached, unless `OPM_RENDER_CACHE=off`; a release holding secret values is
@@ -74,6 +76,8 @@ export interface CueModuleInput {
   files: CueSourceFile[];
   name?: string;
   namespace?: string;
+  /** The cluster's DNS domain (default `cluster.local`). */
+  clusterDomain?: string;
   values?: Record<string, unknown>;
   provenance?: Provenance;
 }
@@ -181,6 +185,7 @@ function releaseFileText(modulePackage: string, input: CueModuleInput): string {
                 ]),
               ),
               ...(input.name !== undefined ? [] : [ast.field("metadata", ast.struct([ast.field("name", ast.sel(ast.ident(modulePackage), "metadata", "name"))]))]),
+              ...(input.clusterDomain ? [ast.field("clusterDomain", ast.lit(input.clusterDomain))] : []),
               ast.field("#module", ast.ident(modulePackage)),
               ast.field("values", ast.fromJSON(input.values ?? {})),
             ]),
@@ -520,6 +525,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
       label: `release ${prepared.release?.name ?? (input as CueModuleInput).name ?? "(unnamed)"}`,
       cache: options.cache === false ? false : prepared.secrets.length ? "memory" : true,
       stats: evalStats,
+      ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}),
     });
     out = value.out;
     releaseObjects = value.secrets ?? [];

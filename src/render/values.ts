@@ -25,7 +25,9 @@ export function loadValuesFile(file: string): ValuesFile {
     text = readFileSync(file, "utf8");
   } catch (e) {
     if (OpmError.is(e)) throw e;
-    throw new OpmError("io", `cannot read values file ${display}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new OpmError("io", `values file ${display} does not exist`);
+    throw new OpmError("io", `cannot read values file ${display}: ${code ?? String(e)}`);
   }
   return parseValues(text, display);
 }

@@ -45,7 +45,8 @@ const ENGINE_KEY = Symbol.for("opm-ts.testing.engine");
  */
 export function testEngine(): Engine {
   const g = globalThis as { [ENGINE_KEY]?: Engine };
-  return (g[ENGINE_KEY] ??= new Engine({ timeoutMs: Number(process.env.OPM_ENGINE_TIMEOUT_MS) || undefined }));
+  // Test runs load the machine (parallel workers): allow an evaluation 2 minutes, not the usual 30 s.
+  return (g[ENGINE_KEY] ??= new Engine({ timeoutMs: Number(process.env.OPM_ENGINE_TIMEOUT_MS) || 120_000 }));
 }
 
 const WARM_KEY = Symbol.for("opm-ts.testing.warm");

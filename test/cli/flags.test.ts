@@ -111,6 +111,7 @@ describe("flags a command would not use are refused with exit 2", () => {
     ["--wait on a server dry run", ["apply", "examples/hello/module.ts", "--dry-run", "server", "--wait"], /--wait cannot be combined with --dry-run=server/],
     ["--wait on delete (delete always waits, up to --timeout)", ["delete", "--name", "a", "-n", "b", "--wait"], /Unknown option '--wait'/],
     ["--show-secrets with --exclude-secrets", ["build", "examples/hello/module.ts", "--show-secrets", "--exclude-secrets"], /--show-secrets and --exclude-secrets contradict each other/],
+    ["a bad --timeout, before anything is rendered", ["apply", "examples/hello/module.ts", "--timeout", "xx"], /--timeout: invalid duration "xx"/],
     ["a catalog query with two entries", ["catalog", "expose", "scaling"], /opm catalog takes one argument; unexpected "scaling"/],
   ];
   for (const [what, args, message] of cases) {

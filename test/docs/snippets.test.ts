@@ -5,7 +5,8 @@
  *   `opm-ts/catalog` and `opm-ts/testing` resolve through tsconfig paths and vitest aliases) and
  *   type-checked together in one TypeScript program with the repo's strict settings.
  * - Then they run: a block that imports from "vitest" is a test file and runs in a separate
- *   vitest process with vitest's default timeouts (5 s per test), as a user's test would; any
+ *   vitest process with vitest's default timeout (5 s per test; scaled up only when the CPUs are
+ *   oversubscribed, load average per core above 1), as a user's test would; any
  *   other block is imported (executing its top-level code, e.g. `await render(...)`), and a
  *   module it exports as default is rendered with default release settings.
  * - ```sh blocks: every line that runs `opm` / `npx opm` is executed with the built CLI
@@ -181,6 +182,9 @@ describe("doc snippets", () => {
   // Started at once, concurrently with the rest (each runs in its own process).
   test.concurrent("test snippets pass under vitest's default timeouts, in a fresh vitest process", async () => {
     const config = path.join(scratch, "vitest.config.mts");
+    // vitest's default 5 s, stretched only by how oversubscribed the CPUs are right now (load
+    // average per core above 1): on an idle machine it is exactly the default a user gets.
+    const testTimeout = Math.round(5_000 * Math.max(1, os.loadavg()[0]! / os.cpus().length));
     const aliases = JSON.stringify([
       ["^opm-ts$", path.join(root, "src/index.ts")],
       ["^opm-ts/catalog$", path.join(root, "dsl/catalog.ts")],
@@ -194,7 +198,7 @@ describe("doc snippets", () => {
 export default defineConfig({
   root: ${JSON.stringify(root)},
   resolve: { alias: ${aliases}.map(([f, r]) => ({ find: new RegExp(f), replacement: r })) },
-  test: { include: ${JSON.stringify(vitestSnippets.map((v) => path.relative(root, written.get(v)!.file).split(path.sep).join("/")))}, pool: "forks" },
+  test: { include: ${JSON.stringify(vitestSnippets.map((v) => path.relative(root, written.get(v)!.file).split(path.sep).join("/")))}, pool: "forks", testTimeout: ${testTimeout} },
 });
 `,
     );

@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { Engine, parseEngineError } from "../../src/engine/engine.js";
+import { Engine, evalTimeoutFromEnv, parseEngineError } from "../../src/engine/engine.js";
+import { parseDuration } from "../../src/core/duration.js";
 import { EngineError, EngineTimeoutError } from "../../src/core/errors.js";
 
 /** A program whose evaluation takes exponential time: 2^n disjuncts in one struct. */
@@ -85,12 +86,51 @@ describe("Engine timeout", () => {
       const err = (slow as PromiseRejectedResult).reason;
       expect(EngineTimeoutError.is(err)).toBe(true);
       expect((err as EngineTimeoutError).timeoutMs).toBe(1_500);
-      expect(String((err as Error).message)).toMatch(/did not finish within 1500 ms/);
+      expect(String((err as Error).message)).toMatch(/did not finish within the 1500 ms limit/);
+      expect(String((err as Error).message)).toMatch(/--eval-timeout/);
+      expect((err as EngineTimeoutError).elapsedMs).toBeGreaterThanOrEqual(1_500);
       expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
       expect(next).toEqual({ status: "fulfilled", value: { after: true } });
       expect(await e.eval("again: 1\n")).toEqual({ again: 1 });
     } finally {
       await e.close();
+    }
+  });
+});
+
+describe("per-call time limit", () => {
+  it("stops one call at its own limit, reporting limit and elapsed time", async () => {
+    const e = new Engine({ timeoutMs: 60_000 });
+    try {
+      const err = await e.eval(runaway(), { timeoutMs: 800 }).catch((x: unknown) => x);
+      expect(EngineTimeoutError.is(err)).toBe(true);
+      expect((err as EngineTimeoutError).timeoutMs).toBe(800);
+      expect((err as EngineTimeoutError).elapsedMs).toBeGreaterThanOrEqual(800);
+      expect((err as Error).message).toMatch(/within the 800 ms limit and was stopped \(\d+ ms after it was asked for\)/);
+      expect(await e.eval("b: 2\n")).toEqual({ b: 2 });
+    } finally {
+      await e.close();
+    }
+  });
+});
+
+describe("parseDuration and OPM_EVAL_TIMEOUT", () => {
+  it("reads seconds, units and combinations; rejects anything else", () => {
+    expect(parseDuration("45")).toBe(45_000);
+    expect(parseDuration("90s")).toBe(90_000);
+    expect(parseDuration("2m")).toBe(120_000);
+    expect(parseDuration("1m30s")).toBe(90_000);
+    expect(parseDuration("500ms")).toBe(500);
+    for (const bad of ["", "0", "-5", "fast", "5x", "s"]) expect(parseDuration(bad)).toBeUndefined();
+    const before = process.env.OPM_EVAL_TIMEOUT;
+    try {
+      process.env.OPM_EVAL_TIMEOUT = "2m";
+      expect(evalTimeoutFromEnv()).toBe(120_000);
+      process.env.OPM_EVAL_TIMEOUT = "soon";
+      expect(() => evalTimeoutFromEnv()).toThrow(/OPM_EVAL_TIMEOUT="soon" is not a duration/);
+    } finally {
+      if (before === undefined) delete process.env.OPM_EVAL_TIMEOUT;
+      else process.env.OPM_EVAL_TIMEOUT = before;
     }
   });
 });
@@ -114,7 +154,7 @@ describe("Engine.close", () => {
     expect(await e.eval("a: 1\n")).toEqual({ a: 1 });
     await e.close();
     await e.close();
-    await expect(e.eval("a: 1\n")).rejects.toThrow(/closed/);
+    await expect(e.eval("b: 2\n")).rejects.toThrow(/closed/);
   });
 
   it("lets the process exit when idle (the worker does not hold it open)", async () => {

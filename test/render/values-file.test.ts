@@ -51,6 +51,10 @@ describe("limits", () => {
     expect(e.message).toMatch(/^values file .*big\.yaml is 5\.0 MiB; the limit is 1 MiB/);
   });
 
+  it("a values file that does not exist says so", () => {
+    expect(failure(() => loadValuesFile(path.join(tmpdir(), "opm-no-such-dir", "prod.yaml"))).message).toMatch(/^values file .*prod\.yaml does not exist$/);
+  });
+
   it("a YAML alias bomb is refused, not expanded", () => {
     const e = failure(() => parseValues(aliasBomb(), "bomb.yaml"));
     expect(e.code).toBe("values");

@@ -44,9 +44,9 @@ export function runProgram(cmd: string, args: readonly string[], input = ""): Pr
 }
 
 /** A scratch project outside the repo; with `linked`, `opm-ts` resolves to this checkout (as after `npm i opm-ts`). */
-export function scratchProject(files: Record<string, string>, options: { linked?: boolean } = {}): string {
+export function scratchProject(files: Record<string, string>, options: { linked?: boolean; type?: "module" | "commonjs" } = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), "opm-user-"));
-  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }, null, 2) + "\n");
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "scratch", private: true, type: options.type ?? "module" }, null, 2) + "\n");
   if (options.linked ?? true) {
     mkdirSync(path.join(dir, "node_modules"));
     symlinkSync(REPO, path.join(dir, "node_modules", "opm-ts"), "dir");
