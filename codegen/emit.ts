@@ -5,7 +5,7 @@
 import ts from "typescript";
 import { specSchema, type CatalogEntry, type CatalogIndex, type JsonSchema, type SchemaSet } from "../src/program/catalog-index.js";
 import { packageField } from "../src/program/link.js";
-import type { FieldSchema } from "../dsl/config.js";
+import type { JsonSchema as FieldSchema } from "../src/core/schema.js"; // the one schema type (config fields, parameters, specs)
 import { builderNames, cueAlias, fileBase, pascalCase } from "./names.js";
 import { authorRequired, docDescription, embeddedSchema, fieldDocLines, jsonToExpression, omittable, propertyName, schemaToType, withDoc, type RefName } from "./schema.js";
 import { SharedSchemas, unmarked, type SharedSchema } from "./shared.js";
@@ -258,13 +258,13 @@ const RUNTIME_FROM: Record<string, string> = {
   TraitDefinition: "../builders.js",
   BlueprintDefinition: "../builders.js",
   SpecInput: "../builders.js",
-  SpecSchema: "../builders.js",
+  JsonSchema: "../builders.js",
   ResourcePart: "../parts.js",
   TraitPart: "../parts.js",
   Component: "../component.js",
   Input: "../refs.js",
 };
-const TYPE_ONLY = new Set(["SpecSchema", "ResourceDefinition", "TraitDefinition", "BlueprintDefinition", "SpecInput", "ResourcePart", "TraitPart", "Component", "Input"]);
+const TYPE_ONLY = new Set(["JsonSchema", "ResourceDefinition", "TraitDefinition", "BlueprintDefinition", "SpecInput", "ResourcePart", "TraitPart", "Component", "Input"]);
 
 /** The name of the exported FQN table of a file: `traits` → `traitsFqn`. */
 export function fqnTableName(file: string): string {
@@ -398,11 +398,11 @@ export function emitSchemas(input: CodegenInput): string | undefined {
   for (const sh of shared) visit(sh.name);
   const byName = new Map(shared.map((sh) => [sh.name, sh]));
   const statements: ts.Statement[] = [
-    f.createImportDeclaration(undefined, f.createImportClause(true, undefined, f.createNamedImports([f.createImportSpecifier(false, undefined, f.createIdentifier("SpecSchema"))])), f.createStringLiteral("../builders.js")),
+    f.createImportDeclaration(undefined, f.createImportClause(true, undefined, f.createNamedImports([f.createImportSpecifier(false, undefined, f.createIdentifier("JsonSchema"))])), f.createStringLiteral("../builders.js")),
   ];
   for (const n of order) {
     const sh = byName.get(n)!;
-    statements.push(withDoc(constDecl(schemaConstName(sh), typeRef("SpecSchema"), bodies.get(n)!, true), [`Validation schema of \`${sh.name}\` (CUE \`${cueName(sh)}\` in \`${sh.importPath}\`).`]));
+    statements.push(withDoc(constDecl(schemaConstName(sh), typeRef("JsonSchema"), bodies.get(n)!, true), [`Validation schema of \`${sh.name}\` (CUE \`${cueName(sh)}\` in \`${sh.importPath}\`).`]));
   }
   return printStatements(statements, "Validation schemas shared by the generated builders (internal: not re-exported).");
 }

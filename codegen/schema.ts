@@ -5,7 +5,7 @@
  */
 import ts from "typescript";
 import type { JsonSchema } from "../src/program/catalog-index.js";
-import type { SpecSchema } from "../dsl/builders.js";
+
 
 const f = ts.factory;
 
@@ -187,18 +187,18 @@ function objectType(s: JsonSchema, ref: RefName): ts.TypeNode {
 const SCHEMA_REF = Symbol("schemaRef");
 
 /** The placeholder `embeddedSchema` returns for a shared schema, printed as `name`. */
-export function schemaRef(name: string): SpecSchema {
-  return { [SCHEMA_REF]: name } as SpecSchema;
+export function schemaRef(name: string): JsonSchema {
+  return { [SCHEMA_REF]: name } as JsonSchema;
 }
 
 /**
  * The compact schema embedded in generated code for call-time validation. `ref` names the
  * shared schemas to refer to (`ContainerSpecSchema`) instead of inlining them.
  */
-export function embeddedSchema(s: JsonSchema, ref: RefName = noRefs): SpecSchema {
+export function embeddedSchema(s: JsonSchema, ref: RefName = noRefs): JsonSchema {
   const name = ref(s);
   if (name) return schemaRef(name);
-  const out: { -readonly [K in keyof SpecSchema]: SpecSchema[K] } = {};
+  const out: { -readonly [K in keyof JsonSchema]: JsonSchema[K] } = {};
   const branches = s.oneOf ?? s.anyOf;
   if (s.type) out.type = s.type;
   if (s.enum) out.enum = s.enum;

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export * from "./generated/index.js";
-export type { SpecInput, SpecSchema, ResourceDefinition, TraitDefinition, BlueprintDefinition } from "./builders.js";
+export type { SpecInput, ResourceDefinition, TraitDefinition, BlueprintDefinition } from "./builders.js";
 export type { ResourcePart, TraitPart, BlueprintPart } from "./parts.js";
 export { NoLatestTag, ResourcesRequired, RunAsNonRoot, NoHostAccess, AllowedRegistries, MinReplicas, usePolicy, BUILTIN_POLICIES } from "./policy.js";
 export type { PolicyUse, PolicyOptions, PolicySelector, PolicyDefinition, Severity } from "./policy.js";

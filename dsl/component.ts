@@ -161,5 +161,5 @@ export function component<const P extends readonly Part[]>(...parts: P): Compone
 
 /** Thrown when something is used in the wrong place while building a module. */
 export function misuse(message: string, site?: SourceLocation): never {
-  throw new OpmError("E_USAGE", message + (site ? ` (${site.file}:${site.line})` : ""));
+  throw new OpmError("usage", message + (site ? ` (${site.file}:${site.line})` : ""));
 }

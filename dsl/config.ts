@@ -2,33 +2,11 @@ import * as ast from "../src/core/cue/ast.js";
 import { quoteRegex } from "../src/core/cue/quote.js";
 import type { Issue, SourceLocation } from "../src/core/errors.js";
 import { REDACTED } from "../src/core/redact.js";
-import { checkSchema } from "./schema.js";
+import { checkValue, isSecretSchema, type JsonSchema } from "../src/core/schema.js";
 import { callSite } from "./source.js";
 import { makeRef, type Ref } from "./refs.js";
 
 /** A JSON-schema-like description of a config field (the same shape the engine's OpenAPI export has). */
-export interface FieldSchema {
-  type: "string" | "integer" | "number" | "boolean" | "array" | "object";
-  description?: string;
-  default?: unknown;
-  minimum?: number;
-  maximum?: number;
-  pattern?: string;
-  minLength?: number;
-  maxLength?: number;
-  enum?: readonly unknown[];
-  items?: FieldSchema;
-  minItems?: number;
-  maxItems?: number;
-  properties?: Record<string, FieldSchema>;
-  required?: string[];
-  additionalProperties?: FieldSchema | false;
-  /** opm extension: a secret (values are never printed). */
-  "x-opm-secret"?: boolean;
-  /** opm extension: what a pattern means, for messages ("a DNS label"). */
-  "x-opm-what"?: string;
-}
-
 /** The settings a config field builder carries (used by subclasses). */
 export interface FieldState {
   readonly doc?: string;
@@ -93,8 +71,8 @@ export abstract class ConfigField<T> {
     if (!this.state.hasDefault) return t;
     return ast.or(t, ast.unary("*", ast.fromJSON(this.state.default)));
   }
-  abstract schema(): FieldSchema;
-  protected base(type: FieldSchema["type"]): FieldSchema {
+  abstract schema(): JsonSchema;
+  protected base(type: JsonSchema["type"]): JsonSchema {
     return {
       type,
       ...(this.state.doc ? { description: this.state.doc } : {}),
@@ -103,7 +81,7 @@ export abstract class ConfigField<T> {
   }
   /** Checks a supplied value against the field's schema; returns every problem found. */
   check(value: unknown, path: readonly string[]): Issue[] {
-    return checkSchema(this.schema(), value, path);
+    return checkValue(this.schema(), value, ["values", ...path].join("."));
   }
   /** The typed reference handed to the module's `components` function. */
   ref(path: readonly string[]): unknown {
@@ -142,7 +120,7 @@ export class IntField extends ConfigField<number> {
     if (this.num.max !== undefined) parts.push(ast.unary("<=", ast.fromJSON(this.num.max)));
     return ast.and(...parts);
   }
-  schema(): FieldSchema {
+  schema(): JsonSchema {
     return {
       ...this.base(this.integer ? "integer" : "number"),
       ...(this.num.min !== undefined ? { minimum: this.num.min } : {}),
@@ -188,7 +166,7 @@ export class StringField extends ConfigField<string> {
   get imports(): string[] {
     return this.str.minLength !== undefined || this.str.maxLength !== undefined ? ["strings"] : [];
   }
-  schema(): FieldSchema {
+  schema(): JsonSchema {
     return {
       ...this.base("string"),
       ...(this.str.pattern !== undefined ? { pattern: this.str.pattern } : {}),
@@ -206,7 +184,7 @@ export class BoolField extends ConfigField<boolean> {
   protected typeExpr(): ast.Expr {
     return ast.ident("bool");
   }
-  schema(): FieldSchema {
+  schema(): JsonSchema {
     return this.base("boolean");
   }
 }
@@ -226,7 +204,7 @@ export class EnumField<U extends string | number> extends ConfigField<U> {
     if (!this.state.hasDefault) return this.typeExpr();
     return ast.or(...this.members.map((m) => (m === this.state.default ? ast.unary("*", ast.fromJSON(m)) : ast.fromJSON(m))));
   }
-  schema(): FieldSchema {
+  schema(): JsonSchema {
     const t = typeof this.members[0] === "number" ? "number" : "string";
     return { ...this.base(t), enum: [...this.members] };
   }
@@ -273,7 +251,7 @@ export class SecretField extends ConfigField<SecretInput> {
   override toCue(): ast.Expr {
     return this.typeExpr();
   }
-  schema(): FieldSchema {
+  schema(): JsonSchema {
     return { ...this.base("object"), "x-opm-secret": true };
   }
   override ref(path: readonly string[]): unknown {
@@ -295,8 +273,8 @@ export function secretSource(v: SecretInput): SecretValue["source"] {
  * Walks values alongside a schema and calls `fn` at every secret field that has a value.
  * `fn` returns the replacement (or undefined to keep the value).
  */
-export function mapSecrets(schema: FieldSchema, values: unknown, fn: (v: SecretInput, path: string[]) => unknown, path: string[] = []): unknown {
-  if (schema["x-opm-secret"]) return values === undefined ? values : (fn(values as SecretInput, path) ?? values);
+export function mapSecrets(schema: JsonSchema, values: unknown, fn: (v: SecretInput, path: string[]) => unknown, path: string[] = []): unknown {
+  if (isSecretSchema(schema)) return values === undefined ? values : (fn(values as SecretInput, path) ?? values);
   if (schema.type === "object" && values && typeof values === "object" && !Array.isArray(values)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(values)) {
@@ -313,7 +291,7 @@ export function mapSecrets(schema: FieldSchema, values: unknown, fn: (v: SecretI
  * Secrets whose value is the redaction marker (what a redacted output shows in place of a
  * secret): an error naming the path, so a marker never becomes a secret's value.
  */
-export function redactionMarkers(schema: FieldSchema, values: unknown): Issue[] {
+export function redactionMarkers(schema: JsonSchema, values: unknown): Issue[] {
   const out: Issue[] = [];
   mapSecrets(schema, values, (v, path) => {
     const literal = typeof v === "string" ? v : v && typeof v === "object" && "value" in v ? (v as { value: unknown }).value : undefined;
@@ -331,8 +309,8 @@ export function redactionMarkers(schema: FieldSchema, values: unknown): Issue[] 
 }
 
 /** Paths of every secret field declared in a schema (below objects, not inside lists or maps). */
-export function secretPaths(schema: FieldSchema, path: string[] = []): string[][] {
-  if (schema["x-opm-secret"]) return [path];
+export function secretPaths(schema: JsonSchema, path: string[] = []): string[][] {
+  if (isSecretSchema(schema)) return [path];
   if (schema.type === "object" && schema.properties) return Object.entries(schema.properties).flatMap(([k, s]) => secretPaths(s, [...path, k]));
   return [];
 }
@@ -363,7 +341,7 @@ export class ListField<E extends AnyField> extends ConfigField<ValueOf<E>[]> {
   get imports(): string[] {
     return this.bounds.min !== undefined || this.bounds.max !== undefined ? ["list"] : [];
   }
-  schema(): FieldSchema {
+  schema(): JsonSchema {
     return {
       ...this.base("array"),
       items: this.item.schema(),
@@ -383,7 +361,7 @@ export class MapField<V extends AnyField> extends ConfigField<Record<string, Val
   protected typeExpr(): ast.Expr {
     return ast.struct([ast.field({ pattern: ast.ident("string") }, this.valueField.toCue())]);
   }
-  schema(): FieldSchema {
+  schema(): JsonSchema {
     return { ...this.base("object"), additionalProperties: this.valueField.schema() };
   }
 }
@@ -391,7 +369,7 @@ export class MapField<V extends AnyField> extends ConfigField<Record<string, Val
 /** The shape of a config schema: field name to field builder. */
 export type ConfigShape = { readonly [name: string]: AnyField };
 
-type IsOmittable<F> = F extends Omittable ? true : F extends { readonly __allDefaults: true } ? true : false;
+export type IsOmittable<F> = F extends Omittable ? true : F extends { readonly __allDefaults: true } ? true : false;
 /** `true` when every field of a config shape may be omitted from the values. */
 export type AllOmittable<S extends ConfigShape> = false extends { [K in keyof S]: IsOmittable<S[K]> }[keyof S] ? false : true;
 
@@ -411,7 +389,7 @@ export class ObjectField<S extends ConfigShape> extends ConfigField<ValuesOf<S>>
   override get hasDefault(): boolean {
     return this.state.hasDefault || Object.values(this.shape).every((f) => f.hasDefault || f.isOptional);
   }
-  schema(): FieldSchema {
+  schema(): JsonSchema {
     return { ...this.base("object"), ...shapeSchema(this.shape) };
   }
   override ref(path: readonly string[]): unknown {
@@ -425,7 +403,7 @@ export function shapeToStruct(shape: ConfigShape): ast.Struct {
   );
 }
 
-export function shapeSchema(shape: ConfigShape): Pick<FieldSchema, "properties" | "required" | "additionalProperties"> {
+export function shapeSchema(shape: ConfigShape): Pick<JsonSchema, "properties" | "required" | "additionalProperties"> {
   const required = Object.entries(shape).filter(([, f]) => !f.isOptional && !f.hasDefault).map(([k]) => k);
   return {
     properties: Object.fromEntries(Object.entries(shape).map(([k, f]) => [k, f.schema()])),
@@ -436,7 +414,7 @@ export function shapeSchema(shape: ConfigShape): Pick<FieldSchema, "properties" 
 
 /** Checks values against a shape, collecting every problem (unknown keys, missing values, bad values). */
 export function checkShape(shape: ConfigShape, values: Record<string, unknown>, path: readonly string[] = []): Issue[] {
-  return checkSchema({ type: "object", ...shapeSchema(shape) }, values, path);
+  return checkValue({ type: "object", ...shapeSchema(shape) }, values, ["values", ...path].join("."));
 }
 
 /**

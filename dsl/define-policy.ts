@@ -87,14 +87,14 @@ export function definePolicy<const P extends ConfigShape = {}>(def: PolicyDefini
   const fqn = fqnOf(def);
   const shape = (def.params ?? {}) as P;
   const cueName = pascal(def.name) + "Policy";
-  if (!Object.keys(def.rules).length) throw new OpmError("E_USAGE", `policy ${fqn} has no rules`);
+  if (!Object.keys(def.rules).length) throw new OpmError("usage", `policy ${fqn} has no rules`);
   const badDefaults = shapeDefaultIssues(shape, "params");
   if (badDefaults.length) throw new ValidationError(badDefaults, `policy ${fqn}: ${badDefaults.length} invalid parameter default${badDefaults.length === 1 ? "" : "s"}`);
   const rules = Object.entries(def.rules).map(([name, r]) => {
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new OpmError("E_USAGE", `policy ${fqn}: rule name ${JSON.stringify(name)} must be a DNS label`);
-    if (r.target !== "component" && r.target !== "object") throw new OpmError("E_USAGE", `policy ${fqn}, rule ${name}: target must be "component" or "object"`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new OpmError("usage", `policy ${fqn}: rule name ${JSON.stringify(name)} must be a DNS label`);
+    if (r.target !== "component" && r.target !== "object") throw new OpmError("usage", `policy ${fqn}, rule ${name}: target must be "component" or "object"`);
     const severity = r.onViolation ?? "block";
-    if (!SEVERITY.includes(severity)) throw new OpmError("E_USAGE", `policy ${fqn}, rule ${name}: onViolation must be "block", "warn" or "audit"`);
+    if (!SEVERITY.includes(severity)) throw new OpmError("usage", `policy ${fqn}, rule ${name}: onViolation must be "block", "warn" or "audit"`);
     const checked = r.check({ input: deepRef("#in", []) as DeepRef, params: refsAt(shape, "#params", []) as RefsOf<P> });
     const violations = Array.isArray(checked) ? templateExpr(checked) : templateExpr(checked);
     return ast.field(

@@ -8,7 +8,8 @@
  */
 import * as ast from "../src/core/cue/ast.js";
 import { printFile } from "../src/core/cue/print.js";
-import { validate, type SpecSchema } from "./builders.js";
+import { checkValue, type JsonSchema } from "../src/core/schema.js";
+import { rawCueText } from "../src/core/symbolic.js";
 import { ObjectField, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type ValuesOf, type RefsOf } from "./config.js";
 import { OpmError } from "../src/core/errors.js";
 import { makePart, type ResourcePart, type TraitPart } from "./parts.js";
@@ -49,7 +50,7 @@ export interface Identity {
 
 /** @internal */
 export function fqnOf(id: Identity): string {
-  if (!NAME.test(id.name)) throw new OpmError("E_USAGE", `definition name ${JSON.stringify(id.name)} must be a DNS label (lower case letters, digits and '-')`);
+  if (!NAME.test(id.name)) throw new OpmError("usage", `definition name ${JSON.stringify(id.name)} must be a DNS label (lower case letters, digits and '-')`);
   return `${id.modulePath}/${id.name}@${id.version ?? "v1"}`;
 }
 
@@ -85,8 +86,8 @@ function makeDefinition(kind: "resource" | "trait", def: Identity & { specKey?: 
   });
 }
 
-function specSchemaOf(shape: ConfigShape): SpecSchema {
-  return { type: "object", ...shapeSchema(shape) } as SpecSchema;
+function specSchemaOf(shape: ConfigShape): JsonSchema {
+  return { type: "object", ...shapeSchema(shape) } as JsonSchema;
 }
 
 /**
@@ -110,7 +111,7 @@ export function defineResource<const F extends string, S extends ConfigShape>(
       fqn: d.fqn,
       cue: { importPath: CUSTOM_IMPORT, alias: CUSTOM_PACKAGE, def: `#${d.cueName}` },
       spec: { [d.specKey]: spec },
-      issues: validate(schema, spec, d.specKey),
+      issues: checkValue(schema, spec, d.specKey),
       site: callSite(),
       definition: d,
     });
@@ -133,7 +134,7 @@ export function defineTrait<S extends ConfigShape, const A extends string = neve
       cue: { importPath: CUSTOM_IMPORT, alias: CUSTOM_PACKAGE, def: `#${d.cueName}` },
       spec: { [d.specKey]: spec },
       appliesTo: d.appliesTo,
-      issues: validate(schema, spec, d.specKey),
+      issues: checkValue(schema, spec, d.specKey),
       site: callSite(),
       definition: d,
     });
@@ -217,7 +218,7 @@ export function templateExpr(v: unknown): ast.Expr {
       }),
     );
   }
-  if (typeof v === "object" && v !== null && !(v as Record<symbol, unknown>)[Symbol.for("opm-ts.rawcue")]) {
+  if (typeof v === "object" && v !== null && rawCueText(v) === undefined) {
     const decls: ast.Decl[] = [];
     for (const [k, x] of Object.entries(v)) if (x !== undefined) decls.push(ast.field(k, templateExpr(x)));
     for (const s of Object.getOwnPropertySymbols(v)) {
@@ -235,7 +236,7 @@ function condExpr(c: unknown): ast.Expr {
 }
 
 function ifCond(c: unknown): ast.Expr {
-  if ((c as Record<symbol, unknown>)?.[Symbol.for("opm-ts.rawcue")] !== undefined) return toExpr(c);
+  if (rawCueText(c) !== undefined) return toExpr(c);
   return ast.binary("!=", templateExpr(c), ast.ident("_|_"));
 }
 
@@ -258,7 +259,7 @@ export interface TransformerContextRefs {
   selectorLabels: Ref<Record<string, string>>;
 }
 
-type SpecRefsOf<D> = D extends { readonly __shape?: infer S extends ConfigShape } ? RefsOf<S> : never;
+export type SpecRefsOf<D> = D extends { readonly __shape?: infer S extends ConfigShape } ? RefsOf<S> : never;
 
 /** Typed references to the spec fields of the custom traits and resources a transformer names. */
 export type TransformerSpecRefs<D> = {
@@ -426,13 +427,13 @@ export function customPackageFile(
   const defs = new Map<string, CustomDefinition>();
   for (const d of [...definitions, ...transformers.flatMap((t) => t.definitions)]) {
     const prev = defs.get(d.fqn);
-    if (prev && prev !== d && JSON.stringify(prev.identity) !== JSON.stringify(d.identity)) throw new OpmError("E_USAGE", `two different definitions share the FQN ${d.fqn}`);
+    if (prev && prev !== d && JSON.stringify(prev.identity) !== JSON.stringify(d.identity)) throw new OpmError("usage", `two different definitions share the FQN ${d.fqn}`);
     defs.set(d.fqn, d);
   }
   if (!defs.size && !transformers.length && !policies.length) return undefined;
   const names = new Set<string>();
   for (const n of [...[...defs.values()].map((d) => d.cueName), ...transformers.map((t) => t.cueName), ...[...new Set(policies)].map((p) => p.cueName)]) {
-    if (names.has(n)) throw new OpmError("E_USAGE", `two custom definitions would both be named #${n} in CUE; give them different names`);
+    if (names.has(n)) throw new OpmError("usage", `two custom definitions would both be named #${n} in CUE; give them different names`);
     names.add(n);
   }
   const sorted = [...defs.values()].sort((a, b) => a.fqn.localeCompare(b.fqn));

@@ -8,7 +8,7 @@ import type { CueRef } from "./parts.js";
 import { callSite } from "./source.js";
 import { checkComponentRefs, moduleContext, type ModuleContext } from "./context.js";
 import { refsIn } from "./refs.js";
-import { checkSchema } from "./schema.js";
+import { checkValue } from "../src/core/schema.js";
 import { isPolicyUse, policyExpr, type PolicyUse } from "./policy.js";
 import { customPackageFile, isCustomDefinition, type CustomDefinition, type CustomTransformer } from "./define.js";
 
@@ -64,9 +64,9 @@ export interface TraitExcluded<B extends string, T extends string> {
   readonly "cannot take the trait": T;
 }
 
-type Excluded<F extends string> = { [B in keyof TraitExcludes & F]: TraitExcludes[B] extends F ? TraitExcluded<B, TraitExcludes[B]> : never }[keyof TraitExcludes & F];
+export type Excluded<F extends string> = { [B in keyof TraitExcludes & F]: TraitExcludes[B] extends F ? TraitExcluded<B, TraitExcludes[B]> : never }[keyof TraitExcludes & F];
 
-type MissingNeeds<F extends string> = { [T in keyof TraitNeeds & F]: TraitNeeds[T] extends F ? never : TraitNeedsTrait<T, TraitNeeds[T]> }[keyof TraitNeeds & F];
+export type MissingNeeds<F extends string> = { [T in keyof TraitNeeds & F]: TraitNeeds[T] extends F ? never : TraitNeedsTrait<T, TraitNeeds[T]> }[keyof TraitNeeds & F];
 
 /**
  * Maps each component whose FQNs are known to itself, or to {@link TraitNeedsTrait} when it
@@ -157,7 +157,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
     this.transformers = Object.freeze([...(def.transformers ?? [])]);
     this.policies = Object.freeze([...(def.policies ?? [])]);
     for (const p of this.policies) {
-      if (!isPolicyUse(p)) throw new OpmError("E_USAGE", `module ${def.metadata.name}: policies must be made with policy builders such as NoLatestTag()`);
+      if (!isPolicyUse(p)) throw new OpmError("usage", `module ${def.metadata.name}: policies must be made with policy builders such as NoLatestTag()`);
     }
     this.site = site;
   }
@@ -186,9 +186,9 @@ export class Module<S extends ConfigShape = ConfigShape> {
   components(): Record<string, Component> {
     if (!this.#built) {
       const built = this.#components(refsFor(this.config) as never, moduleContext());
-      if (!built || typeof built !== "object") throw new OpmError("E_USAGE", `module ${this.metadata.name}: components() must return an object of components`);
+      if (!built || typeof built !== "object") throw new OpmError("usage", `module ${this.metadata.name}: components() must return an object of components`);
       for (const [k, c] of Object.entries(built)) {
-        if (!Component.is(c)) throw new OpmError("E_USAGE", `module ${this.metadata.name}: component "${k}" is not a Component (build it with a blueprint or component())`);
+        if (!Component.is(c)) throw new OpmError("usage", `module ${this.metadata.name}: component "${k}" is not a Component (build it with a blueprint or component())`);
       }
       this.#built = built;
     }
@@ -438,7 +438,7 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
   encodedValues(redact = false, omitted: string[] = []): Record<string, unknown> {
     const mapped = mapSecrets({ type: "object", ...shapeSchema(this.module.config) }, this.#s.values, (v, path) => {
       // A malformed secret is left as given: checkValues() reports it (without its value).
-      if (checkSchema({ type: "object", "x-opm-secret": true }, v, []).length) return undefined;
+      if (checkValue({ "x-opm-secret": true }, v, "values").length) return undefined;
       const source = secretSource(v);
       if (redact && source.from === "literal") {
         omitted.push(path.join("."));

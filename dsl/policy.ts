@@ -1,6 +1,5 @@
 import * as ast from "../src/core/cue/ast.js";
-import { checkSchema } from "./schema.js";
-import type { FieldSchema } from "./config.js";
+import { checkValue, type JsonSchema } from "../src/core/schema.js";
 import type { Issue, SourceLocation } from "../src/core/errors.js";
 import type { CueRef } from "./parts.js";
 import { toExpr } from "./refs.js";
@@ -45,7 +44,7 @@ export function isPolicyUse(v: unknown): v is PolicyUse {
 export interface PolicyDefinition {
   fqn: string;
   cue: CueRef;
-  params: FieldSchema;
+  params: JsonSchema;
   description: string;
   /** Set for policies defined in TypeScript. */
   custom?: PolicyUse["custom"];
@@ -55,7 +54,7 @@ const SEVERITIES = ["block", "warn", "audit"];
 
 /** Attaches a policy definition with parameters and options; problems are collected, not thrown. */
 export function usePolicy(def: PolicyDefinition, params: Record<string, unknown> = {}, options: PolicyOptions = {}, site = callSite()): PolicyUse {
-  const issues: Issue[] = checkSchema(def.params, params, [], "params").map((i) => ({
+  const issues: Issue[] = checkValue(def.params, params, "params").map((i) => ({
     ...i,
     path: `policies.${def.fqn}.${i.path}`,
     message: i.code === "unknown_field" ? `unknown policy parameter: ${i.message}` : i.message,

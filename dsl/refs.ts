@@ -1,8 +1,7 @@
 import * as ast from "../src/core/cue/ast.js";
 import { ValidationError } from "../src/core/errors.js";
 import { callSite } from "./source.js";
-
-const REF = Symbol.for("opm-ts.ref");
+import { isRefValue, RAW, REF, REF_SELF, REF_TOKEN_END as TOKEN_END, REF_TOKEN_RE as TOKEN_RE, REF_TOKEN_START as TOKEN_START } from "../src/core/symbolic.js";
 
 /**
  * A typed, symbolic reference to a value that only a release supplies, such as
@@ -32,14 +31,11 @@ export type Input<T> = [T] extends [string | number | boolean]
       ? { [K in keyof T]: Input<T[K]> } | Ref<T>
       : T | Ref<T>;
 
-// Tokens used when a reference is stringified inside a template literal.
-const TOKEN_START = "\u0000opmref:";
-const TOKEN_END = "\u0000";
 const registry = new Map<string, Ref<unknown>>();
 let counter = 0;
 
 export function isRef(v: unknown): v is Ref<unknown> {
-  return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[REF] === true;
+  return isRefValue(v);
 }
 
 export function makeRef<T>(root: string, path: readonly string[]): Ref<T> {
@@ -101,10 +97,7 @@ export function refExpr(r: Ref<unknown>): ast.Expr {
   return ast.sel(ast.ident(self.root), ...self.path);
 }
 
-/** Symbol under which a proxied reference exposes the reference it wraps. */
-export const REF_SELF = Symbol.for("opm-ts.ref.self");
-
-const TOKEN_RE = /\u0000opmref:\d+\u0000/g;
+export { REF_SELF };
 
 /** Converts an author's value (plain data with references inside) to a CUE expression. */
 export function toExpr(v: unknown): ast.Expr {
@@ -156,7 +149,6 @@ export function isConcrete(v: unknown): boolean {
   return true;
 }
 
-const RAW = Symbol.for("opm-ts.rawcue");
 
 /** Escape hatch: a CUE expression written as text, used as a value anywhere a value is accepted. */
 export function rawCue<T = unknown>(text: string): Ref<T> {

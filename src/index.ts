@@ -11,7 +11,6 @@ export { config } from "../dsl/config.js";
 export type {
   ConfigField,
   ConfigShape,
-  FieldSchema,
   ValuesOf,
   RefsOf,
   PartialValues,
@@ -27,7 +26,6 @@ export type {
   AnyField,
   ValueOf,
   FieldState,
-  NumState,
   StrState,
   AllOmittable,
   OmittableKeys,
@@ -37,13 +35,14 @@ export type {
 import type * as ast from "./core/cue/ast.js";
 /** The CUE syntax tree that definitions compile to (types only). */
 export type { ast };
-export { defineModule, Module, ModuleRelease, mergeValues } from "../dsl/module.js";
+export { defineModule, Module, ModuleRelease } from "../dsl/module.js";
 export type { ModuleDefinition, ModuleMetadata, ReleaseOptions, ReleaseState, Compiled, CueSourceFile, CheckedComponents, TraitNeeds, TraitNeedsTrait, TraitExcludes, TraitExcluded } from "../dsl/module.js";
 export { component, Component } from "../dsl/component.js";
 export type { ComponentState } from "../dsl/component.js";
 export type { Part, CueRef } from "../dsl/parts.js";
 export { rawCue, isRef } from "../dsl/refs.js";
 export type { Ref, Val, Input } from "../dsl/refs.js";
+export type { JsonSchema } from "./core/schema.js";
 export type { ModuleContext, ComponentRef } from "../dsl/context.js";
 export { OpmError, ValidationError, RenderError, EngineError, EngineTimeoutError, formatIssue, formatLocation } from "./core/errors.js";
 export type { Issue, IssueCode, SourceLocation } from "./core/errors.js";
@@ -53,11 +52,11 @@ export { render, toCueFiles, loadCueModule, KUBERNETES_PROVIDER } from "./render
 export type { RenderOptions, RenderStats, CueModuleInput } from "./render/render.js";
 export { loadValuesFile, parseValues } from "./render/values.js";
 export type { ValuesFile } from "./render/values.js";
-export { LABELS, KIND_WEIGHTS, kindWeight, MANAGER } from "./render/types.js";
+export { LABELS, kindWeight, MANAGER } from "./render/types.js";
 export type { K8sObject, OutputOptions, ReleaseInfo, RenderResult, Violation } from "./render/types.js";
 export { PolicyError } from "./core/errors.js";
 export { violationIssue, violationPath } from "./render/render.js";
-export { defineResource, defineTrait, defineTransformer, when, forEach, CUSTOM_IMPORT, CUSTOM_PACKAGE } from "../dsl/define.js";
+export { defineResource, defineTrait, defineTransformer, when, forEach } from "../dsl/define.js";
 export type {
   CustomBuilder,
   CustomDefinition,
@@ -72,3 +71,12 @@ export type {
 } from "../dsl/define.js";
 export { definePolicy, violation, expr } from "../dsl/define-policy.js";
 export type { DeepRef, PolicyBuilder, PolicyCheckInput, PolicyRuleDefinition, PolicyDefinitionInput, CustomPolicy, ViolationTemplate } from "../dsl/define-policy.js";
+// Types the public signatures above refer to (exported so that users can name them).
+export type { Applicable, TraitNotApplicable } from "../dsl/component.js";
+export type { CheckedComponents, Excluded, MissingNeeds, TraitExcluded, TraitExcludes, TraitNeeds, TraitNeedsTrait } from "../dsl/module.js";
+export type { ErrorCode } from "./core/errors.js";
+export type { EvalOptions } from "./engine/engine.js";
+export type { BlueprintPart, FqnsOf, PartKind, ResourcePart, TraitPart } from "../dsl/parts.js";
+export type { Identity, SpecRefsOf } from "../dsl/define.js";
+export type { IsOmittable, NumState, Omittable, SecretField, SecretInput, SecretValue } from "../dsl/config.js";
+export type { PolicyOptions, PolicySelector, PolicyUse, Severity } from "../dsl/policy.js";

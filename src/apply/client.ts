@@ -34,13 +34,26 @@ export interface KObject {
   [key: string]: unknown;
 }
 
+/**
+ * A loaded kubeconfig: at run time a `KubeConfig` of `@kubernetes/client-node`. It is described by
+ * the few members users need, so that the types of opm-ts do not depend on that package's types.
+ */
+export interface LoadedKubeConfig {
+  getCurrentContext(): string;
+  getContexts(): readonly { name: string }[];
+  getCurrentCluster(): { name: string; server: string } | null;
+}
+
 export interface ConnectionOptions {
   /** Path to a kubeconfig file (like `kubectl --kubeconfig`). */
   kubeconfig?: string;
   /** Context to use instead of the kubeconfig's current context. */
   context?: string;
-  /** A ready KubeConfig (takes precedence over `kubeconfig`). */
-  kubeConfig?: KubeConfig;
+  /**
+   * A ready kubeconfig (takes precedence over `kubeconfig`): one {@link loadKubeConfig} returned, or a
+   * `KubeConfig` of `@kubernetes/client-node` you built yourself.
+   */
+  kubeConfig?: LoadedKubeConfig;
   /** Per-request timeout in milliseconds (default 30 000). */
   requestTimeoutMs?: number;
   /** Retries for transient failures (default 5). */
@@ -53,11 +66,15 @@ export interface ConnectionOptions {
  * Resolve a kubeconfig the way kubectl does: explicit path, then `$KUBECONFIG` (a path list, merged),
  * then `~/.kube/config`, then the in-cluster service account. `context` selects a context.
  */
-export function loadKubeConfig(opts: { kubeconfig?: string; context?: string } = {}): KubeConfig {
+export function loadKubeConfig(opts: { kubeconfig?: string; context?: string } = {}): LoadedKubeConfig {
+  return loadConfig(opts);
+}
+
+function loadConfig(opts: { kubeconfig?: string; context?: string }): KubeConfig {
   const kc = new KubeConfig();
   try {
     if (opts.kubeconfig) {
-      if (!fs.existsSync(opts.kubeconfig)) throw new ApplyError("Kubeconfig", `kubeconfig file ${opts.kubeconfig} does not exist`);
+      if (!fs.existsSync(opts.kubeconfig)) throw new ApplyError("kubeconfig", `kubeconfig file ${opts.kubeconfig} does not exist`);
       kc.loadFromFile(opts.kubeconfig);
     } else if (process.env.KUBECONFIG && process.env.KUBECONFIG.length > 0) {
       kc.loadFromDefault();
@@ -67,23 +84,23 @@ export function loadKubeConfig(opts: { kubeconfig?: string; context?: string } =
       kc.loadFromCluster();
     } else {
       throw new ApplyError(
-        "Kubeconfig",
+        "kubeconfig",
         "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run inside a cluster",
       );
     }
   } catch (e) {
     if (ApplyError.is(e)) throw e;
-    throw new ApplyError("Kubeconfig", `cannot load kubeconfig: ${(e as Error).message}`, {}, { cause: e });
+    throw new ApplyError("kubeconfig", `cannot load kubeconfig: ${(e as Error).message}`, {}, { cause: e });
   }
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
       const known = kc.getContexts().map((c) => c.name).join(", ") || "none";
-      throw new ApplyError("Kubeconfig", `context "${opts.context}" not found in kubeconfig (known: ${known})`);
+      throw new ApplyError("kubeconfig", `context "${opts.context}" not found in kubeconfig (known: ${known})`);
     }
     kc.setCurrentContext(opts.context);
   }
   if (!kc.getCurrentCluster()) {
-    throw new ApplyError("Kubeconfig", `kubeconfig has no cluster for context "${kc.getCurrentContext()}"`);
+    throw new ApplyError("kubeconfig", `kubeconfig has no cluster for context "${kc.getCurrentContext()}"`);
   }
   return kc;
 }
@@ -196,7 +213,7 @@ export function describe(o: ObjectRef | KObject): string {
 
 /** Thin, retrying client. One instance per command. */
 export class KubeClient {
-  readonly kc: KubeConfig;
+  private readonly kc: KubeConfig;
   private readonly api: RawObjectApi;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -206,7 +223,7 @@ export class KubeClient {
   requests = 0;
 
   constructor(opts: ConnectionOptions = {}) {
-    this.kc = opts.kubeConfig ?? loadKubeConfig(opts);
+    this.kc = (opts.kubeConfig as KubeConfig | undefined) ?? loadConfig(opts);
     this.api = this.kc.makeApiClient(RawObjectApi);
     // Namespaced objects without a namespace go to the context's namespace, like kubectl.
     (this.api as unknown as { setDefaultNamespace(kc: KubeConfig): void }).setDefaultNamespace(this.kc);
@@ -243,6 +260,11 @@ export class KubeClient {
     for (const a of this.agents.values()) a.destroy();
   }
 
+  /** The namespace of the kubeconfig's current context (`default` when it names none), like kubectl. */
+  get contextNamespace(): string {
+    return this.kc.getContextObject(this.kc.getCurrentContext())?.namespace || "default";
+  }
+
   get server(): string {
     return this.kc.getCurrentCluster()?.server ?? "";
   }
@@ -261,10 +283,10 @@ export class KubeClient {
           if (ApplyError.is(e)) throw e;
           const msg = ac.signal.aborted ? `timed out after ${this.timeoutMs} ms` : (e as Error)?.message ?? String(e);
           if (/Unrecognized API version and kind|Failed to fetch resource metadata/.test(msg) && !isTransient(e)) {
-            throw new ApplyError("Invalid", `${what}: ${msg}`, {}, { cause: e });
+            throw new ApplyError("invalid", `${what}: ${msg}`, {}, { cause: e });
           }
           const down = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH/.test(msg) ? `cannot reach the API server ${this.server}: ` : "";
-          throw new ApplyError("ApiError", `${what}: ${down}${msg}${attempt ? ` (after ${attempt + 1} attempts)` : ""}`, { attempts: attempt + 1 }, { cause: e });
+          throw new ApplyError("api_error", `${what}: ${down}${msg}${attempt ? ` (after ${attempt + 1} attempts)` : ""}`, { attempts: attempt + 1 }, { cause: e });
         }
         let delay = Math.min(this.baseMs * 2 ** attempt, 5000) * (0.75 + Math.random() * 0.5);
         if (e instanceof KubeHttpError && e.headers["retry-after"]) {

@@ -1,34 +1,36 @@
 /**
- * Errors are data: every error raised by `src/apply/` is an {@link ApplyError} with a stable `code`,
- * a message a user can act on, and structured `details`. Recognise them with `ApplyError.is(e)` or
- * `ApplyError.is(e, "Conflict")` rather than `instanceof` (which breaks across package copies).
+ * Errors are data: every error raised by `src/apply/` is an {@link ApplyError}, an `OpmError` with a
+ * stable snake_case `code`, a message a user can act on, and structured `details`. Recognise them
+ * with `ApplyError.is(e)` or `ApplyError.is(e, "conflict")` rather than `instanceof` (which breaks
+ * across package copies).
  */
+import { OpmError } from "../core/errors.js";
 
 export type ApplyErrorCode =
   /** Server-side apply conflicts with fields owned by another field manager. */
-  | "Conflict"
+  | "conflict"
   /** The server rejected an object (validation, admission, unknown kind...). */
-  | "Invalid"
+  | "invalid"
   /** Another module already owns this release name in this namespace. */
-  | "ModuleMismatch"
+  | "module_mismatch"
   /** Another apply of the same release is running (or crashed less than the lock duration ago). */
-  | "Locked"
+  | "locked"
   /** The inventory changed under us (optimistic concurrency on its resourceVersion). */
-  | "InventoryConflict"
+  | "inventory_conflict"
   /** The inventory Secret exists but cannot be read. */
-  | "InventoryCorrupt"
+  | "inventory_corrupt"
   /** `--wait` or delete did not finish within the timeout. */
-  | "Timeout"
+  | "timeout"
   /** The release namespace does not exist (and `createNamespace` was not set). */
-  | "NamespaceNotFound"
+  | "namespace_not_found"
   /** The release has no inventory (status/delete given only name and namespace). */
-  | "ReleaseNotFound"
+  | "release_not_found"
   /** No usable kubeconfig / context. */
-  | "Kubeconfig"
+  | "kubeconfig"
   /** The API server failed, even after retries. */
-  | "ApiError"
+  | "api_error"
   /** Several objects failed; see `details.errors`. */
-  | "Multiple";
+  | "multiple";
 
 const BRAND = Symbol.for("opm-ts.ApplyError");
 
@@ -39,20 +41,20 @@ export interface ConflictDetail {
   manager: string;
 }
 
-export class ApplyError extends Error {
-  readonly code: ApplyErrorCode;
+/** A failure of apply, diff, status or delete: an `OpmError` whose code is an {@link ApplyErrorCode}. */
+export class ApplyError extends OpmError {
+  declare readonly code: ApplyErrorCode;
   readonly details: Record<string, unknown>;
   readonly [BRAND] = true;
 
   constructor(code: ApplyErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, [], options);
     this.name = "ApplyError";
-    this.code = code;
     this.details = details;
   }
 
   /** True when `e` is an ApplyError (optionally with the given code). */
-  static is(e: unknown, code?: ApplyErrorCode): e is ApplyError {
+  static override is(e: unknown, code?: ApplyErrorCode): e is ApplyError {
     if (typeof e !== "object" || e === null || (e as Record<symbol, unknown>)[BRAND] !== true) return false;
     return code === undefined || (e as ApplyError).code === code;
   }
@@ -65,7 +67,7 @@ export class ConflictError extends ApplyError {
   constructor(object: string, conflicts: ConflictDetail[], serverMessage?: string) {
     const lines = conflicts.map((c) => `  ${c.field} is owned by "${c.manager}"`);
     super(
-      "Conflict",
+      "conflict",
       `${object}: server-side apply conflicts with fields owned by another manager:\n${lines.join("\n")}\n` +
         `Re-run with --force-conflicts (forceConflicts: true) to take ownership, or stop rendering these fields.` +
         (conflicts.length === 0 && serverMessage ? `\n${serverMessage}` : ""),
@@ -76,7 +78,7 @@ export class ConflictError extends ApplyError {
     this.object = object;
   }
   static override is(e: unknown): e is ConflictError {
-    return ApplyError.is(e, "Conflict");
+    return ApplyError.is(e, "conflict");
   }
 }
 
@@ -84,5 +86,5 @@ export class ConflictError extends ApplyError {
 export function combineErrors(errors: unknown[]): unknown {
   if (errors.length === 1) return errors[0];
   const msgs = errors.map((e) => (e instanceof Error ? e.message : String(e)));
-  return new ApplyError("Multiple", `${errors.length} objects failed:\n- ${msgs.join("\n- ")}`, { errors });
+  return new ApplyError("multiple", `${errors.length} objects failed:\n- ${msgs.join("\n- ")}`, { errors });
 }

@@ -26,7 +26,7 @@ export type {
   StatusReport,
 } from "./apply.js";
 export { KubeClient, loadKubeConfig } from "./client.js";
-export type { ConnectionOptions, KObject, ObjectRef } from "./client.js";
+export type { ConnectionOptions, KObject, LoadedKubeConfig, ObjectRef } from "./client.js";
 export { ApplyError, ConflictError } from "./errors.js";
 export type { ApplyErrorCode, ConflictDetail } from "./errors.js";
 export { health } from "./health.js";

@@ -3,7 +3,6 @@
  * owns, the render digest, the module and the last 10 history records.
  */
 import type { Violation } from "../render/types.js";
-import { createHash } from "node:crypto";
 import { LABELS, MANAGER, kindWeight, type ReleaseInfo } from "../render/types.js";
 import { ApplyError } from "./errors.js";
 import { KubeHttpError, type KObject, type KubeClient, type ObjectRef } from "./client.js";
@@ -106,7 +105,7 @@ export async function readInventory(client: KubeClient, name: string, namespace:
   if (items.length === 0) return undefined;
   if (items.length > 1) {
     throw new ApplyError(
-      "InventoryCorrupt",
+      "inventory_corrupt",
       `release "${name}" in namespace "${namespace}" has ${items.length} inventories (${items.map((i) => i.metadata.name).join(", ")}); delete the stale one`,
     );
   }
@@ -122,12 +121,8 @@ function decode(secret: KObject): Inventory {
     inv.history ??= [];
     return inv;
   } catch (e) {
-    throw new ApplyError("InventoryCorrupt", `inventory Secret ${secret.metadata.namespace}/${secret.metadata.name} is not readable: ${(e as Error).message}`, {}, { cause: e });
+    throw new ApplyError("inventory_corrupt", `inventory Secret ${secret.metadata.namespace}/${secret.metadata.name} is not readable: ${(e as Error).message}`, {}, { cause: e });
   }
-}
-
-export function digestOf(inv: Inventory): string {
-  return createHash("sha256").update(JSON.stringify(inv.entries)).digest("hex");
 }
 
 function secretFor(release: ReleaseInfo, inv: Inventory, resourceVersion?: string): KObject {
@@ -175,7 +170,7 @@ export async function writeInventory(client: KubeClient, release: ReleaseInfo, i
   } catch (e) {
     if (e instanceof KubeHttpError && e.status === 409) {
       throw new ApplyError(
-        "InventoryConflict",
+        "inventory_conflict",
         `the inventory of release "${release.name}" changed while applying (another apply ran at the same time); re-run to converge`,
         {},
         { cause: e },

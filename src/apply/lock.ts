@@ -52,7 +52,7 @@ export async function acquireLock(client: KubeClient, name: string, namespace: s
     const deleting = !!(existing?.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp;
     if (existing && !deleting && Date.now() < expires) {
       throw new ApplyError(
-        "Locked",
+        "locked",
         `release "${name}" in namespace "${namespace}" is being applied by ${spec.holderIdentity ?? "another process"} ` +
           `(lock Lease ${namespace}/${leaseName}, renewed ${spec.renewTime}); wait for it to finish, or if it crashed, ` +
           `retry after ${new Date(expires).toISOString()}`,
@@ -65,7 +65,7 @@ export async function acquireLock(client: KubeClient, name: string, namespace: s
         : await client.create(lease(), { fieldManager: MANAGER });
     } catch (e2) {
       if (e2 instanceof KubeHttpError && e2.status === 409) {
-        throw new ApplyError("Locked", `release "${name}" in namespace "${namespace}" was locked by another apply just now`, { lease: leaseName });
+        throw new ApplyError("locked", `release "${name}" in namespace "${namespace}" was locked by another apply just now`, { lease: leaseName });
       }
       throw e2;
     }

@@ -58,13 +58,13 @@ export function findEntry(all: readonly CatalogEntry[], query: string): CatalogE
   const keys = (e: CatalogEntry) => [e.name, e.definition, ...(e.mixin ? [e.mixin] : []), e.fqn.replace(/@v\d+$/, "").split("/").pop()!].map(loose);
   const hits = all.filter((e) => keys(e).includes(q));
   if (hits.length === 1) return hits[0]!;
-  if (hits.length > 1) throw new OpmError("E_USAGE", `${JSON.stringify(query)} names ${hits.length} catalog entries: ${hits.map((e) => e.fqn).join(", ")}; give the FQN`);
+  if (hits.length > 1) throw new OpmError("usage", `${JSON.stringify(query)} names ${hits.length} catalog entries: ${hits.map((e) => e.fqn).join(", ")}; give the FQN`);
   const near = all.filter((e) => e.fqn.toLowerCase().includes(query.toLowerCase().replace(/^#/, ""))).map((e) => e.fqn);
-  throw new OpmError("E_USAGE", `no catalog entry ${JSON.stringify(query)}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; run "opm catalog" to list them`);
+  throw new OpmError("usage", `no catalog entry ${JSON.stringify(query)}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; run "opm catalog" to list them`);
 }
 
 export async function catalogCommand(positionals: string[], format: string, io: IO): Promise<number> {
-  if (format !== "text" && format !== "json" && format !== "yaml") throw new OpmError("E_USAGE", `-o must be text, json or yaml, not ${JSON.stringify(format)}`);
+  if (format !== "text" && format !== "json" && format !== "yaml") throw new OpmError("usage", `-o must be text, json or yaml, not ${JSON.stringify(format)}`);
   const engine = defaultEngine();
   const packages = catalogPackages();
   const index = await readIndex(engine, packages);

@@ -81,7 +81,7 @@ export function parseDuration(v: string | number | undefined, fallbackMs = 5 * 6
     total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
     consumed += m[0].length;
   }
-  if (consumed !== v.length || consumed === 0) throw new ApplyError("Invalid", `invalid duration "${v}": use a number with a unit, e.g. 90s, 5m, 1h`);
+  if (consumed !== v.length || consumed === 0) throw new ApplyError("invalid", `invalid duration "${v}": use a number with a unit, e.g. 90s, 5m, 1h`);
   return total;
 }
 
@@ -168,7 +168,7 @@ function common(flags: CliFlags) {
 export async function runApply(result: RenderResult, flags: CliFlags, io: CliIO): Promise<number> {
   const json = flags.output === "json";
   try {
-    if (flags.dryRun !== undefined && flags.dryRun !== "server") throw new ApplyError("Invalid", `--dry-run must be "server" (client-side dry run is \`opm build\`)`);
+    if (flags.dryRun !== undefined && flags.dryRun !== "server") throw new ApplyError("invalid", `--dry-run must be "server" (client-side dry run is \`opm build\`)`);
     const progress = new Progress(io);
     const report = await (await lifecycle()).apply(result, {
       ...common(flags),

@@ -46,7 +46,7 @@ export function lifecycleCommands(base: {
           const v = values[f.name] ?? f.default;
           if (v === undefined) continue;
           if (f.values && typeof v === "string" && !f.values.includes(v)) {
-            throw Object.assign(new OpmError("E_USAGE", `--${f.name} must be ${f.values.join(" or ")}, not ${JSON.stringify(v)}`), { exitCode: 2 });
+            throw Object.assign(new OpmError("usage", `--${f.name} must be ${f.values.join(" or ")}, not ${JSON.stringify(v)}`), { exitCode: 2 });
           }
           (parsed as Record<string, unknown>)[camel(f.name)] = v;
         }
@@ -54,16 +54,16 @@ export function lifecycleCommands(base: {
           try {
             parseDuration(parsed.timeout);
           } catch (e) {
-            throw Object.assign(new OpmError("E_USAGE", `--timeout: ${(e as Error).message}`), { exitCode: 2 });
+            throw Object.assign(new OpmError("usage", `--timeout: ${(e as Error).message}`), { exitCode: 2 });
           }
         }
-        if (parsed.wait && parsed.dryRun) throw Object.assign(new OpmError("E_USAGE", "--wait cannot be combined with --dry-run=server: a server dry run persists nothing to wait for"), { exitCode: 2 });
+        if (parsed.wait && parsed.dryRun) throw Object.assign(new OpmError("usage", "--wait cannot be combined with --dry-run=server: a server dry run persists nothing to wait for"), { exitCode: 2 });
         let target: RenderResult | { name: string; namespace: string };
         if (positionals[0] === undefined && fromInventory) {
-          if (!values.name || !values.namespace) throw Object.assign(new OpmError("E_USAGE", `opm ${name} needs a module, or --name and -n to find the release's inventory`), { exitCode: 2 });
+          if (!values.name || !values.namespace) throw Object.assign(new OpmError("usage", `opm ${name} needs a module, or --name and -n to find the release's inventory`), { exitCode: 2 });
           // Without a module nothing is rendered: refuse the flags that only feed a render.
           const unused = [values.values && "-f", values.secret && "--secret", values.policy && "--policy"].filter(Boolean);
-          if (unused.length) throw Object.assign(new OpmError("E_USAGE", `opm ${name} --name ${String(values.name)} -n ${String(values.namespace)} reads the release's inventory and renders nothing: ${unused.join(", ")} would be ignored; give the module too, or drop ${unused.length === 1 ? "it" : "them"}`), { exitCode: 2 });
+          if (unused.length) throw Object.assign(new OpmError("usage", `opm ${name} --name ${String(values.name)} -n ${String(values.namespace)} reads the release's inventory and renders nothing: ${unused.join(", ")} would be ignored; give the module too, or drop ${unused.length === 1 ? "it" : "them"}`), { exitCode: 2 });
           target = { name: values.name as string, namespace: values.namespace as string };
         } else {
           try {

@@ -24,15 +24,15 @@ export function secretValues(flags: readonly string[]): { values: Record<string,
   const paths: string[][] = [];
   for (const flag of flags) {
     const m = /^([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)=(@|env:)(.+)$/.exec(flag);
-    if (!m) throw new OpmError("E_USAGE", `--secret takes path=@file or path=env:VARIABLE (e.g. --secret db.password=@./pw.txt), not "${flag.split("=")[0]}=..."`);
+    if (!m) throw new OpmError("usage", `--secret takes path=@file or path=env:VARIABLE (e.g. --secret db.password=@./pw.txt), not "${flag.split("=")[0]}=..."`);
     const [, path, kind, where] = m;
     let value: string;
     if (kind === "@") {
-      if (!existsSync(where!)) throw new OpmError("E_USAGE", `--secret ${path}: file ${where} does not exist`);
+      if (!existsSync(where!)) throw new OpmError("usage", `--secret ${path}: file ${where} does not exist`);
       value = readFileSync(where!, "utf8").replace(/\r?\n$/, "");
     } else {
       const v = process.env[where!];
-      if (v === undefined) throw new OpmError("E_USAGE", `--secret ${path}: environment variable ${where} is not set`);
+      if (v === undefined) throw new OpmError("usage", `--secret ${path}: environment variable ${where} is not set`);
       value = v;
     }
     const segs = path!.split(".");
@@ -51,7 +51,7 @@ function loadFailure(file: string, e: unknown): OpmError {
   if (missing) {
     const dir = path.dirname(path.resolve(file));
     return new OpmError(
-      "E_LOAD",
+      "load",
       `cannot load ${file}: it imports ${missing[1]}, which is not installed where the file is (${dir} or a folder above it): install opm-ts in the module's project: npm i opm-ts`,
     );
   }
@@ -64,9 +64,9 @@ function loadFailure(file: string, e: unknown): OpmError {
       message: m[4]!,
       source: { file: path.relative(process.cwd(), m[1]!) || m[1]!, line: Number(m[2]), column: Number(m[3]) + 1 },
     }));
-    return new OpmError("E_LOAD", `cannot load ${file}: ${issues.length} syntax error${issues.length === 1 ? "" : "s"}`, issues);
+    return new OpmError("load", `cannot load ${file}: ${issues.length} syntax error${issues.length === 1 ? "" : "s"}`, issues);
   }
-  return new OpmError("E_LOAD", `cannot load ${file}: ${message}`);
+  return new OpmError("load", `cannot load ${file}: ${message}`);
 }
 
 let tsLoader: Promise<(url: string) => Promise<unknown>> | undefined;
@@ -111,7 +111,7 @@ export async function importModuleFile(file: string): Promise<Module | ModuleRel
   // tsx may wrap a CommonJS-style default export.
   if (value && typeof value === "object" && "default" in value && !Module.is(value) && !ModuleRelease.is(value)) value = (value as { default: unknown }).default;
   if (!Module.is(value) && !ModuleRelease.is(value)) {
-    throw new OpmError("E_LOAD", `${file} must default-export a Module (defineModule(...)) or a ModuleRelease (module.release(...))`);
+    throw new OpmError("load", `${file} must default-export a Module (defineModule(...)) or a ModuleRelease (module.release(...))`);
   }
   return value;
 }
@@ -120,7 +120,7 @@ export async function importModuleFile(file: string): Promise<Module | ModuleRel
 export async function loadPolicies(files: readonly string[]): Promise<PolicyUse[]> {
   const out: PolicyUse[] = [];
   for (const file of files) {
-    if (!existsSync(file)) throw new OpmError("E_USAGE", `policy file ${file} does not exist`);
+    if (!existsSync(file)) throw new OpmError("usage", `policy file ${file} does not exist`);
     let mod: { default?: unknown };
     try {
       mod = (await importTs(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
@@ -132,7 +132,7 @@ export async function loadPolicies(files: readonly string[]): Promise<PolicyUse[
     if (value && typeof value === "object" && "default" in value && !isPolicyUse(value) && !Array.isArray(value)) value = (value as { default: unknown }).default;
     const list = Array.isArray(value) ? value : [value];
     if (!list.length || !list.every(isPolicyUse)) {
-      throw new OpmError("E_LOAD", `${file} must default-export a policy (e.g. NoLatestTag()) or a list of policies`);
+      throw new OpmError("load", `${file} must default-export a policy (e.g. NoLatestTag()) or a list of policies`);
     }
     out.push(...(list as PolicyUse[]));
   }
@@ -141,8 +141,8 @@ export async function loadPolicies(files: readonly string[]): Promise<PolicyUse[
 
 /** Loads the command's input: a .ts module file or a folder of CUE files, with values files and flags applied. */
 export async function loadInput(target: string | undefined, opts: LoadOptions): Promise<ModuleRelease | CueModuleInput> {
-  if (!target) throw new OpmError("E_USAGE", "missing the module: give a module.ts file or a folder of .cue files");
-  if (!existsSync(target)) throw new OpmError("E_USAGE", `${target} does not exist`);
+  if (!target) throw new OpmError("usage", "missing the module: give a module.ts file or a folder of .cue files");
+  if (!existsSync(target)) throw new OpmError("usage", `${target} does not exist`);
   const files = (opts.valuesFiles ?? []).map(loadValuesFile);
   const secrets = secretValues(opts.secrets ?? []);
   const secretSource = (p: readonly string[]) => (secrets.paths.some((s) => s.join(".") === p.join(".")) ? { file: `command line (--secret ${p.join(".")})`, line: 0 } : undefined);

@@ -86,7 +86,7 @@ function evalTimeout(values: Record<string, unknown>): { evalTimeoutMs?: number 
   const v = values["eval-timeout"] as string | undefined;
   if (v === undefined) return {};
   const ms = parseDuration(v);
-  if (ms === undefined) throw new OpmError("E_USAGE", `--eval-timeout ${JSON.stringify(v)} is not a duration: use e.g. 90s, 2m or a number of seconds`);
+  if (ms === undefined) throw new OpmError("usage", `--eval-timeout ${JSON.stringify(v)} is not a duration: use e.g. 90s, 2m or a number of seconds`);
   return { evalTimeoutMs: ms };
 }
 
@@ -115,8 +115,8 @@ const commands: Record<string, Command> = {
     },
     async run({ positionals, values }, io) {
       const format = values.output as string;
-      if (format !== "yaml" && format !== "json") throw new OpmError("E_USAGE", `-o must be yaml or json, not ${JSON.stringify(format)}`);
-      if (values["show-secrets"] && values["exclude-secrets"]) throw new OpmError("E_USAGE", "--show-secrets and --exclude-secrets contradict each other: give one");
+      if (format !== "yaml" && format !== "json") throw new OpmError("usage", `-o must be yaml or json, not ${JSON.stringify(format)}`);
+      if (values["show-secrets"] && values["exclude-secrets"]) throw new OpmError("usage", "--show-secrets and --exclude-secrets contradict each other: give one");
       const result = await renderFromFlags(positionals, values, io);
       const show = { showSecrets: Boolean(values["show-secrets"]), excludeSecrets: Boolean(values["exclude-secrets"]) };
       const outDir = values["out-dir"] as string | undefined;
@@ -139,7 +139,7 @@ const commands: Record<string, Command> = {
     options: { ...releaseOptions, output: { type: "string", short: "o", default: "text" } },
     help: { ...releaseHelp, "-o, --output text|json": "json prints a report: release, object count, digests and every policy violation (audit included)" },
     async run({ positionals, values }, io) {
-      if (values.output !== "text" && values.output !== "json") throw new OpmError("E_USAGE", `-o must be text or json, not ${JSON.stringify(values.output)}`);
+      if (values.output !== "text" && values.output !== "json") throw new OpmError("usage", `-o must be text or json, not ${JSON.stringify(values.output)}`);
       const result = await renderFromFlags(positionals, values, io);
       if (values.output === "json") {
         const { release, digest, valuesDigest, violations } = result;
@@ -159,7 +159,7 @@ const commands: Record<string, Command> = {
     async run({ positionals, values }, io) {
       const [{ loadInput }, { toCueFiles }, { joinFiles, ModuleRelease }] = await Promise.all([loader(), renderer(), import("../../dsl/module.js")]);
       const input = await loadInput(positionals[0], loadOpts(values));
-      if (!ModuleRelease.is(input)) throw new OpmError("E_USAGE", "opm cue compiles TypeScript modules; a folder of .cue files is already CUE");
+      if (!ModuleRelease.is(input)) throw new OpmError("usage", "opm cue compiles TypeScript modules; a folder of .cue files is already CUE");
       const files = toCueFiles(input, { redactSecrets: !values["show-secrets"] });
       const outDir = values["out-dir"] as string | undefined;
       if (outDir) {
@@ -210,7 +210,7 @@ export function reportError(e: unknown, io: IO): number {
     for (const w of (e as { warnings?: Issue[] }).warnings ?? []) io.err(`warning: ${formatIssue(w)}\n`);
     io.err(`error: ${summary}\n`);
     for (const i of e.issues) io.err(`  - ${formatIssue(i)}\n`);
-    return (e as { exitCode?: number }).exitCode ?? (e.code === "E_USAGE" ? 2 : 1);
+    return (e as { exitCode?: number }).exitCode ?? (e.code === "usage" ? 2 : 1);
   }
   const err = e as Error;
   io.err(`internal error: ${err?.message ?? String(e)}\n`);
@@ -245,7 +245,7 @@ export async function main(argv: string[], io: IO = stdio): Promise<number> {
     const max = cmd.maxPositionals ?? 1;
     if (parsed.positionals.length > max) {
       const hint = "values" in cmd.options ? " (to layer values files, give -f before each one)" : "";
-      throw new OpmError("E_USAGE", `opm ${name} takes ${max === 1 ? "one argument" : `${max} arguments`}; unexpected ${parsed.positionals.slice(max).map((p) => JSON.stringify(p)).join(", ")}${hint}`);
+      throw new OpmError("usage", `opm ${name} takes ${max === 1 ? "one argument" : `${max} arguments`}; unexpected ${parsed.positionals.slice(max).map((p) => JSON.stringify(p)).join(", ")}${hint}`);
     }
     // Load the CUE engine while the module file is loaded and compiled.
     if (name === "build" || name === "vet") import("../engine/engine.js").then((m) => m.defaultEngine().start()).catch(() => undefined);

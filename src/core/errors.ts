@@ -1,6 +1,11 @@
 /**
  * Errors are data: every problem is an `Issue` with a code, a path, a message and,
- * where known, a source location. Error classes are recognised with a static `is()`.
+ * where known, a source location. Every error opm-ts throws for a user's mistake or a
+ * cluster's refusal is an {@link OpmError} (whose `code` says which kind of failure it is);
+ * error classes are recognised with a static `is()` rather than `instanceof`.
+ *
+ * One code scheme everywhere: codes are snake_case words (`invalid_type`, `usage`,
+ * `namespace_not_found`), for issues and errors alike.
  */
 
 /** Where a value came from: a TypeScript call site, a values file line, or a CUE file. */
@@ -43,6 +48,12 @@ export interface Issue {
   source?: SourceLocation;
 }
 
+/**
+ * The code of an {@link OpmError}: which kind of failure it is. The codes of the apply layer
+ * (`conflict`, `locked`, ...) are listed with `ApplyError` in `opm-ts/apply`.
+ */
+export type ErrorCode = "validation" | "render" | "engine" | "engine_timeout" | "policy" | "usage" | "io" | "load" | "values" | "link";
+
 const BRAND = Symbol.for("opm-ts.error");
 
 export function formatLocation(loc: SourceLocation | undefined): string {
@@ -57,13 +68,16 @@ export function formatIssue(i: Issue): string {
   return `${i.path ? i.path + ": " : ""}${i.message}${constraint}${where}`;
 }
 
-/** Base class of every error opm-ts throws for a user's mistake. */
+/**
+ * Base class of every error opm-ts throws for a user's mistake (or a cluster's refusal): a
+ * snake_case `code`, a summary, and every {@link Issue} found. `usage` errors exit the CLI with 2.
+ */
 export class OpmError extends Error {
   readonly [BRAND] = true;
   readonly code: string;
   readonly issues: readonly Issue[];
-  constructor(code: string, summary: string, issues: readonly Issue[] = []) {
-    super(issues.length ? `${summary}\n${issues.map((i) => "  - " + formatIssue(i)).join("\n")}` : summary);
+  constructor(code: ErrorCode | (string & {}), summary: string, issues: readonly Issue[] = [], options?: { cause?: unknown }) {
+    super(issues.length ? `${summary}\n${issues.map((i) => "  - " + formatIssue(i)).join("\n")}` : summary, options);
     this.name = "OpmError";
     this.code = code;
     this.issues = Object.freeze([...issues]);
@@ -77,33 +91,33 @@ export class OpmError extends Error {
 /** Values or definitions that do not satisfy their schema. Holds every problem found. */
 export class ValidationError extends OpmError {
   constructor(issues: readonly Issue[], summary = `${issues.length} validation error${issues.length === 1 ? "" : "s"}`) {
-    super("E_VALIDATION", summary, issues);
+    super("validation", summary, issues);
     this.name = "ValidationError";
   }
   static override is(e: unknown): e is ValidationError {
-    return OpmError.is(e) && e.code === "E_VALIDATION";
+    return OpmError.is(e) && e.code === "validation";
   }
 }
 
 /** A module could not be rendered (nothing matched a component, a trait was not handled, ...). */
 export class RenderError extends OpmError {
   constructor(issues: readonly Issue[], summary = "render failed") {
-    super("E_RENDER", summary, issues);
+    super("render", summary, issues);
     this.name = "RenderError";
   }
   static override is(e: unknown): e is RenderError {
-    return OpmError.is(e) && e.code === "E_RENDER";
+    return OpmError.is(e) && e.code === "render";
   }
 }
 
 /** The CUE engine rejected a program. */
 export class EngineError extends OpmError {
   constructor(issues: readonly Issue[], summary = "CUE evaluation failed") {
-    super("E_ENGINE", summary, issues);
+    super("engine", summary, issues);
     this.name = "EngineError";
   }
   static override is(e: unknown): e is EngineError {
-    return OpmError.is(e) && (e.code === "E_ENGINE" || e.code === "E_ENGINE_TIMEOUT");
+    return OpmError.is(e) && (e.code === "engine" || e.code === "engine_timeout");
   }
 }
 
@@ -117,7 +131,7 @@ export class EngineTimeoutError extends OpmError {
     readonly elapsedMs?: number,
   ) {
     super(
-      "E_ENGINE_TIMEOUT",
+      "engine_timeout",
       `CUE evaluation${label ? ` of ${label}` : ""} did not finish within the ${timeoutMs} ms limit and was stopped` +
         (elapsedMs !== undefined ? ` (${elapsedMs} ms after it was asked for)` : "") +
         "; raise the limit with --eval-timeout (e.g. --eval-timeout 2m), OPM_EVAL_TIMEOUT or the render option evalTimeoutMs",
@@ -125,7 +139,7 @@ export class EngineTimeoutError extends OpmError {
     this.name = "EngineTimeoutError";
   }
   static override is(e: unknown): e is EngineTimeoutError {
-    return OpmError.is(e) && e.code === "E_ENGINE_TIMEOUT";
+    return OpmError.is(e) && e.code === "engine_timeout";
   }
 }
 
@@ -135,11 +149,11 @@ export class PolicyError extends OpmError {
   /** Non-blocking (warn) violations found in the same render. */
   readonly warnings: readonly Issue[];
   constructor(issues: readonly Issue[], summary = `${issues.length} blocking policy violation${issues.length === 1 ? "" : "s"}`, warnings: readonly Issue[] = []) {
-    super("E_POLICY", summary, issues);
+    super("policy", summary, issues);
     this.warnings = Object.freeze([...warnings]);
     this.name = "PolicyError";
   }
   static override is(e: unknown): e is PolicyError {
-    return OpmError.is(e) && e.code === "E_POLICY";
+    return OpmError.is(e) && e.code === "policy";
   }
 }

@@ -524,6 +524,6 @@ export function evalTimeoutFromEnv(): number | undefined {
   const v = process.env.OPM_EVAL_TIMEOUT;
   if (v === undefined || v === "") return undefined;
   const ms = parseDuration(v);
-  if (ms === undefined) throw new OpmError("E_USAGE", `OPM_EVAL_TIMEOUT=${JSON.stringify(v)} is not a duration: use e.g. 90s, 2m or a number of seconds`);
+  if (ms === undefined) throw new OpmError("usage", `OPM_EVAL_TIMEOUT=${JSON.stringify(v)} is not a duration: use e.g. 90s, 2m or a number of seconds`);
   return ms;
 }

@@ -12,6 +12,7 @@ import { catalogPackage, catalogPackagePaths, link, packageField, type CuePackag
 import { rewriteImports } from "./rewrite.js";
 import { isStdlib } from "./link.js";
 import type { Engine } from "../engine/engine.js";
+import type { JsonSchema } from "../core/schema.js";
 import { EngineError } from "../core/errors.js";
 
 export type EntryKind = "resource" | "trait" | "blueprint" | "transformer" | "policy";
@@ -177,37 +178,7 @@ export async function readIndex(engine: Engine, packages: CuePackage[] = catalog
 // ---------------------------------------------------------------- schemas
 
 /** A JSON schema (the subset the engine's OpenAPI export produces). */
-export interface JsonSchema {
-  type?: "string" | "integer" | "number" | "boolean" | "array" | "object";
-  description?: string;
-  default?: unknown;
-  enum?: unknown[];
-  minimum?: number;
-  maximum?: number;
-  exclusiveMinimum?: boolean | number;
-  exclusiveMaximum?: boolean | number;
-  pattern?: string;
-  minLength?: number;
-  maxLength?: number;
-  minItems?: number;
-  maxItems?: number;
-  items?: JsonSchema;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  additionalProperties?: JsonSchema | boolean;
-  oneOf?: JsonSchema[];
-  anyOf?: JsonSchema[];
-  allOf?: JsonSchema[];
-  not?: JsonSchema;
-  $ref?: string;
-  /** opm extension: the field has a default computed from another field (e.g. `*targetPort`). */
-  "x-opm-derived-default"?: boolean;
-  /**
-   * opm extension, only with `resolve(s, { markRefs: true })`: this (resolved) schema is the
-   * named schema `$ref` pointed at (its OpenAPI name), so codegen can refer to it by name.
-   */
-  "x-opm-ref"?: string;
-}
+export type { JsonSchema };
 
 /** The exported name of a definition: `#pkg_<field>.#Def.#sub` → `pkg_<field>.Def.sub`. */
 function exportName(importPath: string, path: string): string {

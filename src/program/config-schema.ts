@@ -1,4 +1,4 @@
-import type { FieldSchema } from "../../dsl/config.js";
+import type { JsonSchema } from "../core/schema.js";
 import type { Engine } from "../engine/engine.js";
 import { catalogPackage, isStdlib, link, packageField, type ParsedFile } from "./link.js";
 import { rewriteImports } from "./rewrite.js";
@@ -51,7 +51,7 @@ export function topLevelFieldText(body: string, label: string): string | undefin
 }
 
 interface OpenAPIDoc {
-  components?: { schemas?: Record<string, FieldSchema> };
+  components?: { schemas?: Record<string, JsonSchema> };
 }
 
 /**
@@ -59,7 +59,7 @@ interface OpenAPIDoc {
  * can be checked with every problem reported at once. Undefined when the schema cannot be
  * exported (the engine then reports the first problem itself).
  */
-export async function cueConfigSchema(engine: Engine, files: readonly ParsedFile[]): Promise<FieldSchema | undefined> {
+export async function cueConfigSchema(engine: Engine, files: readonly ParsedFile[]): Promise<JsonSchema | undefined> {
   for (const f of files) {
     const text = topLevelFieldText(f.body, "#config");
     if (text === undefined) continue;

@@ -31,8 +31,11 @@ export interface CuePackage {
 
 export class LinkError extends OpmError {
   constructor(message: string) {
-    super("E_LINK", message);
+    super("link", message);
     this.name = "LinkError";
+  }
+  static override is(e: unknown): e is LinkError {
+    return OpmError.is(e) && e.code === "link";
   }
 }
 

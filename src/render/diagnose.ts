@@ -100,7 +100,7 @@ export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | 
       await d.engine.eval(d.program({ kind: "pair", component, transformer }));
       continue; // passes on its own: the failure is elsewhere
     } catch (e) {
-      if (!EngineError.is(e) || e.code !== "E_ENGINE") throw e;
+      if (!EngineError.is(e) || e.code !== "engine") throw e;
       found = [...e.issues];
     }
     for (const i of found) {

@@ -108,7 +108,7 @@ export function overrideReleaseIdentity(
         const flag = s.field === "name" ? "--name" : "-n/--namespace";
         const line = f.text.slice(0, s.start).split("\n").length;
         throw Object.assign(
-          new OpmError("E_USAGE", `${flag} cannot replace metadata.${s.field} in ${f.name}:${line}: the file sets it to an expression, not a plain string; edit the file or drop the flag`),
+          new OpmError("usage", `${flag} cannot replace metadata.${s.field} in ${f.name}:${line}: the file sets it to an expression, not a plain string; edit the file or drop the flag`),
           { exitCode: 2 },
         );
       }

@@ -1,3 +1,12 @@
+/**
+ * The render pipeline: prepare the input (values checked, secrets collected), build the one
+ * CUE program, evaluate it, map engine errors back to the author's source, post-process
+ * (labels, namespaces, duplicates, key checks, sort), apply policies and build the result.
+ * Ordering lives in order.ts, violations in violations.ts, object checks in object-checks.ts.
+ *
+ * Size: over 400 lines while the stages above still share the `Prepared` input; each stage
+ * is a separate function so that they can move to files of their own (and run staged).
+ */
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as ast from "../core/cue/ast.js";
@@ -16,12 +25,17 @@ import { matchRelease, transformerRules } from "../program/match.js";
 import { checkObjects } from "./object-checks.js";
 import { withheldSecrets } from "./withheld.js";
 import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
-import { checkSchema } from "../../dsl/schema.js";
-import { fieldAt, mapSecrets, redactionMarkers, secretSource, type FieldSchema } from "../../dsl/config.js";
+import { checkValue } from "../core/schema.js";
+import { fieldAt, mapSecrets, redactionMarkers, secretSource } from "../../dsl/config.js";
 import { canonicalObject, forOutput, stableJson, toJsonList, toYaml } from "./serialize.js";
 import { sha256 } from "../core/hash.js";
 import { scrubText, secretValuesOf } from "../core/redact.js";
-import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
+import { cleanViolation, compareViolations, violationIssue, violationPath } from "./violations.js";
+import { compareObjects, isClusterScoped } from "./order.js";
+import { type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
+
+export { violationIssue, violationPath };
+export { compareObjects, isClusterScoped };
 
 export const KUBERNETES_PROVIDER = "opm.dev/catalog/providers/kubernetes@v1";
 const PLATFORM_IMPORT = "opm.dev/platform@v1";
@@ -69,16 +83,6 @@ export interface CueModuleInput {
   provenance?: Provenance;
 }
 
-const CLUSTER_SCOPED = new Set([
-  "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume", "StorageClass",
-  "PriorityClass", "IngressClass", "RuntimeClass", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-  "APIService", "CSIDriver", "ClusterIssuer", "GatewayClass", "ClusterSecretStore",
-]);
-
-export function isClusterScoped(kind: string): boolean {
-  return CLUSTER_SCOPED.has(kind);
-}
-
 /** Reads a folder of CUE files as a module (and, if present, its release package). */
 export function loadCueModule(dir: string, release: Omit<CueModuleInput, "kind" | "dir" | "files"> = {}): CueModuleInput {
   if (!statSync(dir).isDirectory()) throw new ValidationError([{ code: "io", path: "", message: `${dir} is not a folder of .cue files` }]);
@@ -97,15 +101,6 @@ interface Prepared {
   secrets: string[];
   /** The TypeScript release, when the input was one. */
   release?: ModuleRelease<any>;
-}
-
-/** Marks `core.#Secret`-shaped properties of an exported config schema as secrets. */
-function markSecrets(schema: FieldSchema): FieldSchema {
-  const p = schema.properties;
-  const refsSecret = ((schema as { allOf?: { $ref?: string }[] }).allOf ?? []).some((a) => /core_v1\.Secret$/.test(a.$ref ?? ""));
-  if (p && p.group && p.key && (p.source || refsSecret)) return { type: "object", "x-opm-secret": true, ...(schema.description ? { description: schema.description } : {}) };
-  if (!p) return schema;
-  return { ...schema, properties: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, markSecrets(v)])) };
 }
 
 function isCueModuleInput(v: unknown): v is CueModuleInput {
@@ -140,9 +135,9 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   if (input.values && Object.keys(input.values).length) {
     // Check the values against the module's #config schema first, reporting every problem.
     const exported = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release"));
-    const schema = exported && markSecrets(exported);
+    const schema = exported;
     if (schema) {
-      const issues = [...checkSchema(schema, input.values, []), ...redactionMarkers(schema, input.values)].map((i) => {
+      const issues = [...checkValue(schema, input.values, "values"), ...redactionMarkers(schema, input.values)].map((i) => {
         const segs = i.path.split(".").slice(1);
         let source: SourceLocation | undefined;
         for (let n = segs.length; n > 0 && !source; n--) source = prov(segs.slice(0, n));
@@ -450,27 +445,6 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
   return { objects, issues };
 }
 
-function cleanViolation(v: Violation): Violation {
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== "" && x !== undefined)) as unknown as Violation;
-}
-
-/** A violation as an issue, for printing. */
-export function violationIssue(v: Violation): Issue {
-  return { code: "policy", path: violationPath(v), message: `${v.message} (policy ${v.policy}, rule ${v.rule})` };
-}
-
-/** Where a violation is, as a path: `components.<c>` or `<Kind>/<name>` followed by the field path. */
-export function violationPath(v: Violation): string {
-  const base = v.object ?? `components.${v.component}`;
-  return v.path ? `${base}.${v.path}` : base;
-}
-
-function compareViolations(a: Violation, b: Violation): number {
-  const sev = { block: 0, warn: 1, audit: 2 };
-  const k = (v: Violation) => `${v.policy}\u0000${v.rule}\u0000${v.component ?? ""}\u0000${v.object ?? ""}\u0000${v.path ?? ""}\u0000${v.message}`;
-  return sev[a.severity] - sev[b.severity] || (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0);
-}
-
 /** Pod specs inside a workload object (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod). */
 function podSpecs(o: K8sObject): Record<string, any>[] {
   const spec = (o as Record<string, any>).spec;
@@ -524,18 +498,6 @@ function missingKeys(objects: K8sObject[], p: Prepared): Issue[] {
   return issues;
 }
 
-/** Kind weight, then namespace, then name, then kind and apiVersion. */
-export function compareObjects(a: K8sObject, b: K8sObject): number {
-  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  return (
-    kindWeight(a.kind) - kindWeight(b.kind) ||
-    cmp(a.metadata.namespace ?? "", b.metadata.namespace ?? "") ||
-    cmp(a.metadata.name, b.metadata.name) ||
-    cmp(a.kind, b.kind) ||
-    cmp(a.apiVersion, b.apiVersion)
-  );
-}
-
 /**
  * Renders a release (or a module with a default release, or a CUE module folder) into
  * Kubernetes objects: compile to CUE, link with the catalog, evaluate, match
@@ -573,11 +535,11 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     releaseObjects = value.secrets ?? [];
     found = value.violations ?? [];
   } catch (e) {
-    if (EngineError.is(e) && e.code === "E_ENGINE" && e.issues.some((i) => /(^|\.)output\.|#transform/.test(i.path))) {
+    if (EngineError.is(e) && e.code === "engine" && e.issues.some((i) => /(^|\.)output\.|#transform/.test(i.path))) {
       const found = await diagnose(prepared, engine, provider, platform, matched);
       if (found?.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
     }
-    if (EngineError.is(e) && e.code === "E_ENGINE") mapEngineError(prepared, e, platform);
+    if (EngineError.is(e) && e.code === "engine") mapEngineError(prepared, e, platform);
     if (EngineError.is(e)) throw scrubError(e, prepared.secrets);
     throw e;
   }

@@ -20,14 +20,14 @@ export function loadValuesFile(file: string): ValuesFile {
     // Refuse an oversized file before reading it (a values file feeds Kubernetes objects).
     const size = statSync(file).size;
     if (size > LIMITS.valuesFileBytes) {
-      throw new OpmError("E_VALUES", `values file ${display} is ${formatBytes(size)}; the limit is ${formatBytes(LIMITS.valuesFileBytes)} (its values must fit in Kubernetes objects, which hold at most ${formatBytes(LIMITS.configDataBytes)} of data)`);
+      throw new OpmError("values", `values file ${display} is ${formatBytes(size)}; the limit is ${formatBytes(LIMITS.valuesFileBytes)} (its values must fit in Kubernetes objects, which hold at most ${formatBytes(LIMITS.configDataBytes)} of data)`);
     }
     text = readFileSync(file, "utf8");
   } catch (e) {
     if (OpmError.is(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new OpmError("E_IO", `values file ${display} does not exist`);
-    throw new OpmError("E_IO", `cannot read values file ${display}: ${code ?? String(e)}`);
+    if (code === "ENOENT") throw new OpmError("io", `values file ${display} does not exist`);
+    throw new OpmError("io", `cannot read values file ${display}: ${code ?? String(e)}`);
   }
   return parseValues(text, display);
 }
@@ -42,7 +42,7 @@ export function parseValues(text: string, display: string): ValuesFile {
       const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
       return { code: "io", path: "", message: e.message.split("\n")[0]!, source: { file: display, line: pos.line, column: pos.col } };
     });
-    throw new OpmError("E_VALUES", `cannot parse values file ${display}`, issues);
+    throw new OpmError("values", `cannot parse values file ${display}`, issues);
   }
   let values: unknown;
   try {
@@ -50,10 +50,10 @@ export function parseValues(text: string, display: string): ValuesFile {
   } catch (e) {
     // The yaml library stops an alias bomb ("billion laughs") with a ReferenceError.
     if (!/alias/i.test((e as Error).message)) throw e;
-    throw new OpmError("E_VALUES", `values file ${display} expands YAML aliases (*name) too often (limit ${LIMITS.yamlAliases}): write the values out instead`);
+    throw new OpmError("values", `values file ${display} expands YAML aliases (*name) too often (limit ${LIMITS.yamlAliases}): write the values out instead`);
   }
   if (typeof values !== "object" || Array.isArray(values) || values === null) {
-    throw new OpmError("E_VALUES", `values file ${display} must hold a mapping of config fields at the top level`);
+    throw new OpmError("values", `values file ${display} must hold a mapping of config fields at the top level`);
   }
   const provenance: Provenance = (p) => {
     let node: Node | null | undefined = doc.contents as Node;

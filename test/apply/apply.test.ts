@@ -46,7 +46,7 @@ describe("apply", () => {
   test("refuses a missing namespace unless createNamespace", async () => {
     const r = fakeRender([configMap("cfg")], rel);
     const e = await apply(r, h.opts).catch((x) => x);
-    expect(ApplyError.is(e, "NamespaceNotFound")).toBe(true);
+    expect(ApplyError.is(e, "namespace_not_found")).toBe(true);
     expect(e.message).toMatch(/--create-namespace/);
     expect(h.server.get("v1", "ConfigMap", "demo", "cfg")).toBeUndefined();
     await apply(r, { ...h.opts, createNamespace: true });
@@ -79,7 +79,7 @@ describe("apply", () => {
     await apply(fakeRender([configMap("cfg")], rel), { ...h.opts, createNamespace: true });
     const other = fakeRender([configMap("x")], { ...rel, module: { name: "other" } });
     const e = await apply(other, h.opts).catch((x) => x);
-    expect(ApplyError.is(e, "ModuleMismatch")).toBe(true);
+    expect(ApplyError.is(e, "module_mismatch")).toBe(true);
     expect(e.message).toContain("example.com/modules/demo@v0");
     expect(h.server.get("v1", "ConfigMap", "demo", "x")).toBeUndefined();
   });
@@ -182,7 +182,7 @@ describe("apply", () => {
     const bad = deployment("web");
     (bad.spec as { selector?: unknown }).selector = undefined;
     const e = await apply(fakeRender([configMap("a"), configMap("c"), bad], rel), h.opts).catch((x) => x);
-    expect(ApplyError.is(e, "Invalid")).toBe(true);
+    expect(ApplyError.is(e, "invalid")).toBe(true);
     expect(e.message).toContain("Deployment demo/web");
     expect(e.message).toContain("spec.selector");
     expect(h.server.get("v1", "ConfigMap", "demo", "b")).toBeDefined();

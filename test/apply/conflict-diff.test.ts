@@ -21,7 +21,7 @@ describe("conflicts", () => {
     );
     const e = await apply(fakeRender([deployment("web", { replicas: 3 })], rel), h.opts).catch((x) => x);
     expect(ConflictError.is(e)).toBe(true);
-    expect(ApplyError.is(e, "Conflict")).toBe(true);
+    expect(ApplyError.is(e, "conflict")).toBe(true);
     expect(e.conflicts).toEqual([{ field: ".spec.replicas", manager: "kubectl" }]);
     expect(e.message).toContain('.spec.replicas is owned by "kubectl"');
     expect(e.message).toContain("--force-conflicts");

@@ -62,7 +62,7 @@ describe("wait", () => {
     };
     // A ten-minute timeout: only stopping on the failure ends this test within vitest's limit.
     const e = await apply(fakeRender([job], rel), { ...h.opts, createNamespace: true, wait: true, timeoutMs: 10 * 60_000, onEvent }).catch((x) => x);
-    expect(ApplyError.is(e, "Timeout")).toBe(true);
+    expect(ApplyError.is(e, "timeout")).toBe(true);
     expect(e.message).toContain("1 object(s) failed");
     expect(e.message).toContain("BackoffLimitExceeded");
   });
@@ -146,7 +146,7 @@ describe("delete", () => {
     h = await startHarness({ deleteDelayMs: Infinity }); // deletions never complete
     await apply(fakeRender([configMap("c")], rel), { ...h.opts, createNamespace: true });
     const e = await deleteRelease({ name: "hello", namespace: "demo" }, { ...h.opts, timeoutMs: 200 }).catch((x) => x);
-    expect(ApplyError.is(e, "Timeout")).toBe(true);
+    expect(ApplyError.is(e, "timeout")).toBe(true);
     expect(e.message).toContain("ConfigMap demo/c");
     expect(await readInventory(h.client, "hello", "demo")).toBeDefined();
   });

@@ -38,7 +38,7 @@ describe("transient failures are retried with backoff", () => {
     h = await startHarness({}, { retries: 2 });
     h.server.fault({ method: "PATCH", path: "/configmaps/b", status: 503 });
     const e = await apply(fakeRender([configMap("a"), configMap("b")], rel), { ...h.opts, createNamespace: true }).catch((x) => x);
-    expect(ApplyError.is(e, "ApiError")).toBe(true);
+    expect(ApplyError.is(e, "api_error")).toBe(true);
     expect(e.message).toContain("ConfigMap demo/b");
     expect(h.server.requests.filter((q) => q.method === "PATCH" && q.path.endsWith("/configmaps/b"))).toHaveLength(3);
     const inv = (await readInventory(h.client, "hello", "demo"))!.inventory;
@@ -51,7 +51,7 @@ describe("transient failures are retried with backoff", () => {
     h.server.fault({ method: "GET", path: "/configmaps/", drop: true });
     const objs = ["a", "b", "c", "d", "e"].map((n) => configMap(n));
     const e = await apply(fakeRender(objs, rel), { ...h.opts, createNamespace: true, concurrency: 1 }).catch((x) => x);
-    expect(ApplyError.is(e, "ApiError"), String(e)).toBe(true);
+    expect(ApplyError.is(e, "api_error"), String(e)).toBe(true);
     expect(e.message).toMatch(/^get ConfigMap demo\/a: .*\(after 2 attempts\)$/);
     expect(h.server.requests.filter((q) => q.path.includes("/configmaps/"))).toHaveLength(2);
   });
@@ -61,7 +61,7 @@ describe("transient failures are retried with backoff", () => {
     const client = new KubeClient({ kubeConfig: h.server.kubeConfig(), retries: 0 });
     await h.server.stop();
     const e = await client.get({ apiVersion: "v1", kind: "ConfigMap", name: "a", namespace: "demo" }).catch((x) => x);
-    expect(ApplyError.is(e, "ApiError"), String(e)).toBe(true);
+    expect(ApplyError.is(e, "api_error"), String(e)).toBe(true);
     expect(e.message).toContain(`get ConfigMap demo/a: cannot reach the API server ${client.server}: `);
   });
 
@@ -83,7 +83,7 @@ describe("locking", () => {
     await gate.reached;
     const e = await apply(fakeRender([configMap("a")], rel), h.opts).catch((x) => x);
     gate.release();
-    expect(ApplyError.is(e, "Locked")).toBe(true);
+    expect(ApplyError.is(e, "locked")).toBe(true);
     expect(e.message).toContain('release "hello"');
     expect(e.message).toContain(lockName("hello"));
     await first;
@@ -106,7 +106,7 @@ describe("locking", () => {
       }
     });
     const e = await apply(fakeRender([configMap("a"), configMap("b")], rel), h.opts).catch((x) => x);
-    expect(ApplyError.is(e, "InventoryConflict")).toBe(true);
+    expect(ApplyError.is(e, "inventory_conflict")).toBe(true);
     const rep = await apply(fakeRender([configMap("a"), configMap("b")], rel), h.opts);
     expect(rep.inventory).toBe(`demo/${name}`);
   });
@@ -142,7 +142,7 @@ describe("locking", () => {
     expect(lease).toBeDefined();
     // The lock is held until it expires; then the next apply converges.
     const early = await apply(fakeRender(v2, rel), h.opts).catch((x) => x);
-    expect(ApplyError.is(early, "Locked")).toBe(true);
+    expect(ApplyError.is(early, "locked")).toBe(true);
     // Let the lease expire without waiting for it: it was last renewed 601 s ago.
     h.server.put({ ...lease, spec: { ...lease!.spec, renewTime: new Date(Date.now() - 601_000).toISOString().replace("Z", "000Z") } });
     const rep = await apply(fakeRender(v2, rel), h.opts);
@@ -184,7 +184,7 @@ describe("kubeconfig resolution", () => {
         return x;
       }
     })();
-    expect(ApplyError.is(e, "Kubeconfig")).toBe(true);
+    expect(ApplyError.is(e, "kubeconfig")).toBe(true);
     expect((e as Error).message).toContain('context "nope" not found');
     process.env.HOME = path.join(dir, "empty");
     expect(() => loadKubeConfig()).toThrow(/no kubeconfig found/);

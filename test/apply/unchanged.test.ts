@@ -88,7 +88,7 @@ describe("server-side dry run into a missing namespace", () => {
     const bad = deployment("web");
     (bad.spec as { selector?: unknown }).selector = undefined;
     const e = await apply(fakeRender([bad], { name: "hello", namespace: "fresh" }), { ...h.opts, createNamespace: true, dryRun: "server" }).catch((x) => x);
-    expect(ApplyError.is(e, "Invalid")).toBe(true);
+    expect(ApplyError.is(e, "invalid")).toBe(true);
     expect(e.message).toContain("Deployment fresh/web");
   });
 });

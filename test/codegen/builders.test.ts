@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defineModule, render, ValidationError } from "opm-ts";
 import { AllowedRegistries, BUILTIN_POLICIES, Container, Expose, MinReplicas, Scaling, StatelessWorkload } from "opm-ts/catalog";
-import { validate } from "../../dsl/builders.js";
+import { checkValue as validate } from "../../src/core/schema.js";
 
 describe("generated builders validate when called", () => {
   it("collects bounds, enum, pattern and unknown-field issues onto the part", () => {

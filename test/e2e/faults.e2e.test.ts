@@ -90,7 +90,7 @@ describe.skipIf(!real)("faults on a real API server", () => {
 
     // The killed process's lock: the next apply is refused, naming the holder...
     const e = await apply(fakeRender(v2objs, rel), { client: env.client, lockDurationSeconds: 5 }).catch((x) => x);
-    expect(ApplyError.is(e, "Locked"), String(e)).toBe(true);
+    expect(ApplyError.is(e, "locked"), String(e)).toBe(true);
     expect(e.message).toContain(`${hostname()}/${pid}/`);
     // ...until it expires (the Lease says when), then the apply converges.
     const lease = await env.client.get({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", name: lockName("big"), namespace: ns });
@@ -178,7 +178,7 @@ describe.skipIf(!real)("faults on a real API server", () => {
     });
     const rep = await first.catch((x) => x);
     const e = await second;
-    expect(ApplyError.is(e, "Locked"), String(e)).toBe(true);
+    expect(ApplyError.is(e, "locked"), String(e)).toBe(true);
     expect(holder).toMatch(new RegExp(`^${hostname()}/${process.pid}/`));
     expect((e as Error).message).toContain(`is being applied by ${holder}`);
     expect(rep.ready, String(rep)).toBe(true);
@@ -228,7 +228,7 @@ describe.skipIf(!real)("faults on a real API server", () => {
     const bad = deployment("web", { replicas: 1 });
     (bad.spec as { replicas: number }).replicas = -1;
     const e = await apply(fakeRender([configMap("a"), configMap("b"), bad], rel), { client: env.client }).catch((x) => x);
-    expect(ApplyError.is(e, "Invalid"), String(e)).toBe(true);
+    expect(ApplyError.is(e, "invalid"), String(e)).toBe(true);
     expect(e.message).toContain(`Deployment ${ns}/web: the server rejected the object (422)`);
     expect(e.message).toContain("spec.replicas");
     expect(await env.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "old", namespace: ns })).toBeDefined();
@@ -252,7 +252,7 @@ describe.skipIf(!real)("faults on a real API server", () => {
     const bad = deployment("web", { replicas: 1 });
     (bad.spec as { replicas: number }).replicas = -1;
     const dryBad = await apply(fakeRender([configMap("a"), bad], rel), { client: env.client, createNamespace: true, dryRun: "server" }).catch((x) => x);
-    expect(ApplyError.is(dryBad, "Invalid"), String(dryBad)).toBe(true);
+    expect(ApplyError.is(dryBad, "invalid"), String(dryBad)).toBe(true);
     expect(dryBad.message).toContain(`Deployment ${ns}/web`);
     const dry = await apply(fakeRender(objs, rel), { client: env.client, createNamespace: true, dryRun: "server" });
     expect(dry.objects.map((o) => o.action)).toEqual(["created", "created"]);

@@ -80,7 +80,7 @@ describe.skipIf(!enabled)("e2e against a real cluster", () => {
   test("the server rejects an invalid object", async () => {
     const bad = deployment("Bad_Name");
     const e = await apply(fakeRender([...v2().objects, bad], rel), opts()).catch((x) => x);
-    expect(ApplyError.is(e, "Invalid")).toBe(true);
+    expect(ApplyError.is(e, "invalid")).toBe(true);
     expect(e.message).toMatch(/Bad_Name/);
   });
 

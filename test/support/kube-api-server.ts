@@ -1,6 +1,10 @@
 /**
  * An in-memory Kubernetes API server for tests: plain HTTP on 127.0.0.1 (random port).
  *
+ * Size: over 400 lines because it models one API server (routing, storage, server-side apply
+ * with managed fields, validation, faults) whose parts share its state; splitting it by
+ * concern is pending.
+ *
  * It implements what `@kubernetes/client-node` and `kubectl apply --server-side` use: discovery,
  * get, list (label selectors), create, replace (resourceVersion preconditions), delete (optionally
  * delayed), server-side apply with managedFields per field manager, conflicts (409 with the real
