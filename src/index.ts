@@ -46,7 +46,7 @@ export type { Ref, Val, Input } from "../dsl/refs.js";
 export { OpmError, ValidationError, RenderError, EngineError, EngineTimeoutError, formatIssue, formatLocation } from "./core/errors.js";
 export type { Issue, IssueCode, SourceLocation } from "./core/errors.js";
 export { Engine, defaultEngine } from "./engine/engine.js";
-export type { EngineOptions, EvalStats } from "./engine/engine.js";
+export type { EngineOptions, EvalOptions, EvalStats } from "./engine/engine.js";
 export { render, toCueFiles, loadCueModule, KUBERNETES_PROVIDER } from "./render/render.js";
 export type { RenderOptions, RenderStats, CueModuleInput } from "./render/render.js";
 export { loadValuesFile, parseValues } from "./render/values.js";

@@ -194,8 +194,8 @@ export interface EvalOptions {
   /** Timings of the evaluation are written here. */
   stats?: EvalStats;
   /**
-   * What is being evaluated, in words, for errors (e.g. `component web, transformer
-   * deployment`): a crash or a timeout names it.
+   * What is being evaluated, in words, for errors (e.g.
+   * `component web, transformer deployment`): a crash or a timeout names it.
    */
   label?: string;
   /**
