@@ -266,7 +266,10 @@ export class Engine {
     if (this.#closed) return Promise.reject(new Error("engine is closed"));
     if (this.#slots.some((s) => s.loaded)) return Promise.resolve();
     try {
-      return (this.#slots[0] ?? this.#spawn()).init;
+      const slot = this.#slots[0] ?? this.#spawn();
+      // A caller may wait for this alone: keep the process alive until the worker has loaded.
+      slot.worker.ref();
+      return slot.init;
     } catch (e) {
       return Promise.reject(e);
     }
