@@ -9,6 +9,8 @@ export default defineConfig({
       { find: /^opm-ts$/, replacement: here("./src/index.ts") },
       { find: /^opm-ts\/catalog$/, replacement: here("./dsl/catalog.ts") },
       { find: /^opm-ts\/testing$/, replacement: here("./src/testing/index.ts") },
+      { find: /^opm-ts\/testing\/vitest$/, replacement: here("./src/testing/vitest.ts") },
+      { find: /^opm-ts\/apply$/, replacement: here("./src/apply/index.ts") },
     ],
   },
   test: {

@@ -1,6 +1,7 @@
 /**
  * apply / diff / status / deleteRelease: the release lifecycle against a cluster.
  */
+import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { LABELS, MANAGER, kindWeight, type K8sObject, type ReleaseInfo, type RenderResult } from "../render/types.js";
 import { ApplyError, ConflictError, combineErrors, type ConflictDetail } from "./errors.js";
@@ -102,22 +103,28 @@ function refFromObject(o: K8sObject | KObject): ObjectRef {
   return { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace };
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+/** Run `fn` over `items`, `limit` at a time. After a failure `stop` accepts, no further item is started (those are left out). */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>, stop?: (reason: unknown) => boolean): Promise<PromiseSettledResult<R>[]> {
   const out: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
+  let stopped = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !stopped) {
       const i = next++;
       try {
         out[i] = { status: "fulfilled", value: await fn(items[i]!) };
       } catch (reason) {
         out[i] = { status: "rejected", reason };
+        if (stop?.(reason)) stopped = true;
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
+  return out.filter(Boolean);
 }
+
+/** The server could not be reached (even after retries): trying the other objects only repeats that. */
+const unreachable = (e: unknown) => ApplyError.is(e, "ApiError") && e.details.attempts !== undefined;
 
 function groupByWeight<T extends { kind: string }>(items: T[]): T[][] {
   const m = new Map<number, T[]>();
@@ -201,6 +208,56 @@ function explain(e: unknown, obj: KObject, all: KObject[]): unknown {
     if (scrubbed !== e.message) return new ApplyError(e.code, scrubbed, e.details);
   }
   return e;
+}
+
+/** Digest of the configuration sent for an object (what opm asks for). */
+function configDigest(o: KObject): string {
+  return createHash("sha256").update(JSON.stringify(canonical(o))).digest("hex").slice(0, 32);
+}
+
+/** Digest of the fields opm's field manager owns on a live object (empty when it owns none). */
+function ownedDigest(o: KObject): string {
+  const mf = (o.metadata.managedFields ?? []) as Array<{ manager?: string; operation?: string; apiVersion?: string; subresource?: string; fieldsV1?: unknown }>;
+  const ours = mf.filter((m) => m.manager === MANAGER && m.operation === "Apply").map((m) => [m.apiVersion ?? "", m.subresource ?? "", m.fieldsV1 ?? null]);
+  if (!ours.length) return "none";
+  return createHash("sha256").update(JSON.stringify(canonical(ours))).digest("hex").slice(0, 32);
+}
+
+/** After a failed apply: the previous entries plus every object applied before the failure. */
+async function recordPartial(client: KubeClient, result: RenderResult, prev: StoredInventory | undefined, done: KObject[], applied: Record<string, string>): Promise<void> {
+  const release = result.release;
+  const byKey = new Map<string, InventoryEntry>();
+  for (const e of prev?.inventory.entries ?? []) byKey.set(entryKey(e), e);
+  for (const o of done) byKey.set(entryKey(entryOf(o)), entryOf(o));
+  const doneKeys = new Set(done.map((o) => entryKey(entryOf(o))));
+  const inv: Inventory = {
+    release: { name: release.name, namespace: release.namespace, uuid: release.uuid },
+    module: { ...release.module },
+    digest: prev?.inventory.digest ?? result.digest,
+    valuesDigest: prev?.inventory.valuesDigest ?? result.valuesDigest,
+    entries: sortEntries([...byKey.values()]),
+    pendingPrune: (prev?.inventory.pendingPrune ?? []).filter((e) => !doneKeys.has(entryKey(e))),
+    history: pushHistory(prev?.inventory.history ?? [], {
+      time: new Date().toISOString(),
+      moduleVersion: release.module.version,
+      valuesDigest: result.valuesDigest,
+      digest: result.digest,
+      outcome: "failed",
+    }),
+    applied: { ...prev?.inventory.applied, ...applied },
+  };
+  await writeInventory(client, release, inv, prev?.secret);
+}
+
+/** A namespace that exists, for a server-side dry run of objects whose own namespace does not yet. */
+async function standInNamespace(client: KubeClient, missing: string, emit: (e: LifecycleEvent) => void): Promise<string | undefined> {
+  const ns = client.kc.getContextObject(client.kc.getCurrentContext())?.namespace || "default";
+  if (ns !== missing && (await client.get({ apiVersion: "v1", kind: "Namespace", name: ns }).catch(() => undefined))) {
+    emit({ type: "info", message: `namespace ${missing} does not exist yet: its objects are validated by a server-side dry run in namespace ${ns}` });
+    return ns;
+  }
+  emit({ type: "info", message: `namespace ${missing} does not exist yet and no other namespace is readable: its objects are not sent in this dry run` });
+  return undefined;
 }
 
 // ───────────────────────────── namespace and CRDs ─────────────────────────────
@@ -293,32 +350,55 @@ export async function apply(result: RenderResult, options: ApplyOptions = {}): P
   const lock = dryRun ? undefined : await acquireLock(client, release.name, release.namespace, { durationSeconds: options.lockDurationSeconds });
   try {
     const results = new Map<KObject, ObjectResult>();
-    for (const group of groupByWeight(objects)) {
-      const settled = await mapLimit(group, options.concurrency ?? 8, async (obj) => {
-        const ref = refFromObject(obj);
-        const id = objectId(obj);
-        if (dryRun && nsState === "pending" && obj.metadata.namespace === release.namespace) {
-          results.set(obj, { id, ref, action: "created" });
-          emit({ type: "applied", id, action: "created", dryRun });
-          return;
-        }
-        try {
-          const live = await client.get(ref);
-          const { object: stored } = await client.apply(obj, { fieldManager: MANAGER, force: options.forceConflicts, dryRun });
-          let action: "created" | "configured" | "unchanged";
-          if (!live) action = "created";
-          else if (dryRun) action = same(live, stored) ? "unchanged" : "configured";
-          else action = live.metadata.resourceVersion === stored.metadata.resourceVersion ? "unchanged" : "configured";
-          results.set(obj, { id, ref, action });
-          emit({ type: "applied", id, action, dryRun });
-        } catch (e) {
-          throw explain(e, obj, objects);
-        }
-      });
-      const errors = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected").map((s) => s.reason);
-      if (errors.length) throw combineErrors(errors);
-      const crds = group.filter((o) => o.kind === "CustomResourceDefinition");
-      if (crds.length && !dryRun) await waitEstablished(client, crds, Math.min(timeoutMs, 120_000), pollMs);
+    const applied: Record<string, string> = {};
+    // Dry run into a namespace that does not exist yet: the server refuses namespaced objects there,
+    // so they are validated in a namespace that exists (nothing is persisted either way).
+    const standIn = dryRun && nsState === "pending" ? await standInNamespace(client, release.namespace, emit) : undefined;
+    try {
+      for (const group of groupByWeight(objects)) {
+        const settled = await mapLimit(group, options.concurrency ?? 8, async (obj) => {
+          const ref = refFromObject(obj);
+          const id = objectId(obj);
+          try {
+            if (dryRun && nsState === "pending" && obj.metadata.namespace === release.namespace) {
+              if (standIn) await client.apply({ ...obj, metadata: { ...obj.metadata, namespace: standIn } }, { fieldManager: MANAGER, force: true, dryRun });
+              results.set(obj, { id, ref, action: "created" });
+              emit({ type: "applied", id, action: "created", dryRun });
+              return;
+            }
+            const key = entryKey(entryOf(obj));
+            const live = await client.get(ref);
+            const digest = dryRun ? "" : configDigest(obj);
+            const before = prev?.inventory.applied?.[key];
+            if (!dryRun && live && before && before === `${digest}.${ownedDigest(live)}`) {
+              // Same configuration as last time, and nobody took a field from opm since: nothing to send.
+              applied[key] = before;
+              results.set(obj, { id, ref, action: "unchanged" });
+              emit({ type: "applied", id, action: "unchanged", dryRun });
+              return;
+            }
+            const { object: stored } = await client.apply(obj, { fieldManager: MANAGER, force: options.forceConflicts, dryRun });
+            let action: "created" | "configured" | "unchanged";
+            if (!live) action = "created";
+            else if (dryRun) action = same(live, stored) ? "unchanged" : "configured";
+            else action = live.metadata.resourceVersion === stored.metadata.resourceVersion ? "unchanged" : "configured";
+            if (!dryRun) applied[key] = `${digest}.${ownedDigest(stored)}`;
+            results.set(obj, { id, ref, action });
+            emit({ type: "applied", id, action, dryRun });
+          } catch (e) {
+            throw explain(e, obj, objects);
+          }
+        }, unreachable);
+        const errors = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected").map((s) => s.reason);
+        if (errors.length) throw combineErrors(errors);
+        const crds = group.filter((o) => o.kind === "CustomResourceDefinition");
+        if (crds.length && !dryRun) await waitEstablished(client, crds, Math.min(timeoutMs, 120_000), pollMs);
+      }
+    } catch (e) {
+      // Stopped part-way: nothing is pruned; the inventory records what was applied (with what it
+      // owned before), so those objects are not orphaned if the next render drops them.
+      if (!dryRun && results.size) await recordPartial(client, result, prev, objects.filter((o) => results.has(o)), applied).catch(() => {});
+      throw e;
     }
 
     const objectResults = objects.map((o) => results.get(o)!);
@@ -364,6 +444,7 @@ export async function apply(result: RenderResult, options: ApplyOptions = {}): P
       entries: newEntries,
       pendingPrune: toPrune,
       history: pushHistory(prev?.inventory.history ?? [], record),
+      applied,
     };
     let secret = await writeInventory(client, release, inv, prev?.secret);
     report.inventory = `${release.namespace}/${inventoryName(release)}`;
@@ -434,6 +515,37 @@ async function eventsFor(client: KubeClient, ref: ObjectRef): Promise<string[]> 
   }
 }
 
+const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"]);
+
+/** Why a workload's pods are not ready (waiting/terminated container reasons), e.g. `pod web-1: container main CrashLoopBackOff: back-off 40s`. */
+async function podProblems(client: KubeClient, ref: ObjectRef, live?: KObject): Promise<string[]> {
+  if (!WORKLOADS.has(ref.kind) || !ref.namespace) return [];
+  try {
+    live ??= await client.get(ref);
+    const match = ((live?.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels) ?? {};
+    const sel = Object.entries(match).map(([k, v]) => `${k}=${v}`).join(",");
+    if (!sel) return [];
+    const out: string[] = [];
+    for (const pod of await client.list("v1", "Pod", ref.namespace, sel)) {
+      const st = (pod.status ?? {}) as { phase?: string; conditions?: Array<{ type: string; status: string; reason?: string }>; containerStatuses?: Array<Record<string, any>> };
+      const why: string[] = [];
+      for (const c of st.containerStatuses ?? []) {
+        const w = c.state?.waiting;
+        const t = c.state?.terminated;
+        if (w?.reason) why.push(`container ${c.name} ${w.reason}${w.message ? `: ${w.message}` : ""}`);
+        else if (t && t.exitCode !== 0) why.push(`container ${c.name} terminated: ${t.reason ?? "Error"} (exit code ${t.exitCode})`);
+        else if (c.ready === false && st.phase === "Running") why.push(`container ${c.name} not ready`);
+      }
+      if (!why.length && st.phase === "Pending") why.push(st.conditions?.find((c) => c.type === "PodScheduled")?.status === "True" ? "Pending" : "Pending: not scheduled");
+      if (why.length) out.push(`pod ${pod.metadata.name}: ${why.join("; ")}`);
+      if (out.length >= 3) break;
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
 /** Wait until every object is Current; throws a Timeout (or Failed) ApplyError naming what is not ready and why. */
 export async function waitReady(
   client: KubeClient,
@@ -463,7 +575,8 @@ export async function waitReady(
       for (const [id, ref] of pending) {
         const h = last.get(id)!;
         const evs = await eventsFor(client, ref);
-        lines.push(`${id}: ${h.status}: ${h.message}${evs.length ? `\n    events: ${evs.join("; ")}` : ""}`);
+        const pods = await podProblems(client, ref);
+        lines.push(`${id}: ${h.status}: ${h.message}${pods.length ? `\n    ${pods.join("\n    ")}` : ""}${evs.length ? `\n    events: ${evs.join("; ")}` : ""}`);
       }
       const what = failedIds.length ? "failed" : `not ready after ${Math.round(opts.timeoutMs / 1000)}s`;
       throw new ApplyError("Timeout", `${pending.size} object(s) ${what}:\n  ${lines.join("\n  ")}`, {
@@ -596,7 +709,12 @@ export async function status(target: ReleaseTarget | RenderResult, options: Comm
   }
   const objects = await Promise.all(
     entries.map(async (e): Promise<ObjectStatus> => {
-      const h = health(await client.get(refOf(e)));
+      const live = await client.get(refOf(e));
+      const h = live?.kind === "CronJob" ? await cronJobHealth(client, live) : health(live);
+      if (live && h.status !== "Current") {
+        const pods = await podProblems(client, refOf(e), live);
+        if (pods.length) h.message += ` (${pods.join("; ")})`;
+      }
       return { id: objectId(refOf(e)), ...e, health: h.status, message: h.message };
     }),
   );
@@ -608,6 +726,20 @@ export async function status(target: ReleaseTarget | RenderResult, options: Comm
     objects,
     healthy: objects.every((o) => o.health === "Current"),
   };
+}
+
+/** A CronJob is as healthy as the last Job it started: a failed last run is reported as Failed. */
+async function cronJobHealth(client: KubeClient, cj: KObject): Promise<Health> {
+  const own = health(cj);
+  if (own.status !== "Current" || !cj.metadata.namespace) return own;
+  const jobs = (await client.list("batch/v1", "Job", cj.metadata.namespace).catch(() => [] as KObject[])).filter((j) =>
+    ((j.metadata.ownerReferences ?? []) as Array<{ uid?: string }>).some((r) => r.uid === cj.metadata.uid),
+  );
+  const last = jobs.sort((a, b) => String(a.metadata.creationTimestamp ?? "").localeCompare(String(b.metadata.creationTimestamp ?? ""))).at(-1);
+  if (!last) return { status: "Current", message: "scheduled; no job has run yet" };
+  const h = health(last);
+  if (h.status === "Failed") return { status: "Failed", message: `last job ${last.metadata.name} failed: ${h.message.replace(/^job failed: /, "")}` };
+  return { status: "Current", message: `last job ${last.metadata.name}: ${h.status === "Current" ? "complete" : "running"}` };
 }
 
 // ───────────────────────────── delete ─────────────────────────────

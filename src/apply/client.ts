@@ -263,7 +263,8 @@ export class KubeClient {
           if (/Unrecognized API version and kind|Failed to fetch resource metadata/.test(msg) && !isTransient(e)) {
             throw new ApplyError("Invalid", `${what}: ${msg}`, {}, { cause: e });
           }
-          throw new ApplyError("ApiError", `${what}: ${msg}${attempt ? ` (after ${attempt + 1} attempts)` : ""}`, { attempts: attempt + 1 }, { cause: e });
+          const down = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH/.test(msg) ? `cannot reach the API server ${this.server}: ` : "";
+          throw new ApplyError("ApiError", `${what}: ${down}${msg}${attempt ? ` (after ${attempt + 1} attempts)` : ""}`, { attempts: attempt + 1 }, { cause: e });
         }
         let delay = Math.min(this.baseMs * 2 ** attempt, 5000) * (0.75 + Math.random() * 0.5);
         if (e instanceof KubeHttpError && e.headers["retry-after"]) {

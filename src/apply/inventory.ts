@@ -23,7 +23,8 @@ export interface InventoryEntry {
   component?: string;
 }
 
-export type Outcome = "applied" | "ready" | "not-ready";
+/** `failed`: the apply stopped part-way (an object was rejected); nothing was pruned. */
+export type Outcome = "applied" | "ready" | "not-ready" | "failed";
 
 export interface HistoryRecord {
   time: string;
@@ -44,6 +45,12 @@ export interface Inventory {
   /** Objects dropped from the render that are not yet pruned (kept so a failed prune is retried). */
   pendingPrune: InventoryEntry[];
   history: HistoryRecord[];
+  /**
+   * Per object ({@link entryKey}): a digest of the configuration opm last applied and of the fields
+   * opm owned right after (`managedFields`). An object whose render and owned fields are both
+   * unchanged is not sent again; a change by anyone else to a field opm owns changes the latter.
+   */
+  applied?: Record<string, string>;
 }
 
 export interface StoredInventory {

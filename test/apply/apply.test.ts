@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { apply, ApplyError, readInventory, inventoryName, INVENTORY_LABEL } from "../../src/apply/index.js";
+import { apply, ApplyError, readInventory, inventoryName } from "../../src/apply/index.js";
+import { INVENTORY_LABEL } from "../../src/apply/inventory.js";
 import { LABELS } from "../../src/render/types.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { configMap, crd, deployment, fakeRender, secret, service } from "../support/render-result.js";
@@ -115,32 +116,44 @@ describe("apply", () => {
 
   test("applies CRDs first and waits until they are established before custom resources", async () => {
     await h.stop();
-    h = await startHarness({ crdEstablishDelayMs: 300 });
+    h = await startHarness({ crdEstablishDelayMs: Infinity });
     const cr = { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w1" }, spec: { size: 3 } };
     const r = fakeRender([cr, crd("example.com", "Widget", "widgets"), configMap("c")], rel);
     expect(r.objects.map((o) => o.kind)).toEqual(["CustomResourceDefinition", "ConfigMap", "Widget"]);
-    const t0 = Date.now();
+    // The CRD becomes Established on the second time apply reads it; no Widget request may come before.
+    let reads = 0;
+    let widgetRequestsBefore = -1;
+    h.server.onRequest((q) => {
+      if (q.method !== "GET" || !q.path.endsWith("/customresourcedefinitions/widgets.example.com") || ++reads !== 2) return;
+      widgetRequestsBefore = h.server.requests.filter((x) => x.path.startsWith("/apis/example.com/")).length;
+      const live = h.server.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", undefined, "widgets.example.com")!;
+      h.server.setStatus("apiextensions.k8s.io/v1", "CustomResourceDefinition", undefined, "widgets.example.com", {
+        ...live.status,
+        conditions: [live.status.conditions[0], { type: "Established", status: "True", reason: "InitialNamesAccepted" }],
+      });
+    });
     const rep = await apply(r, { ...h.opts, createNamespace: true });
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(widgetRequestsBefore).toBe(0);
     expect(rep.objects.map((o) => o.action)).toEqual(["created", "created", "created"]);
     expect(h.server.get("example.com/v1", "Widget", "demo", "w1")!.spec.size).toBe(3);
   });
 
   test("applies objects of one weight concurrently, bounded", async () => {
-    h.server.fault({ method: "PATCH", path: "/configmaps/", latencyMs: 40 });
+    // Every ConfigMap PATCH is held until four are in flight at once; then all go through.
+    // A sequential apply never gets there (the test times out); one beyond the bound shows in `max`.
+    const gate = h.server.gate({ method: "PATCH", path: "/configmaps/" });
     let inflight = 0;
     let max = 0;
-    h.server.onRequest(async (q) => {
+    h.server.onRequest((q, res) => {
       if (q.method !== "PATCH" || !q.path.includes("/configmaps/")) return;
-      inflight++;
-      max = Math.max(max, inflight);
-      await new Promise((r) => setTimeout(r, 45));
-      inflight--;
+      max = Math.max(max, ++inflight);
+      res.on("close", () => inflight--);
+      if (inflight === 4) gate.release();
     });
     const objs = Array.from({ length: 20 }, (_, i) => configMap(`c${String(i).padStart(2, "0")}`));
     await apply(fakeRender(objs, rel), { ...h.opts, createNamespace: true, concurrency: 4 });
-    expect(max).toBeGreaterThan(1);
-    expect(max).toBeLessThanOrEqual(4);
+    expect(max).toBe(4);
   });
 
   test("dry-run=server persists nothing and reports what would happen", async () => {
@@ -164,17 +177,21 @@ describe("apply", () => {
     expect(h.server.get("v1", "Namespace", undefined, "demo")).toBeUndefined();
   });
 
-  test("a server rejection stops the apply, names the object, writes no inventory and prunes nothing", async () => {
+  test("a server rejection stops the apply, names the object, prunes nothing and records what was applied", async () => {
     await apply(fakeRender([configMap("a"), configMap("b")], rel), { ...h.opts, createNamespace: true });
-    const invBefore = h.server.get("v1", "Secret", "demo", inventoryName(fakeRender([], rel).release))!.metadata.resourceVersion;
     const bad = deployment("web");
     (bad.spec as { selector?: unknown }).selector = undefined;
-    const e = await apply(fakeRender([configMap("a"), bad], rel), h.opts).catch((x) => x);
+    const e = await apply(fakeRender([configMap("a"), configMap("c"), bad], rel), h.opts).catch((x) => x);
     expect(ApplyError.is(e, "Invalid")).toBe(true);
     expect(e.message).toContain("Deployment demo/web");
     expect(e.message).toContain("spec.selector");
     expect(h.server.get("v1", "ConfigMap", "demo", "b")).toBeDefined();
-    expect(h.server.get("v1", "Secret", "demo", inventoryName(fakeRender([], rel).release))!.metadata.resourceVersion).toBe(invBefore);
+    const inv = (await readInventory(h.client, "hello", "demo"))!.inventory;
+    // b is still owned (not pruned, so the next apply prunes it); c was applied before the failure.
+    expect(inv.entries.map((x) => `${x.kind}/${x.name}`)).toEqual(["ConfigMap/a", "ConfigMap/b", "ConfigMap/c"]);
+    expect(inv.history.map((r) => r.outcome)).toEqual(["applied", "failed"]);
+    const next = await apply(fakeRender([configMap("a"), configMap("c")], rel), h.opts);
+    expect(next.pruned.map((p) => p.id)).toEqual(["ConfigMap demo/b"]);
   });
 
   test("keeps fields other managers own (no fighting an HPA) and removes fields it stopped applying", async () => {
