@@ -262,35 +262,6 @@ async function main() {
   const sizes = (arg("--sizes") ?? "1,10,50,200").split(",").map(Number);
   const m = machine();
   console.log(`opm-ts render benchmark — ${m.date}, node ${m.node}, ${m.nproc} CPUs (${m.cpu}), load ${m.load}`);
-  const rows = [];
-  for (const n of sizes) {
-    const { env, dir } = childEnv();
-    const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), "--child", String(n)], {
-      cwd: root,
-      env,
-      maxBuffer: 1 << 24,
-    });
-    rmSync(dir, { recursive: true, force: true });
-    const r = JSON.parse(stdout.trim().split("\n").pop());
-    r.cdk8sMs = await cdk8sTime(n);
-    rows.push(r);
-    console.log(
-      `${String(n).padStart(4)} components: start ${f0(r.startMs)} ms, cold ${f0(r.coldMs)} ms, warm ${f0(r.warmMs)} ms (eval ${f0(r.evalMs)}), RSS ${f0(r.rssMB)} MB; cdk8s ${f0(r.cdk8sMs)} ms (×${f0(r.warmMs / r.cdk8sMs)})`,
-    );
-  }
-  const md = table(rows);
-  console.log("\n" + md);
-  const caseRows = [];
-  if (!args.includes("--no-cases")) {
-    for (const name of Object.keys(CASES)) {
-      const { env, dir } = childEnv();
-      const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), "--case", name], { cwd: root, env, maxBuffer: 1 << 24 });
-      rmSync(dir, { recursive: true, force: true });
-      const r = JSON.parse(stdout.trim().split("\n").pop());
-      caseRows.push(r);
-      console.log(`${name}: ${r.objects} objects, warm ${f0(r.warmMs)} ms`);
-    }
-  }
   const startRows = [];
   if (!args.includes("--no-start")) {
     const version = [];
@@ -307,6 +278,35 @@ async function main() {
       row("first `render()` in a fresh vitest worker (empty result cache)", vit.ms, undefined, `median of 5: ${vit.all.join(", ")}`),
     );
     console.log(["", "| start | wall ms | cpu ms | runs |", "|---|---:|---:|---|", ...startRows].join("\n"));
+  }
+  const rows = [];
+  for (const n of sizes) {
+    const { env, dir } = childEnv();
+    const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), "--child", String(n)], {
+      cwd: root,
+      env,
+      maxBuffer: 1 << 24,
+    });
+    rmSync(dir, { recursive: true, force: true });
+    const r = JSON.parse(stdout.trim().split("\n").pop());
+    r.cdk8sMs = await cdk8sTime(n);
+    rows.push(r);
+    console.log(
+      `${String(n).padStart(4)} components: start ${f0(r.startMs)} ms, cold ${f0(r.coldMs)} ms, warm ${f0(r.warmMs)} ms (eval ${f0(r.evalMs)}), cached ${f0(r.cachedMs)} ms (disk ${f0(r.cachedDiskMs)} ms), RSS ${f0(r.rssMB)} MB; cdk8s ${f0(r.cdk8sMs)} ms (×${f0(r.warmMs / r.cdk8sMs)})`,
+    );
+  }
+  const md = table(rows);
+  console.log("\n" + md);
+  const caseRows = [];
+  if (!args.includes("--no-cases")) {
+    for (const name of Object.keys(CASES)) {
+      const { env, dir } = childEnv();
+      const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), "--case", name], { cwd: root, env, maxBuffer: 1 << 24 });
+      rmSync(dir, { recursive: true, force: true });
+      const r = JSON.parse(stdout.trim().split("\n").pop());
+      caseRows.push(r);
+      console.log(`${name}: ${r.objects} objects, warm ${f0(r.warmMs)} ms`);
+    }
   }
   const cases = caseRows.length
     ? ["", "| case | objects | warm ms (median of 5) |", "|---|---:|---:|", ...caseRows.map((r) => `| ${r.name} | ${r.objects} | ${f0(r.warmMs)} |`)].join("\n")

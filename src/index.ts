@@ -36,7 +36,7 @@ import type * as ast from "./core/cue/ast.js";
 /** The CUE syntax tree that definitions compile to (types only). */
 export type { ast };
 export { defineModule, Module, ModuleRelease } from "../dsl/module.js";
-export type { ModuleDefinition, ModuleMetadata, ReleaseOptions, ReleaseState, Compiled, CueSourceFile, CheckedComponents, TraitNeeds, TraitNeedsTrait, TraitExcludes, TraitExcluded } from "../dsl/module.js";
+export type { ModuleDefinition, ModuleMetadata, ReleaseOptions, ReleaseState, Compiled, CueSourceFile } from "../dsl/module.js";
 export { component, Component } from "../dsl/component.js";
 export type { ComponentState } from "../dsl/component.js";
 export type { Part, CueRef } from "../dsl/parts.js";
@@ -47,7 +47,7 @@ export type { ModuleContext, ComponentRef } from "../dsl/context.js";
 export { OpmError, ValidationError, RenderError, EngineError, EngineTimeoutError, formatIssue, formatLocation } from "./core/errors.js";
 export type { Issue, IssueCode, SourceLocation } from "./core/errors.js";
 export { Engine, defaultEngine } from "./engine/engine.js";
-export type { EngineOptions, EvalOptions, EvalStats } from "./engine/engine.js";
+export type { EngineOptions, EvalStats } from "./engine/engine.js";
 export { render, toCueFiles, loadCueModule, KUBERNETES_PROVIDER } from "./render/render.js";
 export type { RenderOptions, RenderStats, CueModuleInput } from "./render/render.js";
 export { loadValuesFile, parseValues } from "./render/values.js";

@@ -198,8 +198,8 @@ export interface EvalOptions {
   /** Timings of the evaluation are written here. */
   stats?: EvalStats;
   /**
-   * What is being evaluated, in words, for errors (e.g. `component web, transformer
-   * deployment`): a crash or a timeout names it.
+   * What is being evaluated, in words, for errors (e.g.
+   * `component web, transformer deployment`): a crash or a timeout names it.
    */
   label?: string;
   /**
@@ -272,7 +272,10 @@ export class Engine {
     if (this.#closed) return Promise.reject(new Error("engine is closed"));
     if (this.#slots.some((s) => s.loaded)) return Promise.resolve();
     try {
-      return (this.#slots[0] ?? this.#spawn()).init;
+      const slot = this.#slots[0] ?? this.#spawn();
+      // A caller may wait for this alone: keep the process alive until the worker has loaded.
+      slot.worker.ref();
+      return slot.init;
     } catch (e) {
       return Promise.reject(e);
     }

@@ -526,7 +526,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   const evalStats: EvalStats = { evalMs: 0 };
   try {
     const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, {
-      label: `release ${prepared.release?.name ?? (input as CueModuleInput).name ?? "(unnamed)"}`,
+      label: `release ${prepared.release?.name ?? (input as CueModuleInput).name ?? `of ${(input as CueModuleInput).dir}`}`,
       cache: options.cache === false ? false : prepared.secrets.length ? "memory" : true,
       stats: evalStats,
       ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}),

@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultWorkers, Engine } from "../../src/engine/engine.js";
@@ -90,6 +92,13 @@ describe("engine pool", () => {
     expect(await e.eval("after: 2\n")).toEqual({ after: 2 });
     expect(e.running).toBeLessThanOrEqual(2);
   });
+
+  it("a process that only awaits start() stays alive until the worker has loaded, then exits by itself", async () => {
+    const engineTs = fileURLToPath(new URL("../../src/engine/engine.ts", import.meta.url));
+    const code = `import { Engine } from ${JSON.stringify(engineTs)}; const e = new Engine({ cache: false }); await e.start(); console.log("ready " + e.running);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code]);
+    expect(stdout.trim()).toBe("ready 1");
+  }, 120_000);
 
   it("renders byte-identical YAML with a pool of 1 and a pool of 3, renders running side by side", async () => {
     const one = pool(1, 120_000);
