@@ -8,8 +8,8 @@
 // docs/performance.md between the bench:render markers (skip with --no-write).
 //
 //   node bench/render.bench.mjs [--sizes 1,10,50,200] [--no-write]
-import { execFileSync, execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, execFile, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,11 +46,11 @@ async function caseChild(name) {
   const release = await CASES[name]();
   const engine = new Engine({ timeoutMs: 600_000 });
   await engine.start();
-  const first = await render(release, { engine });
+  const first = await render(release, { engine, cache: false });
   const warm = [];
   for (let i = 0; i < 5; i++) {
     const w0 = performance.now();
-    (await render(release, { engine })).yaml();
+    (await render(release, { engine, cache: false })).yaml();
     warm.push(performance.now() - w0);
   }
   await engine.close();
@@ -68,7 +68,7 @@ async function child(n) {
   await engine.start();
   const startMs = performance.now() - s0;
   const c0 = performance.now();
-  const first = await render(release, { engine });
+  const first = await render(release, { engine, cache: false });
   first.yaml();
   const firstRenderMs = performance.now() - c0;
   const coldMs = performance.now() - t0;
@@ -77,10 +77,25 @@ async function child(n) {
   for (let i = 0; i < repeatsFor(n); i++) {
     const st = {};
     const w0 = performance.now();
-    const r = await render(release, { engine, stats: st });
+    const r = await render(release, { engine, stats: st, cache: false });
     r.yaml();
     warm.push(performance.now() - w0);
     stats.push(st);
+  }
+  // Cached: an unchanged re-render answered from memory, and from the disk cache (memory cleared).
+  const { resultCache } = await import("../dist/src/engine/engine.js");
+  (await render(release, { engine })).yaml();
+  await resultCache().flush();
+  const cached = [];
+  const cachedDisk = [];
+  for (let i = 0; i < 7; i++) {
+    const m0 = performance.now();
+    (await render(release, { engine })).yaml();
+    cached.push(performance.now() - m0);
+    resultCache().clearMemory();
+    const d0 = performance.now();
+    (await render(release, { engine })).yaml();
+    cachedDisk.push(performance.now() - d0);
   }
   await engine.close();
   const mid = stats[warm.indexOf(median(warm))] ?? stats[0];
@@ -94,6 +109,8 @@ async function child(n) {
       coldMs,
       warmMs: median(warm),
       warmAll: warm,
+      cachedMs: median(cached),
+      cachedDiskMs: median(cachedDisk),
       evalMs: mid?.evalMs,
       programBytes: mid?.programBytes,
       rssMB: process.resourceUsage().maxRSS / 1024,
@@ -151,6 +168,62 @@ async function cdk8sTime(n) {
   return median(times);
 }
 
+// ---------------------------------------------------------------- fresh caches
+
+/**
+ * A fresh cache folder for one child process: an empty result cache, with the decompressed
+ * cue-wasm module linked in (the "wasm cache warm" state of a second run after install).
+ */
+function freshCacheDir() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "opm-bench-"));
+  const shared = path.join(root, "node_modules", ".cache", "opm-ts");
+  for (const f of existsSync(shared) ? readdirSync(shared) : []) if (/^cue-wasm-.*\.wasm$/.test(f)) symlinkSync(path.join(shared, f), path.join(dir, f));
+  return dir;
+}
+
+function childEnv() {
+  const dir = freshCacheDir();
+  return { env: { ...process.env, OPM_CACHE_DIR: dir }, dir };
+}
+
+/** Wall and CPU time of a command in a new process (CPU from /usr/bin/time when there is one). */
+function timed(cmd, argv, env) {
+  const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+  const t0 = performance.now();
+  const r = timeBin
+    ? spawnSync(timeBin, ["-f", "%U %S", cmd, ...argv], { cwd: root, env, encoding: "utf8", maxBuffer: 1 << 26 })
+    : spawnSync(cmd, argv, { cwd: root, env, encoding: "utf8", maxBuffer: 1 << 26 });
+  const wallMs = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed: ${r.stderr}`);
+  const last = timeBin ? r.stderr.trim().split("\n").pop().split(" ").map(Number) : undefined;
+  return { wallMs, cpuMs: last ? (last[0] + last[1]) * 1000 : undefined };
+}
+
+/** `opm build examples/hello/module.ts` in a new process with an empty result cache (5 runs). */
+function coldBuild(runs = 5) {
+  const out = [];
+  for (let i = 0; i < runs; i++) {
+    const { env, dir } = childEnv();
+    out.push(timed(process.execPath, ["bin/opm.js", "build", "examples/hello/module.ts"], env));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { wallMs: median(out.map((o) => o.wallMs)), cpuMs: median(out.map((o) => o.cpuMs ?? NaN)), all: out.map((o) => Math.round(o.wallMs)) };
+}
+
+/** The first render() in a fresh vitest worker (bench/first-render.vitest.ts), empty result cache (5 runs). */
+function firstVitestRender(runs = 5) {
+  const out = [];
+  for (let i = 0; i < runs; i++) {
+    const { env, dir } = childEnv();
+    const file = path.join(dir, "out.json");
+    const vitest = path.join(root, "node_modules", "vitest", "vitest.mjs");
+    timed(process.execPath, [vitest, "run", "-c", "bench/vitest.config.ts", "bench/first-render.vitest.ts"], { ...env, OPM_BENCH_OUT: file });
+    out.push(JSON.parse(readFileSync(file, "utf8")).firstRenderMs);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { ms: median(out), all: out.map(Math.round) };
+}
+
 // ---------------------------------------------------------------- report
 
 function machine() {
@@ -174,12 +247,12 @@ const f0 = (x) => (x === undefined ? "-" : x < 10 ? x.toFixed(1) : Math.round(x)
 
 function table(rows) {
   const lines = [
-    "| components | objects | engine start ms | cold ms | warm ms (median) | of which eval ms | program KiB | peak RSS MB | cdk8s synth ms | opm warm / cdk8s |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| components | objects | engine start ms | cold ms | uncached warm ms | of which eval ms | cached ms (memory) | cached ms (disk) | program KiB | peak RSS MB | cdk8s synth ms | uncached / cdk8s | cached / cdk8s |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.n} | ${r.objects} | ${f0(r.startMs)} | ${f0(r.coldMs)} | ${f0(r.warmMs)} | ${f0(r.evalMs)} | ${f0(r.programBytes / 1024)} | ${f0(r.rssMB)} | ${f0(r.cdk8sMs)} | ${f0(r.warmMs / r.cdk8sMs)}× |`,
+      `| ${r.n} | ${r.objects} | ${f0(r.startMs)} | ${f0(r.coldMs)} | ${f0(r.warmMs)} | ${f0(r.evalMs)} | ${f0(r.cachedMs)} | ${f0(r.cachedDiskMs)} | ${f0(r.programBytes / 1024)} | ${f0(r.rssMB)} | ${f0(r.cdk8sMs)} | ${f0(r.warmMs / r.cdk8sMs)}× | ${f0(r.cachedMs / r.cdk8sMs)}× |`,
     );
   }
   return lines.join("\n");
@@ -191,10 +264,13 @@ async function main() {
   console.log(`opm-ts render benchmark — ${m.date}, node ${m.node}, ${m.nproc} CPUs (${m.cpu}), load ${m.load}`);
   const rows = [];
   for (const n of sizes) {
+    const { env, dir } = childEnv();
     const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), "--child", String(n)], {
       cwd: root,
+      env,
       maxBuffer: 1 << 24,
     });
+    rmSync(dir, { recursive: true, force: true });
     const r = JSON.parse(stdout.trim().split("\n").pop());
     r.cdk8sMs = await cdk8sTime(n);
     rows.push(r);
@@ -207,11 +283,30 @@ async function main() {
   const caseRows = [];
   if (!args.includes("--no-cases")) {
     for (const name of Object.keys(CASES)) {
-      const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), "--case", name], { cwd: root, maxBuffer: 1 << 24 });
+      const { env, dir } = childEnv();
+      const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), "--case", name], { cwd: root, env, maxBuffer: 1 << 24 });
+      rmSync(dir, { recursive: true, force: true });
       const r = JSON.parse(stdout.trim().split("\n").pop());
       caseRows.push(r);
       console.log(`${name}: ${r.objects} objects, warm ${f0(r.warmMs)} ms`);
     }
+  }
+  const startRows = [];
+  if (!args.includes("--no-start")) {
+    const version = [];
+    for (let i = 0; i < 7; i++) version.push(timed(process.execPath, ["bin/opm.js", "--version"], process.env));
+    const nodeOnly = [];
+    for (let i = 0; i < 7; i++) nodeOnly.push(timed(process.execPath, ["-e", "0"], process.env));
+    const build = coldBuild();
+    const vit = firstVitestRender();
+    const row = (what, wall, cpu, note = "") => `| ${what} | ${f0(wall)} | ${cpu === undefined || Number.isNaN(cpu) ? "-" : f0(cpu)} | ${note} |`;
+    startRows.push(
+      row("`node -e 0` (Node itself, for reference)", median(nodeOnly.map((o) => o.wallMs)), median(nodeOnly.map((o) => o.cpuMs ?? NaN)), "median of 7"),
+      row("`opm --version`", median(version.map((o) => o.wallMs)), median(version.map((o) => o.cpuMs ?? NaN)), "median of 7"),
+      row("cold `opm build examples/hello/module.ts` (new process, empty result cache, wasm cache warm)", build.wallMs, build.cpuMs, `median of 5: ${build.all.join(", ")}`),
+      row("first `render()` in a fresh vitest worker (empty result cache)", vit.ms, undefined, `median of 5: ${vit.all.join(", ")}`),
+    );
+    console.log(["", "| start | wall ms | cpu ms | runs |", "|---|---:|---:|---|", ...startRows].join("\n"));
   }
   const cases = caseRows.length
     ? ["", "| case | objects | warm ms (median of 5) |", "|---|---:|---:|", ...caseRows.map((r) => `| ${r.name} | ${r.objects} | ${f0(r.warmMs)} |`)].join("\n")
@@ -235,6 +330,7 @@ async function main() {
       "",
       md,
       cases,
+      ...(startRows.length ? ["", "| start | wall ms | cpu ms | runs |", "|---|---:|---:|---|", ...startRows] : []),
       "",
       end,
     ].join("\n");

@@ -11,10 +11,15 @@ export function pascalCase(name: string): string {
   return /^[0-9]/.test(s) ? `_${s}` : s;
 }
 
-/** `opm.dev/catalog/traits@v1` → `traits`; `opm.dev/catalog/providers/kubernetes@v1` → `providers-kubernetes`. */
+/**
+ * `opm.dev/catalog/traits@v1` → `traits`; `opm.dev/catalog/providers/kubernetes@v1` →
+ * `providers-kubernetes`; outside the catalog the domain is left out
+ * (`example.com/widgets/traits@v1` → `widgets-traits`).
+ */
 export function fileBase(importPath: string): string {
   return importPath
     .replace(/^opm\.dev\/catalog\//, "")
+    .replace(/^[^/]*\.[^/]*\/(?=.)/, "")
     .replace(/@v\d+$/, "")
     .replace(/[^A-Za-z0-9]+/g, "-");
 }

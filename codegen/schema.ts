@@ -59,10 +59,18 @@ export function commentText(text: string): string {
   return text.replace(/\*\//g, "*\\/");
 }
 
+/**
+ * A catalog doc comment as TSDoc: `#KeyRef names one key` → `KeyRef names one key` (the
+ * CUE convention starts a definition's comment with its name).
+ */
+export function docDescription(text: string): string {
+  return text.replace(/^#(?=[A-Za-z_])/, "");
+}
+
 /** TSDoc lines for a field: description, default, bounds, pattern. */
 export function fieldDocLines(s: JsonSchema): string[] {
   const lines: string[] = [];
-  if (s.description) lines.push(...s.description.split("\n"));
+  if (s.description) lines.push(...docDescription(s.description).split("\n"));
   const bounds: string[] = [];
   if (s.minimum !== undefined) bounds.push(`>= ${s.minimum}`);
   if (typeof s.exclusiveMinimum === "number") bounds.push(`> ${s.exclusiveMinimum}`);
@@ -103,12 +111,22 @@ export function withDoc<T extends ts.Node>(node: T, docLines: readonly string[])
   return ts.addSyntheticLeadingComment(node, ts.SyntaxKind.MultiLineCommentTrivia, body, true);
 }
 
+/**
+ * Names a shared schema: returns the name to refer to when the schema is one that codegen
+ * emits once as a named definition (see `codegen/shared.ts`), else undefined (inline it).
+ */
+export type RefName = (s: JsonSchema) => string | undefined;
+
+const noRefs: RefName = () => undefined;
+
 /** Converts a schema to a TypeScript type node (what the author writes, before `Input<>`). */
-export function schemaToType(s: JsonSchema): ts.TypeNode {
+export function schemaToType(s: JsonSchema, ref: RefName = noRefs): ts.TypeNode {
+  const name = ref(s);
+  if (name) return f.createTypeReferenceNode(name);
   const branches = s.oneOf ?? s.anyOf;
   if (branches && branches.length) {
     const { oneOf: _o, anyOf: _a, ...base } = s;
-    return f.createUnionTypeNode(branches.map((b) => schemaToType(mergeBranch(base, b))));
+    return f.createUnionTypeNode(branches.map((b) => schemaToType(mergeBranch(base, b), ref)));
   }
   if (s.enum && s.enum.length) return s.enum.length === 1 ? literal(s.enum[0]) : f.createUnionTypeNode(s.enum.map(literal));
   switch (s.type) {
@@ -120,9 +138,9 @@ export function schemaToType(s: JsonSchema): ts.TypeNode {
     case "boolean":
       return keyword(ts.SyntaxKind.BooleanKeyword);
     case "array":
-      return f.createArrayTypeNode(s.items && !Array.isArray(s.items) ? parenthesize(schemaToType(s.items)) : keyword(ts.SyntaxKind.UnknownKeyword));
+      return f.createArrayTypeNode(s.items && !Array.isArray(s.items) ? parenthesize(schemaToType(s.items, ref)) : keyword(ts.SyntaxKind.UnknownKeyword));
     case "object":
-      return objectType(s);
+      return objectType(s, ref);
     default:
       return keyword(ts.SyntaxKind.UnknownKeyword);
   }
@@ -132,34 +150,54 @@ function parenthesize(t: ts.TypeNode): ts.TypeNode {
   return ts.isUnionTypeNode(t) || ts.isFunctionTypeNode(t) ? f.createParenthesizedType(t) : t;
 }
 
+/**
+ * One branch of a `oneOf` with the fields of the schema around it. The branch keeps the
+ * name of the shared schema it came from only while the schema around it adds no fields.
+ */
 function mergeBranch(base: JsonSchema, b: JsonSchema): JsonSchema {
-  return {
-    ...base,
+  const { "x-opm-ref": _m, ...plain } = base;
+  const merged: JsonSchema = {
+    ...plain,
     ...b,
-    ...(base.properties || b.properties ? { properties: { ...(base.properties ?? {}), ...(b.properties ?? {}) } } : {}),
-    ...(base.required || b.required ? { required: [...new Set([...(base.required ?? []), ...(b.required ?? [])])] } : {}),
-    type: b.type ?? base.type,
+    ...(plain.properties || b.properties ? { properties: { ...(plain.properties ?? {}), ...(b.properties ?? {}) } } : {}),
+    ...(plain.required || b.required ? { required: [...new Set([...(plain.required ?? []), ...(b.required ?? [])])] } : {}),
+    type: b.type ?? plain.type,
   };
+  if (plain.properties || plain.required) delete merged["x-opm-ref"];
+  return merged;
 }
 
-function objectType(s: JsonSchema): ts.TypeNode {
+function objectType(s: JsonSchema, ref: RefName): ts.TypeNode {
   const members: ts.TypeElement[] = [];
   const required = new Set(authorRequired(s));
   for (const [name, p] of Object.entries(s.properties ?? {})) {
-    const sig = f.createPropertySignature(undefined, propertyName(name), required.has(name) ? undefined : f.createToken(ts.SyntaxKind.QuestionToken), schemaToType(p));
+    const sig = f.createPropertySignature(undefined, propertyName(name), required.has(name) ? undefined : f.createToken(ts.SyntaxKind.QuestionToken), schemaToType(p, ref));
     members.push(withDoc(sig, fieldDocLines(p)));
   }
   const extra = s.additionalProperties;
   if (!s.properties || Object.keys(s.properties).length === 0) {
-    const value = typeof extra === "object" ? schemaToType(extra) : keyword(ts.SyntaxKind.UnknownKeyword);
+    const value = typeof extra === "object" ? schemaToType(extra, ref) : keyword(ts.SyntaxKind.UnknownKeyword);
     const index = f.createIndexSignature(undefined, [f.createParameterDeclaration(undefined, undefined, "name", undefined, keyword(ts.SyntaxKind.StringKeyword))], value);
     members.push(typeof extra === "object" ? withDoc(index, fieldDocLines({ ...extra, description: undefined })) : index);
   }
   return f.createTypeLiteralNode(members);
 }
 
-/** The compact schema embedded in generated code for call-time validation. */
-export function embeddedSchema(s: JsonSchema): SpecSchema {
+/** A reference to a named embedded schema (printed as its identifier by `jsonToExpression`). */
+const SCHEMA_REF = Symbol("schemaRef");
+
+/** The placeholder `embeddedSchema` returns for a shared schema, printed as `name`. */
+export function schemaRef(name: string): SpecSchema {
+  return { [SCHEMA_REF]: name } as SpecSchema;
+}
+
+/**
+ * The compact schema embedded in generated code for call-time validation. `ref` names the
+ * shared schemas to refer to (`ContainerSpecSchema`) instead of inlining them.
+ */
+export function embeddedSchema(s: JsonSchema, ref: RefName = noRefs): SpecSchema {
+  const name = ref(s);
+  if (name) return schemaRef(name);
   const out: { -readonly [K in keyof SpecSchema]: SpecSchema[K] } = {};
   const branches = s.oneOf ?? s.anyOf;
   if (s.type) out.type = s.type;
@@ -169,22 +207,23 @@ export function embeddedSchema(s: JsonSchema): SpecSchema {
   }
   if (typeof s.exclusiveMinimum === "number") out.exclusiveMinimum = s.exclusiveMinimum;
   if (typeof s.exclusiveMaximum === "number") out.exclusiveMaximum = s.exclusiveMaximum;
-  if (s.items && !Array.isArray(s.items)) out.items = embeddedSchema(s.items);
+  if (s.items && !Array.isArray(s.items)) out.items = embeddedSchema(s.items, ref);
   if (s.properties) {
-    out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, p]) => [k, embeddedSchema(p)]));
+    out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, p]) => [k, embeddedSchema(p, ref)]));
     const req = authorRequired(s);
     if (req.length) out.required = req;
   }
-  if (typeof s.additionalProperties === "object") out.additionalProperties = embeddedSchema(s.additionalProperties);
+  if (typeof s.additionalProperties === "object") out.additionalProperties = embeddedSchema(s.additionalProperties, ref);
   if (branches) {
     const { oneOf: _o, anyOf: _a, ...base } = s;
-    out.oneOf = branches.map((b) => embeddedSchema(mergeBranch(base, b)));
+    out.oneOf = branches.map((b) => embeddedSchema(mergeBranch(base, b), ref));
   }
   return out;
 }
 
 /** A JSON value as an expression (for the embedded schema). */
 export function jsonToExpression(v: unknown): ts.Expression {
+  if (typeof v === "object" && v !== null && SCHEMA_REF in v) return f.createIdentifier((v as { [SCHEMA_REF]: string })[SCHEMA_REF]);
   if (v === null) return f.createNull();
   if (typeof v === "string") return f.createStringLiteral(v);
   if (typeof v === "number") return v < 0 ? f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, f.createNumericLiteral(-v)) : f.createNumericLiteral(v);

@@ -3,6 +3,7 @@ import { OpmError, type Issue, type SourceLocation } from "../src/core/errors.js
 import { isPart, type CueRef, type FqnsOf, type Part, type TraitPart } from "./parts.js";
 import { toExpr } from "./refs.js";
 import { callSite } from "./source.js";
+import { checkComponent, type SpecEntry } from "./checks.js";
 
 export type PartOf<K extends Part["kind"]> = Part & { kind: K };
 
@@ -103,7 +104,7 @@ export class Component<F extends string = string> {
     const composed = new Set(this.#s.parts.flatMap((p) => p.composes ?? []));
     const fqns = this.fqns();
     const embeds: ast.Decl[] = [];
-    const spec = new Map<string, { value: unknown; site?: SourceLocation }>();
+    const spec = new Map<string, SpecEntry>();
     for (const p of this.#s.parts) {
       for (const i of p.issues ?? []) {
         issues.push({ ...i, path: `${base}.spec.${i.path}`, ...(p.site && !i.source ? { source: p.site } : {}) });
@@ -123,9 +124,10 @@ export class Component<F extends string = string> {
       }
       for (const [key, value] of Object.entries(p.spec)) {
         if (value === undefined) continue;
-        spec.set(key, { value, ...(p.site ? { site: p.site } : {}) });
+        spec.set(key, { value, fqn: p.fqn, ...(p.site ? { site: p.site } : {}) });
       }
     }
+    issues.push(...checkComponent(name, spec, fqns, this.summary().labels, this.#s.site));
     const decls: ast.Decl[] = [...embeds];
     const meta: ast.Decl[] = [];
     if (Object.keys(this.#s.labels).length) meta.push(ast.field("labels", ast.fromJSON(this.#s.labels)));

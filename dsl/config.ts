@@ -59,10 +59,8 @@ export abstract class ConfigField<T> {
   protected abstract clone(state: Partial<FieldState>, extra?: object): this;
   /** The value used when a release does not set one. */
   default(value: T): this & Omittable {
-    const issues = this.check(value, []);
-    if (issues.length) {
-      throw new TypeError(`invalid default: ${issues.map((i) => i.message).join("; ")}`);
-    }
+    // An invalid default is reported with the field's path when the module (or policy) is
+    // compiled (see shapeDefaultIssues): the field does not know its name yet.
     return this.clone({ default: value, hasDefault: true, site: callSite() }) as never;
   }
   /** The field may be left unset; it then has no value at all. */
@@ -417,6 +415,36 @@ export function shapeSchema(shape: ConfigShape): Pick<FieldSchema, "properties" 
 /** Checks values against a shape, collecting every problem (unknown keys, missing values, bad values). */
 export function checkShape(shape: ConfigShape, values: Record<string, unknown>, path: readonly string[] = []): Issue[] {
   return checkSchema({ type: "object", ...shapeSchema(shape) }, values, path);
+}
+
+/**
+ * Every invalid `.default()` in a shape (inside nested objects too), as issues at
+ * `<root>.<path>` pointing at the `.default()` call.
+ */
+export function shapeDefaultIssues(shape: ConfigShape, root: string): Issue[] {
+  const out: Issue[] = [];
+  for (const [k, f] of Object.entries(shape)) {
+    const path = `${root}.${k}`;
+    const st = (f as unknown as { state: FieldState }).state;
+    for (const i of st.hasDefault ? f.check(st.default, []) : []) {
+      out.push({ ...i, path: i.path.replace(/^values/, path), message: `invalid default: ${i.message}`, ...(f.site ? { source: f.site } : {}) });
+    }
+    if (f instanceof ObjectField) out.push(...shapeDefaultIssues(f.shape as ConfigShape, path));
+  }
+  return out;
+}
+
+/** The field at a path of a shape (through nested `config.object`s), or the deepest one on the way. */
+export function fieldAt(shape: ConfigShape, path: readonly string[]): AnyField | undefined {
+  let f: AnyField | undefined;
+  let cur: ConfigShape | undefined = shape;
+  for (const seg of path) {
+    const next: AnyField | undefined = cur?.[seg];
+    if (!next) break;
+    f = next;
+    cur = next instanceof ObjectField ? (next.shape as ConfigShape) : undefined;
+  }
+  return f;
 }
 
 /** Every standard-library package a shape's CUE uses. */

@@ -4,8 +4,8 @@
  */
 import * as ast from "../src/core/cue/ast.js";
 import { printExpr } from "../src/core/cue/print.js";
-import { shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type RefsOf, type ValuesOf } from "./config.js";
-import { OpmError } from "../src/core/errors.js";
+import { shapeDefaultIssues, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type RefsOf, type ValuesOf } from "./config.js";
+import { OpmError, ValidationError } from "../src/core/errors.js";
 import { CUSTOM_IMPORT, deepRef, fqnOf, pascal, refsAt, templateExpr, type Identity } from "./define.js";
 import { usePolicy, type PolicyOptions, type PolicyUse, type Severity } from "./policy.js";
 import { isRef, rawCue, refExpr, type Ref } from "./refs.js";
@@ -88,6 +88,8 @@ export function definePolicy<const P extends ConfigShape = {}>(def: PolicyDefini
   const shape = (def.params ?? {}) as P;
   const cueName = pascal(def.name) + "Policy";
   if (!Object.keys(def.rules).length) throw new OpmError("E_USAGE", `policy ${fqn} has no rules`);
+  const badDefaults = shapeDefaultIssues(shape, "params");
+  if (badDefaults.length) throw new ValidationError(badDefaults, `policy ${fqn}: ${badDefaults.length} invalid parameter default${badDefaults.length === 1 ? "" : "s"}`);
   const rules = Object.entries(def.rules).map(([name, r]) => {
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new OpmError("E_USAGE", `policy ${fqn}: rule name ${JSON.stringify(name)} must be a DNS label`);
     if (r.target !== "component" && r.target !== "object") throw new OpmError("E_USAGE", `policy ${fqn}, rule ${name}: target must be "component" or "object"`);

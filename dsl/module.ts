@@ -2,7 +2,7 @@ import * as ast from "../src/core/cue/ast.js";
 import { printFile } from "../src/core/cue/print.js";
 import { quoteString } from "../src/core/cue/quote.js";
 import { Component } from "./component.js";
-import { checkShape, mapSecrets, refsFor, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
+import { checkShape, fieldAt, mapSecrets, shapeDefaultIssues, refsFor, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
 import { OpmError, ValidationError, type Issue, type SourceLocation } from "../src/core/errors.js";
 import { REDACTED } from "../src/core/redact.js";
 import type { CueRef } from "./parts.js";
@@ -30,12 +30,58 @@ export interface ModuleMetadata {
   labels?: Record<string, string>;
 }
 
-export interface ModuleDefinition<S extends ConfigShape> {
+/**
+ * Traits whose transformer reads another trait's spec: an Ingress or HTTPRoute routes to
+ * the Service that Expose makes. A component with the first and not the second fails to
+ * compile (see {@link CheckedComponents}).
+ */
+export interface TraitNeeds {
+  "opm.dev/catalog/traits/ingress@v1": "opm.dev/catalog/traits/expose@v1";
+  "opm.dev/catalog/traits/http-route@v1": "opm.dev/catalog/traits/expose@v1";
+}
+
+/** The type a component takes in `components` when it has a trait without the trait that one needs. */
+export interface TraitNeedsTrait<T extends string, N extends string> {
+  readonly "this component has the trait": T;
+  readonly "which needs the trait": N;
+}
+
+/**
+ * Traits a blueprint cannot take: a DaemonWorkload runs one pod per node and a task runs to
+ * completion, so neither can scale (a HorizontalPodAutoscaler targets Deployments and
+ * StatefulSets only).
+ */
+export interface TraitExcludes {
+  "opm.dev/catalog/blueprints/daemon-workload@v1": "opm.dev/catalog/traits/scaling@v1";
+  "opm.dev/catalog/blueprints/task-workload@v1": "opm.dev/catalog/traits/scaling@v1";
+  "opm.dev/catalog/blueprints/scheduled-task-workload@v1": "opm.dev/catalog/traits/scaling@v1";
+}
+
+/** The type a component takes in `components` when its blueprint cannot take one of its traits. */
+export interface TraitExcluded<B extends string, T extends string> {
+  readonly "a component made with": B;
+  readonly "cannot take the trait": T;
+}
+
+type Excluded<F extends string> = { [B in keyof TraitExcludes & F]: TraitExcludes[B] extends F ? TraitExcluded<B, TraitExcludes[B]> : never }[keyof TraitExcludes & F];
+
+type MissingNeeds<F extends string> = { [T in keyof TraitNeeds & F]: TraitNeeds[T] extends F ? never : TraitNeedsTrait<T, TraitNeeds[T]> }[keyof TraitNeeds & F];
+
+/**
+ * Maps each component whose FQNs are known to itself, or to {@link TraitNeedsTrait} when it
+ * lacks a trait one of its traits needs, or to {@link TraitExcluded} when its blueprint cannot
+ * take one of its traits: such a component fails to compile.
+ */
+export type CheckedComponents<R> = {
+  [K in keyof R]: R[K] extends Component<infer F> ? (string extends F ? R[K] : [MissingNeeds<F> | Excluded<F>] extends [never] ? R[K] : MissingNeeds<F> | Excluded<F>) : R[K];
+};
+
+export interface ModuleDefinition<S extends ConfigShape, R extends Record<string, Component> = Record<string, Component>> {
   metadata: ModuleMetadata;
   /** What an end user may set: field builders from `config`. */
   config?: S;
   /** The components, built from typed references to the config (`cfg.replicas`). */
-  components: (cfg: RefsOf<S>) => Record<string, Component>;
+  components: (cfg: RefsOf<S>) => R & CheckedComponents<R>;
   /** Policies the module applies to its own components (see `opm-ts/catalog` policies). */
   policies?: PolicyUse[];
   /** Transformers defined in TypeScript (`defineTransformer`), added to the provider for this module. */
@@ -159,6 +205,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
     if (typeof m.modulePath !== "string" || !MODULE_PATH.test(m.modulePath)) {
       out.push({ code: "pattern", path: "metadata.modulePath", message: `${JSON.stringify(m.modulePath)} is not a module path such as example.com/modules`, constraint: "ModulePath", ...at });
     }
+    out.push(...shapeDefaultIssues(this.config, "config"));
     return out;
   }
 
@@ -338,7 +385,8 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
       const path = i.path.split(".").slice(1);
       let src: SourceLocation | undefined;
       for (let n = path.length; n >= 0 && !src; n--) src = this.#s.provenance(path.slice(0, n));
-      if (i.code === "required") src = this.module.config[path[0]!]?.site ?? this.module.site;
+      // A missing value points at the field's own declaration (inside nested objects too).
+      if (i.code === "required") src = fieldAt(this.module.config, path)?.site ?? this.module.site;
       return src ? { ...i, source: src } : i;
     });
   }
@@ -407,6 +455,6 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
 }
 
 /** Defines a module. */
-export function defineModule<S extends ConfigShape = {}>(def: ModuleDefinition<S>): Module<S> {
-  return new Module(def, callSite());
+export function defineModule<S extends ConfigShape = {}, R extends Record<string, Component> = Record<string, Component>>(def: ModuleDefinition<S, R>): Module<S> {
+  return new Module(def as ModuleDefinition<S>, callSite());
 }

@@ -41,8 +41,6 @@ export function isPolicyUse(v: unknown): v is PolicyUse {
   return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[POLICY] === true;
 }
 
-export const POLICIES_IMPORT = "opm.dev/catalog/policies@v1";
-
 /** Describes a policy definition that can be attached: its FQN, CUE definition and parameter schema. */
 export interface PolicyDefinition {
   fqn: string;
@@ -100,53 +98,7 @@ export function policyExpr(p: PolicyUse, alias = p.cue.alias): ast.Expr {
   return decls.length ? ast.and(def, ast.struct(decls)) : def;
 }
 
-const builtin = (name: string, def: string, description: string, params: FieldSchema = { type: "object", properties: {}, additionalProperties: false }): PolicyDefinition => ({
-  fqn: `opm.dev/catalog/policies/${name}@v1`,
-  cue: { importPath: POLICIES_IMPORT, alias: "policies", def },
-  params,
-  description,
-});
-
-/** Built-in policy definitions (`catalog/policies/`). */
-export const BUILTIN_POLICIES = {
-  noLatestTag: builtin("no-latest-tag", "#NoLatestTagPolicy", "Every container image has an explicit tag other than latest, or a digest."),
-  resourcesRequired: builtin("resources-required", "#ResourcesRequiredPolicy", "Every container sets CPU and memory requests and limits."),
-  runAsNonRoot: builtin("run-as-non-root", "#RunAsNonRootPolicy", "Containers run as a non-root user."),
-  noHostAccess: builtin("no-host-access", "#NoHostAccessPolicy", "No host path volumes and no host network, PID or IPC namespace."),
-  allowedRegistries: builtin("allowed-registries", "#AllowedRegistriesPolicy", "Container images come only from allowed registries.", {
-    type: "object",
-    properties: { registries: { type: "array", items: { type: "string" }, minItems: 1 } },
-    required: ["registries"],
-    additionalProperties: false,
-  }),
-  minReplicas: builtin("min-replicas", "#MinReplicasPolicy", "Workloads run at least a minimum number of replicas.", {
-    type: "object",
-    properties: { min: { type: "integer", minimum: 1, default: 2 } },
-    additionalProperties: false,
-  }),
-} as const;
-
-/** Policy: no `:latest` or untagged images. */
-export function NoLatestTag(options: PolicyOptions = {}): PolicyUse {
-  return usePolicy(BUILTIN_POLICIES.noLatestTag, {}, options, callSite());
-}
-/** Policy: CPU and memory requests and limits on every container. */
-export function ResourcesRequired(options: PolicyOptions = {}): PolicyUse {
-  return usePolicy(BUILTIN_POLICIES.resourcesRequired, {}, options, callSite());
-}
-/** Policy: containers run as non-root. */
-export function RunAsNonRoot(options: PolicyOptions = {}): PolicyUse {
-  return usePolicy(BUILTIN_POLICIES.runAsNonRoot, {}, options, callSite());
-}
-/** Policy: no host path volumes, host network, PID or IPC. */
-export function NoHostAccess(options: PolicyOptions = {}): PolicyUse {
-  return usePolicy(BUILTIN_POLICIES.noHostAccess, {}, options, callSite());
-}
-/** Policy: images only from the given registry prefixes. */
-export function AllowedRegistries(params: { registries: string[] }, options: PolicyOptions = {}): PolicyUse {
-  return usePolicy(BUILTIN_POLICIES.allowedRegistries, params, options, callSite());
-}
-/** Policy: at least `min` replicas (default 2). */
-export function MinReplicas(params: { min?: number } = {}, options: PolicyOptions = {}): PolicyUse {
-  return usePolicy(BUILTIN_POLICIES.minReplicas, params, options, callSite());
-}
+// The built-in policies (their definitions, parameter types and builders) are generated from
+// catalog/policies/ by `npm run codegen`.
+export { BUILTIN_POLICIES, AllowedRegistries, MinReplicas, NoHostAccess, NoLatestTag, ResourcesRequired, RunAsNonRoot } from "./generated/policies.js";
+export type { AllowedRegistriesParams, MinReplicasParams } from "./generated/policies.js";

@@ -1,4 +1,6 @@
 import * as ast from "../src/core/cue/ast.js";
+import { ValidationError } from "../src/core/errors.js";
+import { callSite } from "./source.js";
 
 const REF = Symbol.for("opm-ts.ref");
 
@@ -60,10 +62,21 @@ export function makeRef<T>(root: string, path: readonly string[]): Ref<T> {
     [Symbol.toPrimitive]: {
       value(hint: string) {
         if (hint === "number") {
-          throw new TypeError(
-            `${describeRef(ref as Ref<unknown>)} is a symbolic reference that a release fills in later; ` +
-              "it cannot be used in arithmetic in TypeScript. Compute it in the module's config instead.",
-          );
+          // tsc rejects this (a Ref is not a number); plain JavaScript or a cast gets here.
+          const r = ref as Ref<unknown>;
+          const source = callSite();
+          const field = r.root === "#config" ? ["config", ...r.path].join(".") : describeRef(r);
+          throw new ValidationError([
+            {
+              code: "invalid_type",
+              path: field,
+              message:
+                `${r.root === "#config" ? ["cfg", ...r.path].join(".") : describeRef(r)} is a reference that a release fills in later, so TypeScript cannot do arithmetic or comparisons with it; ` +
+                "give the computed value its own config field, or write the expression in CUE with rawCue()",
+              constraint: "a reference, not a number",
+              ...(source ? { source } : {}),
+            },
+          ]);
         }
         return (ref as { toString(): string }).toString();
       },

@@ -73,6 +73,12 @@ export function checkSchema(schema: FieldSchema, v: unknown, path: readonly stri
         const x = obj[key];
         if (x === undefined) {
           if (required.has(key) && sub.default === undefined && !hasAllDefaults(sub)) {
+            // A missing object is reported as the fields inside it that need a value.
+            const inner = sub.type === "object" && sub.properties && !sub["x-opm-secret"] ? checkSchema(sub, {}, [...path, key], root) : [];
+            if (inner.length) {
+              out.push(...inner);
+              continue;
+            }
             out.push(
               sub["x-opm-secret"]
                 ? { code: "required", path: [root, ...path, key].join("."), message: "a secret value is required: give it in a values file, with --secret <path>=@file or =env:VAR, or as { secretRef } / { external }", constraint: "required" }

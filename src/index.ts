@@ -1,8 +1,9 @@
 /**
  * opm-ts: the Open Platform Model as an embedded TypeScript library.
  *
- * Define modules with typed builders, compile them to canonical CUE, render them into
- * Kubernetes manifests, and apply them with a release inventory.
+ * Define modules with typed builders, compile them to canonical CUE and render them into
+ * Kubernetes manifests. Builders for the catalog's definitions are in `opm-ts/catalog`, test
+ * helpers in `opm-ts/testing`, and applying a rendered release to a cluster in `opm-ts/apply`.
  *
  * @packageDocumentation
  */
@@ -53,33 +54,6 @@ export { loadValuesFile, parseValues } from "./render/values.js";
 export type { ValuesFile } from "./render/values.js";
 export { LABELS, KIND_WEIGHTS, kindWeight, MANAGER } from "./render/types.js";
 export type { K8sObject, ReleaseInfo, RenderResult, Violation } from "./render/types.js";
-export { apply, diff, status, deleteRelease, waitReady, health, readInventory, inventoryName, ApplyError, ConflictError, KubeClient, loadKubeConfig } from "./apply/index.js";
-export type {
-  ApplyOptions,
-  ApplyReport,
-  CommonOptions,
-  DeleteOptions,
-  DeleteReport,
-  DiffAction,
-  DiffOptions,
-  DiffReport,
-  LifecycleEvent,
-  ObjectAction,
-  ObjectDiff,
-  ObjectResult,
-  ObjectStatus,
-  ReleaseTarget,
-  StatusReport,
-  Inventory,
-  InventoryEntry,
-  HistoryRecord,
-  Outcome,
-  Health,
-  HealthStatus,
-  ApplyErrorCode,
-  ConflictDetail,
-  ConnectionOptions,
-} from "./apply/index.js";
 export { PolicyError } from "./core/errors.js";
 export { violationIssue, violationPath } from "./render/render.js";
 export { defineResource, defineTrait, defineTransformer, when, forEach, CUSTOM_IMPORT, CUSTOM_PACKAGE } from "../dsl/define.js";

@@ -1,5 +1,13 @@
-/** Apply, diff, status and delete of rendered releases, with an inventory. The only code that talks to Kubernetes. */
-export { apply, diff, status, deleteRelease, waitReady, normalize, objectId } from "./apply.js";
+/**
+ * opm-ts/apply: take a rendered release to a Kubernetes cluster and manage its lifecycle:
+ * server-side apply with a release inventory, prune, wait, diff, status and delete.
+ *
+ * This is the only part of opm-ts that talks to Kubernetes (through `@kubernetes/client-node`);
+ * importing `opm-ts` alone never loads it.
+ *
+ * @packageDocumentation
+ */
+export { apply, diff, status, deleteRelease, waitReady } from "./apply.js";
 export type {
   ApplyOptions,
   ApplyReport,
@@ -17,15 +25,11 @@ export type {
   ReleaseTarget,
   StatusReport,
 } from "./apply.js";
-export { KubeClient, KubeHttpError, loadKubeConfig } from "./client.js";
+export { KubeClient, loadKubeConfig } from "./client.js";
 export type { ConnectionOptions, KObject, ObjectRef } from "./client.js";
 export { ApplyError, ConflictError } from "./errors.js";
 export type { ApplyErrorCode, ConflictDetail } from "./errors.js";
 export { health } from "./health.js";
 export type { Health, HealthStatus } from "./health.js";
-export { INVENTORY_LABEL, INVENTORY_TYPE, HISTORY_LIMIT, inventoryName, readInventory } from "./inventory.js";
-export type { Inventory, InventoryEntry, HistoryRecord, Outcome } from "./inventory.js";
-export { lockName } from "./lock.js";
-export { unifiedDiff } from "./textdiff.js";
-export { APPLY_FLAGS, parseDuration, runApply, runDelete, runDiff, runStatus } from "./cli.js";
-export type { CliFlags, CliIO, FlagSpec } from "./cli.js";
+export { inventoryName, readInventory } from "./inventory.js";
+export type { Inventory, InventoryEntry, HistoryRecord, Outcome, StoredInventory } from "./inventory.js";

@@ -41,6 +41,28 @@ function blueprintSchema(e: CatalogEntry, all: CatalogEntry[], spec: (e: Catalog
   return { type: "object", properties: props, required: Object.keys(props) };
 }
 
+/** `HttpRoute`, `http-route`, `#HttpRoute`, `#HttpRouteTrait` → `httproute` (and `httproutetrait`). */
+function loose(name: string): string {
+  return name.replace(/^#/, "").replace(/[^A-Za-z0-9]/g, "").toLowerCase();
+}
+
+/**
+ * The catalog entry a user names: its FQN (with or without the version), its name in any
+ * case or spelling (`expose`, `Expose`, `http-route`, `HttpRoute`), its CUE mixin or
+ * definition (`#Expose`, `#ExposeTrait`). A name two entries share is a usage error listing them.
+ */
+export function findEntry(all: readonly CatalogEntry[], query: string): CatalogEntry {
+  const exact = all.find((e) => e.fqn === query) ?? all.find((e) => e.fqn.replace(/@v\d+$/, "") === query);
+  if (exact) return exact;
+  const q = loose(query);
+  const keys = (e: CatalogEntry) => [e.name, e.definition, ...(e.mixin ? [e.mixin] : []), e.fqn.replace(/@v\d+$/, "").split("/").pop()!].map(loose);
+  const hits = all.filter((e) => keys(e).includes(q));
+  if (hits.length === 1) return hits[0]!;
+  if (hits.length > 1) throw new OpmError("E_USAGE", `${JSON.stringify(query)} names ${hits.length} catalog entries: ${hits.map((e) => e.fqn).join(", ")}; give the FQN`);
+  const near = all.filter((e) => e.fqn.toLowerCase().includes(query.toLowerCase().replace(/^#/, ""))).map((e) => e.fqn);
+  throw new OpmError("E_USAGE", `no catalog entry ${JSON.stringify(query)}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; run "opm catalog" to list them`);
+}
+
 export async function catalogCommand(positionals: string[], format: string, io: IO): Promise<number> {
   if (format !== "text" && format !== "json" && format !== "yaml") throw new OpmError("E_USAGE", `-o must be text, json or yaml, not ${JSON.stringify(format)}`);
   const engine = defaultEngine();
@@ -56,11 +78,7 @@ export async function catalogCommand(positionals: string[], format: string, io: 
     return 0;
   }
   const all = GROUPS.flatMap((g) => index[g]);
-  const entry = all.find((e) => e.fqn === fqn) ?? all.filter((e) => e.fqn.replace(/@v\d+$/, "").endsWith("/" + fqn) || e.name === fqn)[0];
-  if (!entry) {
-    const near = all.filter((e) => e.fqn.includes(fqn)).map((e) => e.fqn);
-    throw new OpmError("E_USAGE", `no catalog entry ${JSON.stringify(fqn)}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; run "opm catalog" to list them`);
-  }
+  const entry = findEntry(all, fqn);
   let schema: JsonSchema | undefined;
   if (entry.kind === "resource" || entry.kind === "trait" || entry.kind === "blueprint") {
     const set = await readSchemas(engine, packages, (p) => !p.importPath.includes("/providers/"));
@@ -84,7 +102,7 @@ export const catalogCmd = {
   usage: "opm catalog [<fqn>] [-o text|json|yaml]",
   options: { output: { type: "string" as const, short: "o" } },
   help: {
-    "<fqn>": "show one entry (its FQN, or its name) with its JSON schema and an example",
+    "<fqn>": "show one entry (its FQN, its name in any case such as expose or Expose, or its CUE definition such as #Expose) with its JSON schema and an example",
     "-o, --output text|json|yaml": "output format (default: text for the list, yaml for one entry)",
   },
   async run({ positionals, values }: { positionals: string[]; values: Record<string, unknown> }, io: IO): Promise<number> {

@@ -1,5 +1,5 @@
 import { OpmError } from "../core/errors.js";
-import { APPLY_FLAGS, runApply, runDelete, runDiff, runStatus, type CliFlags, type CliIO } from "../apply/index.js";
+import { APPLY_FLAGS, runApply, runDelete, runDiff, runStatus, type CliFlags, type CliIO } from "./lifecycle-run.js";
 import type { RenderResult } from "../render/types.js";
 import type { Command, IO } from "./main.js";
 

@@ -42,13 +42,40 @@ export function secretValues(flags: readonly string[]): { values: Record<string,
   return { values, paths };
 }
 
+let tsLoader: Promise<(url: string) => Promise<unknown>> | undefined;
+
+/**
+ * Imports a TypeScript file through tsx (registered once per process). When opm-ts runs
+ * from its built files, imports of `opm-ts` and its subpaths resolve to this package's
+ * own built files, loaded as plain ESM (once, shared with the CLI) rather than through
+ * the TypeScript loader.
+ */
+function importTs(url: string): Promise<unknown> {
+  tsLoader ??= (async () => {
+    const { register } = await import("tsx/esm/api");
+    const api = register({ namespace: `opm-${process.pid}` });
+    if (!import.meta.url.endsWith(".ts")) {
+      const { register: registerHook } = await import("node:module");
+      const root = new URL("../../../", import.meta.url);
+      const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8")) as { name: string; exports: Record<string, string | { default?: string }> };
+      const map: Record<string, string> = {};
+      for (const [sub, target] of Object.entries(pkg.exports)) {
+        const file = typeof target === "string" ? target : target.default;
+        if (file?.endsWith(".js")) map[pkg.name + sub.slice(1)] = new URL(file, root).href;
+      }
+      registerHook(new URL("./resolve-hook.js", import.meta.url), { data: { map } });
+    }
+    return (u: string) => api.import(u, import.meta.url);
+  })();
+  return tsLoader.then((load) => load(url));
+}
+
 /** Loads an author's TypeScript module file through tsx; it must default-export a Module or ModuleRelease. */
 export async function importModuleFile(file: string): Promise<Module | ModuleRelease> {
   const abs = path.resolve(file);
-  const { tsImport } = await import("tsx/esm/api");
   let mod: { default?: unknown };
   try {
-    mod = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as { default?: unknown };
+    mod = (await importTs(pathToFileURL(abs).href)) as { default?: unknown };
   } catch (e) {
     if (OpmError.is(e)) throw e;
     const err = e as Error;
@@ -68,10 +95,9 @@ export async function loadPolicies(files: readonly string[]): Promise<PolicyUse[
   const out: PolicyUse[] = [];
   for (const file of files) {
     if (!existsSync(file)) throw new OpmError("E_USAGE", `policy file ${file} does not exist`);
-    const { tsImport } = await import("tsx/esm/api");
     let mod: { default?: unknown };
     try {
-      mod = (await tsImport(pathToFileURL(path.resolve(file)).href, import.meta.url)) as { default?: unknown };
+      mod = (await importTs(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
     } catch (e) {
       if (OpmError.is(e)) throw e;
       throw new OpmError("E_LOAD", `cannot load ${file}: ${(e as Error).message}`);

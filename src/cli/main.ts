@@ -2,14 +2,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { formatIssue, OpmError, type Issue } from "../core/errors.js";
-import { joinFiles, ModuleRelease } from "../../dsl/module.js";
-import { defaultEngine } from "../engine/engine.js";
-import { render, toCueFiles, violationIssue } from "../render/render.js";
 import type { RenderResult } from "../render/types.js";
 import type { K8sObject } from "../render/types.js";
 import { catalogCmd } from "./catalog.js";
 import { lifecycleCommands } from "./lifecycle.js";
-import { loadInput, loadPolicies } from "./load.js";
+
+// The render pipeline, the module loader and the apply layer are imported when a command
+// runs, so `opm --help` and `opm --version` load almost nothing.
+const renderer = () => import("../render/render.js");
+const loader = () => import("./load.js");
 
 export interface IO {
   out(text: string): void;
@@ -50,6 +51,8 @@ const releaseHelp = {
 
 /** Renders the command's input with its policies; prints warn violations to stderr. */
 export async function renderFromFlags(positionals: string[], values: Record<string, unknown>, io: IO): Promise<RenderResult> {
+  const { render, violationIssue } = await renderer();
+  const { loadInput, loadPolicies } = await loader();
   const policies = await loadPolicies((values.policy as string[] | undefined) ?? []);
   const result = await render(await loadInput(positionals[0], loadOpts(values)), { policies });
   for (const v of result.violations.filter((x) => x.severity === "warn")) io.err(`warning: ${formatIssue(violationIssue(v))}\n`);
@@ -126,6 +129,7 @@ const commands: Record<string, Command> = {
     options: { ...releaseOptions, "out-dir": { type: "string" }, "show-secrets": { type: "boolean", default: false } },
     help: { ...releaseHelp, "--out-dir <dir>": "write module.cue, components.cue and release.cue into dir", "--show-secrets": "write literal secret values (redacted by default)" },
     async run({ positionals, values }, io) {
+      const [{ loadInput }, { toCueFiles }, { joinFiles, ModuleRelease }] = await Promise.all([loader(), renderer(), import("../../dsl/module.js")]);
       const input = await loadInput(positionals[0], loadOpts(values));
       if (!ModuleRelease.is(input)) throw new OpmError("E_USAGE", "opm cue compiles TypeScript modules; a folder of .cue files is already CUE");
       const files = toCueFiles(input, { redactSecrets: !values["show-secrets"] });
@@ -211,7 +215,7 @@ export async function main(argv: string[], io: IO = stdio): Promise<number> {
       return 0;
     }
     // Load the CUE engine while the module file is loaded and compiled.
-    if (name === "build" || name === "vet") defaultEngine().start().catch(() => undefined);
+    if (name === "build" || name === "vet") import("../engine/engine.js").then((m) => m.defaultEngine().start()).catch(() => undefined);
     return await cmd.run({ positionals: parsed.positionals, values: parsed.values as Record<string, unknown> }, io);
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

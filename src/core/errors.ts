@@ -107,8 +107,12 @@ export class EngineError extends OpmError {
 
 /** An evaluation ran longer than the engine's timeout. */
 export class EngineTimeoutError extends OpmError {
-  constructor(readonly timeoutMs: number) {
-    super("E_ENGINE_TIMEOUT", `CUE evaluation did not finish within ${timeoutMs} ms and was stopped`);
+  constructor(
+    readonly timeoutMs: number,
+    /** What was being evaluated (e.g. a component and transformer), when the caller said. */
+    readonly label?: string,
+  ) {
+    super("E_ENGINE_TIMEOUT", `CUE evaluation${label ? ` of ${label}` : ""} did not finish within ${timeoutMs} ms and was stopped`);
     this.name = "EngineTimeoutError";
   }
   static override is(e: unknown): e is EngineTimeoutError {

@@ -6,19 +6,30 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzip } from "node:zlib";
 import { promisify } from "node:util";
+import { availableParallelism } from "node:os";
 import { EngineError, EngineTimeoutError, type Issue } from "../core/errors.js";
 import { WORKER_SOURCE } from "./worker-source.js";
+import { ResultCache, resultKey } from "./cache.js";
 
 /** Options of an {@link Engine}. */
 export interface EngineOptions {
   /** Milliseconds one evaluation may take before it is stopped (default 30 000). */
   timeoutMs?: number;
+  /** The most worker threads to run at once (default `OPM_WORKERS`, else min(available cores, 4)). */
+  workers?: number;
+  /**
+   * Whether to use the process-wide result cache (default true; `OPM_RENDER_CACHE=off`
+   * turns it off for every engine).
+   */
+  cache?: boolean;
 }
 
 /** Timings of one evaluation. */
 export interface EvalStats {
-  /** Milliseconds spent inside the evaluator. */
+  /** Milliseconds spent inside the evaluator (0 when the result came from the cache). */
   evalMs: number;
+  /** Whether the result came from the result cache. */
+  cached?: boolean;
 }
 
 type Op = "init" | "eval" | "openapi";
@@ -28,7 +39,9 @@ interface Job {
   id: number;
   op: Op;
   source: string;
-  resolve: (v: { value: string; ms: number }) => void;
+  /** What the job evaluates, for errors. */
+  label: string;
+  resolve: (v: Answer) => void;
   reject: (e: unknown) => void;
 }
 
@@ -143,192 +156,332 @@ function cueModule(): Promise<WasmModule> {
   return compiled;
 }
 
-// ---------------------------------------------------------------- the engine
+// ---------------------------------------------------------------- the result cache
+
+let sharedCache: ResultCache | undefined;
+let sharedCacheDir: string | undefined;
 
 /**
- * The CUE evaluator (cue-wasm, CUE v0.4.3) in a worker thread, so evaluation never
- * blocks the caller's event loop.
+ * The process-wide result cache: in memory, and on disk in `results/` of opm-ts's cache
+ * folder (see `cachePath`; `OPM_CACHE_DIR=off` keeps it in memory only).
+ * `OPM_RENDER_CACHE_MAX_MB` bounds the disk cache (default 256).
+ */
+export function resultCache(): ResultCache {
+  const dir = cacheFile("results");
+  if (!sharedCache || sharedCacheDir !== dir) {
+    const mb = Number(process.env.OPM_RENDER_CACHE_MAX_MB);
+    sharedCache = new ResultCache({ dir, ...(mb > 0 ? { maxDiskBytes: mb * 1024 * 1024 } : {}) });
+    sharedCacheDir = dir;
+  }
+  return sharedCache;
+}
+
+/** Whether results are cached: not when `OPM_RENDER_CACHE=off` (read at every call). */
+function cacheEnabled(): boolean {
+  return process.env.OPM_RENDER_CACHE !== "off";
+}
+
+/** What identifies the evaluator in a cache key: cue-wasm's version and the hash of its WebAssembly chunk. */
+function evaluatorId(): string {
+  const f = cueWasmFiles();
+  return `cue-wasm@${f.version}/${path.basename(f.inlinePath)}`;
+}
+
+// ---------------------------------------------------------------- the engine
+
+/** Options of one evaluation. */
+export interface EvalOptions {
+  /** Timings of the evaluation are written here. */
+  stats?: EvalStats;
+  /**
+   * What is being evaluated, in words, for errors (e.g. `component web, transformer
+   * deployment`): a crash or a timeout names it.
+   */
+  label?: string;
+  /**
+   * `false` neither reads nor writes the result cache; `"memory"` keeps the result out
+   * of the disk cache (for programs holding secret values). Default: the engine's setting.
+   */
+  cache?: boolean | "memory";
+}
+
+/** The number of workers when not given: `OPM_WORKERS`, else min(available cores, 4). */
+export function defaultWorkers(): number {
+  const env = Number(process.env.OPM_WORKERS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return Math.max(1, Math.min(availableParallelism(), 4));
+}
+
+type Answer = { ok: boolean; value?: string; error?: string; ms: number };
+
+interface Slot {
+  worker: Worker;
+  /** The job the worker is evaluating (its first job is `init`). */
+  running?: { job: Job; timer: NodeJS.Timeout };
+  /** Set once the worker has loaded the evaluator. */
+  loaded: boolean;
+  /** Resolves when the worker has loaded the evaluator. */
+  init: Promise<void>;
+}
+
+/**
+ * The CUE evaluator (cue-wasm, CUE v0.4.3) in a pool of worker threads, so evaluation
+ * never blocks the caller's event loop and independent programs run in parallel.
  *
- * One worker is started on first use (or by {@link Engine.start}) and reused; calls are
- * queued and evaluated one at a time. An evaluation that runs past the timeout is
- * stopped by terminating the worker; it fails with {@link EngineTimeoutError}, and the
- * calls queued behind it run on a new worker. A crash of the evaluator fails the call
- * that caused it and is recovered the same way.
+ * Workers are started on demand, up to {@link Engine.workers} (default
+ * min(available cores, 4), or `OPM_WORKERS`): one by {@link Engine.start} or the first
+ * call, more while calls wait. Each worker evaluates one program at a time; calls are
+ * answered in any order, so callers assemble results by their own keys. An evaluation
+ * that runs past the timeout is stopped by terminating its worker; it fails with
+ * {@link EngineTimeoutError}. A crash of the evaluator fails only the call that caused it
+ * with an {@link EngineError}. Both name the call's `label`, and the worker is replaced.
+ *
+ * Results are cached by content (see {@link EvalOptions.cache}): an unchanged program is
+ * answered from memory or from the disk cache without evaluating it again.
  */
 export class Engine {
   /** Milliseconds one evaluation may take. */
   readonly timeoutMs: number;
-  #worker: Worker | undefined;
-  #ready: Promise<void> | undefined;
+  /** The most workers this engine runs at once. */
+  readonly workers: number;
+  /** Whether this engine uses the result cache. */
+  readonly cache: boolean;
+  #slots: Slot[] = [];
   #queue: Job[] = [];
-  #running: { job: Job; worker: Worker; timer: NodeJS.Timeout } | undefined;
   #nextId = 1;
   #closed = false;
+  #inflight = new Map<string, Promise<Answer>>();
 
   constructor(options: EngineOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.workers = Math.max(1, Math.floor(options.workers ?? defaultWorkers()));
+    this.cache = options.cache ?? true;
   }
 
   /**
-   * Starts the worker and loads the evaluator (done on first use otherwise). Calling it
+   * Starts a worker and loads the evaluator (done on first use otherwise). Calling it
    * early lets the engine load while the caller does other work.
    */
   start(): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("engine is closed"));
+    if (this.#slots.some((s) => s.loaded)) return Promise.resolve();
     try {
-      if (!this.#ready) this.#spawn();
+      return (this.#slots[0] ?? this.#spawn()).init;
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#ready!;
   }
 
-  #spawn(): void {
+  /** Workers running now (for tests and diagnostics). */
+  get running(): number {
+    return this.#slots.length;
+  }
+
+  #spawn(): Slot {
     const f = cueWasmFiles();
     // No inherited Node options: the worker source is CommonJS whatever `--input-type` the
     // process runs with, and loaders such as tsx (`--import tsx`) are not loaded again.
     const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { wasmExecUrl: f.wasmExecUrl } });
     worker.unref();
-    this.#worker = worker;
-    worker.on("message", (m: Reply) => this.#reply(worker, m));
-    worker.on("error", (e) => this.#lost(worker, e));
-    worker.on("exit", () => this.#lost(worker, new Error("the CUE engine worker exited")));
-    const moduleSent = cueModule().then(
+    const slot: Slot = { worker, loaded: false, init: Promise.resolve() };
+    this.#slots.push(slot);
+    worker.on("message", (m: Reply) => this.#reply(slot, m));
+    worker.on("error", (e) => this.#lost(slot, e));
+    worker.on("exit", () => this.#lost(slot, new Error("the CUE engine worker exited")));
+    cueModule().then(
       (module) => {
-        if (this.#worker === worker) worker.postMessage({ op: "module", module });
+        if (this.#slots.includes(slot)) worker.postMessage({ op: "module", module });
       },
       (e: unknown) => {
         const err = new Error(`opm-ts: cannot load the CUE engine: ${e instanceof Error ? e.message : String(e)}`);
         void worker.terminate();
-        this.#lost(worker, err);
-        throw err;
+        this.#lost(slot, err);
       },
     );
-    const init = new Promise<void>((resolve, reject) => {
-      const job: Job = { id: this.#nextId++, op: "init", source: "", resolve: () => resolve(), reject };
-      this.#queue.unshift(job);
+    slot.init = new Promise<void>((resolve, reject) => {
+      this.#send(slot, { id: this.#nextId++, op: "init", source: "", label: "", resolve: () => resolve(), reject });
     });
-    this.#ready = Promise.all([moduleSent, init]).then(() => undefined);
-    this.#ready.catch(() => undefined);
-    this.#pump();
+    slot.init.catch(() => undefined);
+    return slot;
   }
 
-  /** Sends the next queued job when the worker is idle. */
-  #pump(): void {
-    if (this.#running || !this.#queue.length || this.#closed) {
-      if (!this.#running && this.#worker) this.#worker.unref();
-      return;
-    }
-    if (!this.#worker) {
-      this.#spawn();
-      return;
-    }
-    const worker = this.#worker;
-    const job = this.#queue.shift()!;
+  #send(slot: Slot, job: Job): void {
     const timeoutMs = job.op === "init" ? Math.max(this.timeoutMs, 60_000) : this.timeoutMs;
-    const timer = setTimeout(() => this.#timeout(worker, job, timeoutMs), timeoutMs);
-    this.#running = { job, worker, timer };
-    worker.ref();
-    worker.postMessage({ id: job.id, op: job.op, source: job.source });
+    const timer = setTimeout(() => this.#timeout(slot, job, timeoutMs), timeoutMs);
+    slot.running = { job, timer };
+    slot.worker.postMessage({ id: job.id, op: job.op, source: job.source });
   }
 
-  #reply(worker: Worker, m: Reply): void {
-    const run = this.#running;
-    if (!run || run.worker !== worker || run.job.id !== m.id) return;
+  /** Hands queued jobs to idle workers, starts workers for jobs still waiting, and keeps the process alive only while needed. */
+  #pump(): void {
+    if (this.#closed) return;
+    for (const slot of this.#slots) {
+      if (!this.#queue.length) break;
+      if (!slot.running) this.#send(slot, this.#queue.shift()!);
+    }
+    // Start workers for the jobs still waiting (each booting worker will take one).
+    const booting = () => this.#slots.filter((s) => s.running?.job.op === "init").length;
+    while (this.#queue.length > booting() && this.#slots.length < this.workers) this.#spawn();
+    const waiting = this.#queue.length > 0;
+    for (const s of this.#slots) {
+      // A worker only holds the process open while a caller waits for it.
+      if (s.running && (s.running.job.op !== "init" || waiting)) s.worker.ref();
+      else s.worker.unref();
+    }
+  }
+
+  #remove(slot: Slot): void {
+    const i = this.#slots.indexOf(slot);
+    if (i < 0) return;
+    this.#slots.splice(i, 1);
+    if (slot.running) clearTimeout(slot.running.timer);
+  }
+
+  #reply(slot: Slot, m: Reply): void {
+    const run = slot.running;
+    if (!run || run.job.id !== m.id || !this.#slots.includes(slot)) return;
     clearTimeout(run.timer);
-    this.#running = undefined;
-    if (m.ok) run.job.resolve({ value: m.value ?? "", ms: m.ms ?? 0 });
-    else if (m.fatal) {
-      // The worker exits after a fatal reply; the next job starts a new one.
-      this.#drop(worker);
+    slot.running = undefined;
+    const job = run.job;
+    if (m.ok) {
+      if (job.op === "init") slot.loaded = true;
+      job.resolve({ ok: true, value: m.value ?? "", ms: m.ms ?? 0 });
+    } else if (m.fatal) {
+      // The worker exits after a fatal reply; a new one takes the jobs still queued.
+      this.#remove(slot);
       const e = m.init
         ? new Error(`opm-ts: cannot load the CUE engine: ${m.error}`)
-        : new EngineError([{ code: "engine", path: "", message: `the CUE evaluator crashed: ${firstLines(m.error ?? "")}` }], "the CUE evaluator crashed");
-      run.job.reject(e);
+        : new EngineError(
+            [{ code: "engine", path: "", message: `the CUE evaluator crashed${about(job)}: ${firstLines(m.error ?? "")}` }],
+            `the CUE evaluator crashed${about(job)}`,
+          );
+      job.reject(e);
       if (m.init) this.#rejectAll(e);
-    } else run.job.reject(new EngineError(parseEngineError(m.error ?? "unknown error")));
+    } else job.resolve({ ok: false, error: m.error ?? "unknown error", ms: m.ms ?? 0 });
     this.#pump();
   }
 
-  #timeout(worker: Worker, job: Job, timeoutMs: number): void {
-    if (this.#running?.job !== job) return;
-    this.#running = undefined;
+  #timeout(slot: Slot, job: Job, timeoutMs: number): void {
+    if (slot.running?.job !== job) return;
     // A running evaluation cannot be interrupted inside WebAssembly: replace the worker.
-    this.#drop(worker);
-    void worker.terminate();
-    const e = job.op === "init" ? new Error(`opm-ts: the CUE engine did not load within ${timeoutMs} ms`) : new EngineTimeoutError(timeoutMs);
+    this.#remove(slot);
+    slot.running = undefined;
+    void slot.worker.terminate();
+    const e = job.op === "init" ? new Error(`opm-ts: the CUE engine did not load within ${timeoutMs} ms`) : new EngineTimeoutError(timeoutMs, job.label || undefined);
     job.reject(e);
     if (job.op === "init") this.#rejectAll(e);
     this.#pump();
   }
 
-  /** The worker stopped unexpectedly: fail the job it was running, go on with a new one. */
-  #lost(worker: Worker, e: unknown): void {
-    if (this.#worker !== worker) return;
-    this.#drop(worker);
-    const run = this.#running;
-    if (run?.worker === worker) {
-      clearTimeout(run.timer);
-      this.#running = undefined;
-      run.job.reject(e);
-      if (run.job.op === "init") this.#rejectAll(e);
+  /** A worker stopped unexpectedly: fail the job it was running, go on with a new one. */
+  #lost(slot: Slot, e: unknown): void {
+    if (!this.#slots.includes(slot)) return;
+    const run = slot.running;
+    this.#remove(slot);
+    slot.running = undefined;
+    if (run) {
+      if (run.job.op === "init") {
+        run.job.reject(e);
+        this.#rejectAll(e);
+      } else {
+        const msg = `the CUE engine worker stopped${about(run.job)}: ${e instanceof Error ? e.message : String(e)}`;
+        run.job.reject(new EngineError([{ code: "engine", path: "", message: msg }], msg));
+      }
     }
     this.#pump();
-  }
-
-  #drop(worker: Worker): void {
-    if (this.#worker !== worker) return;
-    this.#worker = undefined;
-    this.#ready = undefined;
   }
 
   #rejectAll(e: unknown): void {
     for (const job of this.#queue.splice(0)) job.reject(e);
   }
 
-  #call(op: Op, source: string): Promise<{ value: string; ms: number }> {
+  #call(op: Op, source: string, label: string): Promise<Answer> {
     if (this.#closed) return Promise.reject(new Error("engine is closed"));
-    const p = new Promise<{ value: string; ms: number }>((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, op, source, resolve, reject });
+    const p = new Promise<Answer>((resolve, reject) => {
+      this.#queue.push({ id: this.#nextId++, op, source, label, resolve, reject });
     });
-    if (!this.#worker) this.#spawn();
-    else this.#pump();
+    try {
+      this.#pump();
+    } catch (e) {
+      this.#rejectAll(e); // cue-wasm cannot be found
+    }
     return p;
   }
 
-  /** Evaluates a CUE program and returns its JSON value (parsed). */
-  async eval<T = unknown>(source: string, stats?: EvalStats): Promise<T> {
-    return JSON.parse(await this.evalText(source, stats)) as T;
+  /** Evaluates (or finds in the cache) one program; the evaluator's own errors come back as answers. */
+  async #answer(op: Op, source: string, options: EvalOptions): Promise<Answer & { cached?: boolean }> {
+    const mode = options.cache ?? true;
+    if (!this.cache || mode === false || !cacheEnabled()) return this.#call(op, source, options.label ?? "");
+    const disk = mode !== "memory";
+    const cache = resultCache();
+    const key = resultKey({ evaluator: evaluatorId(), op, source });
+    const hit = await cache.get(key, disk);
+    if (hit) return hit.ok ? { ok: true, value: hit.value, ms: 0, cached: true } : { ok: false, error: hit.error, ms: 0, cached: true };
+    // The same program asked for twice at once is evaluated once.
+    let pending = this.#inflight.get(key);
+    if (!pending) {
+      pending = this.#call(op, source, options.label ?? "");
+      this.#inflight.set(key, pending);
+      pending.then(
+        (a) => cache.set(key, a.ok ? { ok: true, value: a.value ?? "" } : { ok: false, error: a.error ?? "" }, disk),
+        () => undefined, // crashes and timeouts are not cached
+      ).finally(() => this.#inflight.delete(key));
+    }
+    return pending;
+  }
+
+  /**
+   * Evaluates a CUE program and returns its JSON value (parsed). The second argument is
+   * the {@link EvalOptions} (or, as before, an {@link EvalStats} to fill in).
+   */
+  async eval<T = unknown>(source: string, options?: EvalStats | EvalOptions): Promise<T> {
+    return JSON.parse(await this.evalText(source, options)) as T;
   }
 
   /** Evaluates a CUE program and returns its JSON text. */
-  async evalText(source: string, stats?: EvalStats): Promise<string> {
-    const r = await this.#call("eval", source);
-    if (stats) stats.evalMs = r.ms;
-    return r.value;
+  async evalText(source: string, options?: EvalStats | EvalOptions): Promise<string> {
+    const o = evalOptions(options);
+    const r = await this.#answer("eval", source, o);
+    if (o.stats) {
+      o.stats.evalMs = r.ms;
+      o.stats.cached = Boolean(r.cached);
+    }
+    if (!r.ok) throw new EngineError(parseEngineError(r.error ?? "unknown error"));
+    return r.value ?? "";
   }
 
   /** Exports the definitions of a CUE program as an OpenAPI 3 document (parsed). */
-  async openapi<T = unknown>(source: string): Promise<T> {
-    return JSON.parse((await this.#call("openapi", source)).value) as T;
+  async openapi<T = unknown>(source: string, options?: EvalOptions): Promise<T> {
+    const r = await this.#answer("openapi", source, options ?? {});
+    if (!r.ok) throw new EngineError(parseEngineError(r.error ?? "unknown error"));
+    return JSON.parse(r.value ?? "") as T;
   }
 
-  /** Stops the worker. Calls still queued or running fail; further calls fail. */
+  /** Stops the workers. Calls still queued or running fail; further calls fail. */
   async close(): Promise<void> {
     this.#closed = true;
-    const w = this.#worker;
-    this.#worker = undefined;
-    this.#ready = undefined;
     const e = new Error("engine is closed");
-    const run = this.#running;
-    this.#running = undefined;
-    if (run) {
-      clearTimeout(run.timer);
-      run.job.reject(e);
+    const slots = this.#slots.splice(0);
+    for (const s of slots) {
+      if (s.running) {
+        clearTimeout(s.running.timer);
+        s.running.job.reject(e);
+        s.running = undefined;
+      }
     }
     this.#rejectAll(e);
-    if (w) await w.terminate();
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
+}
+
+function evalOptions(o: EvalStats | EvalOptions | undefined): EvalOptions {
+  if (!o) return {};
+  if ("stats" in o || "label" in o || "cache" in o) return o as EvalOptions;
+  return { stats: o as EvalStats };
+}
+
+function about(job: Job): string {
+  return job.label ? ` while evaluating ${job.label}` : "";
 }
 
 function firstLines(text: string): string {

@@ -146,7 +146,7 @@ export async function readIndex(engine: Engine, packages: CuePackage[] = catalog
       trait: `specKey: ${ref}.#specKey, appliesTo: ${ref}.appliesTo`,
       blueprint: `composedResources: ${ref}.composedResources, composedTraits: ${ref}.composedTraits, if ${ref}.workloadType != _|_ { workloadType: ${ref}.workloadType }`,
       transformer: `requiredLabels: ${ref}.requiredLabels, requiredResources: ${ref}.requiredResources, optionalResources: ${ref}.optionalResources, requiredTraits: ${ref}.requiredTraits, optionalTraits: ${ref}.optionalTraits`,
-      policy: "",
+      policy: `params: [for k, _ in ${ref}.#params {k}]`,
     };
     const body = [common, extra[t.kind]].filter(Boolean).join(", ");
     return `\t"${i}": { ${body} }`;
@@ -202,6 +202,11 @@ export interface JsonSchema {
   $ref?: string;
   /** opm extension: the field has a default computed from another field (e.g. `*targetPort`). */
   "x-opm-derived-default"?: boolean;
+  /**
+   * opm extension, only with `resolve(s, { markRefs: true })`: this (resolved) schema is the
+   * named schema `$ref` pointed at (its OpenAPI name), so codegen can refer to it by name.
+   */
+  "x-opm-ref"?: string;
 }
 
 /** The exported name of a definition: `#pkg_<field>.#Def.#sub` → `pkg_<field>.Def.sub`. */
@@ -220,6 +225,17 @@ export function widenPatternKeys(text: string): string {
     if (key === "string" || /^\.\.\./.test(key) || /^\d+$/.test(key)) return all;
     return `[${alias ?? ""}string]:`;
   });
+}
+
+const NON_EMPTY = "opm_non_empty_list";
+
+/**
+ * The OpenAPI export fails on a non-empty list `[T, ...T]`; it is wrapped as
+ * `{opm_non_empty_list: [...T]}`, which the schema reader turns back into `[...T]` with
+ * `minItems: 1`.
+ */
+export function markNonEmptyLists(text: string): string {
+  return text.replace(/\[\s*([A-Za-z_#][A-Za-z0-9_#.]*)\s*,\s*\.\.\.\s*\1\s*\]/g, (_all, t: string) => `{${NON_EMPTY}: [...${t}]}`);
 }
 
 const DERIVED = "__opm_derived_default__";
@@ -268,7 +284,7 @@ function openapiProgram(pkgs: CuePackage[], excluded: Map<string, Set<string>>):
       }
       for (const d of splitDecls(f.body)) {
         if (ex.has(d.name) || !d.name.startsWith("#")) continue;
-        let text = rewriteImports(markDerivedDefaults(widenPatternKeys(d.text)), local);
+        let text = rewriteImports(markNonEmptyLists(markDerivedDefaults(widenPatternKeys(d.text))), local);
         text = rewriteImports(text, aliases);
         // Cross-package references to exportable declarations use the definition copy.
         text = text.replace(/\b_pkg_([A-Za-z0-9_]+)\.(#[A-Za-z0-9_]+)/g, (all, field: string, def: string) => {
@@ -292,8 +308,11 @@ export interface SchemaSet {
   schemas: Record<string, JsonSchema>;
   /** The schema of a definition's path (e.g. `#ScalingTrait.#spec`) in a package, if exported. */
   get(importPath: string, path: string): JsonSchema | undefined;
-  /** Resolves `$ref`s (recursively inlined; a broken or cyclic reference becomes `{}`). */
-  resolve(schema: JsonSchema): JsonSchema;
+  /**
+   * Resolves `$ref`s (recursively inlined; a broken or cyclic reference becomes `{}`).
+   * With `markRefs`, a schema inlined from a `$ref` carries `x-opm-ref`: the name it came from.
+   */
+  resolve(schema: JsonSchema, options?: { markRefs?: boolean }): JsonSchema;
 }
 
 /**
@@ -301,10 +320,11 @@ export interface SchemaSet {
  * engine. Declarations the export cannot handle (e.g. an interpolation over non-concrete
  * values, as in `#DefinitionMetadata.fqn`) are excluded one by one and retried.
  */
-export async function readSchemas(engine: Engine, packages: CuePackage[] = catalogPackages(), exportOnly?: (pkg: CuePackage) => boolean): Promise<SchemaSet> {
+export async function readSchemas(engine: Engine, packages: CuePackage[] = catalogPackages(), exportOnly?: (pkg: CuePackage, definition: string) => boolean): Promise<SchemaSet> {
   const excluded = new Map<string, Set<string>>();
   for (const p of packages) {
-    if (exportOnly && !exportOnly(p)) excluded.set(p.importPath, new Set(packageDefinitions(p)));
+    const out = exportOnly ? packageDefinitions(p).filter((d) => !exportOnly(p, d)) : [];
+    if (out.length) excluded.set(p.importPath, new Set(out));
   }
   let doc: { components?: { schemas?: Record<string, JsonSchema> } } | undefined;
   for (let attempt = 0; attempt < 500; attempt++) {
@@ -328,6 +348,7 @@ export async function readSchemas(engine: Engine, packages: CuePackage[] = catal
     }
   }
   const schemas = doc?.components?.schemas ?? {};
+  let markRefs = false;
   const resolve = (s: JsonSchema, seen: string[] = []): JsonSchema => {
     if (s.$ref) {
       const name = s.$ref.replace("#/components/schemas/", "");
@@ -335,7 +356,11 @@ export async function readSchemas(engine: Engine, packages: CuePackage[] = catal
       if (!target || seen.includes(name)) return {};
       const { $ref: _r, ...rest } = s;
       const inner = resolve(target, [...seen, name]);
-      return Object.keys(rest).length ? mergeAll([resolve(rest as JsonSchema, seen), inner]) : inner;
+      const merged = Object.keys(rest).length ? mergeAll([resolve(rest as JsonSchema, seen), inner]) : inner;
+      // Named only while nothing but annotations was added to the referenced schema.
+      const annotationsOnly = Object.keys(rest).every((k) => k === "description" || k === "default");
+      const { "x-opm-ref": _m, ...unmarked } = merged;
+      return markRefs && annotationsOnly ? { ...unmarked, "x-opm-ref": name } : unmarked;
     }
     const out: JsonSchema = { ...s };
     if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, resolve(v, seen)]));
@@ -345,14 +370,22 @@ export async function readSchemas(engine: Engine, packages: CuePackage[] = catal
     for (const k of ["oneOf", "anyOf"] as const) if (s[k]) out[k] = s[k]!.map((x) => resolve(x, seen));
     if (s.allOf) {
       const { allOf, ...rest } = out;
-      return mergeAll([rest, ...allOf!.map((x) => resolve(x, seen))]);
+      const { "x-opm-ref": _m, ...merged } = mergeAll([rest, ...allOf!.map((x) => resolve(x, seen))]);
+      return merged;
     }
     return normalizeDerivedDefault(out);
   };
   return {
     schemas,
     get: (importPath, path) => schemas[exportName(importPath, path)],
-    resolve: (s) => resolve(s),
+    resolve: (s, options) => {
+      markRefs = options?.markRefs === true;
+      try {
+        return resolve(s);
+      } finally {
+        markRefs = false;
+      }
+    },
   };
 }
 
@@ -362,6 +395,11 @@ export async function readSchemas(engine: Engine, packages: CuePackage[] = catal
  * marked with `x-opm-derived-default`.
  */
 function normalizeDerivedDefault(s: JsonSchema): JsonSchema {
+  const nonEmpty = s.properties?.[NON_EMPTY];
+  if (nonEmpty && Object.keys(s.properties!).length === 1) {
+    const { properties: _p, required: _r, type: _t, ...rest } = s;
+    return { ...rest, ...nonEmpty, minItems: Math.max(1, nonEmpty.minItems ?? 0) };
+  }
   const branches = s.oneOf ?? s.anyOf;
   const isMarker = (b: JsonSchema) => (b.enum?.length === 1 && b.enum[0] === DERIVED) || (b["x-opm-derived-default"] === true && Object.keys(b).length === 1);
   if (branches?.some(isMarker)) {
@@ -396,9 +434,9 @@ export function mergeAll(list: JsonSchema[]): JsonSchema {
 }
 
 /** The schema of a resource's or trait's spec (the value under its spec key), resolved. */
-export function specSchema(set: SchemaSet, entry: CatalogEntry): JsonSchema | undefined {
+export function specSchema(set: SchemaSet, entry: CatalogEntry, options?: { markRefs?: boolean }): JsonSchema | undefined {
   if (!entry.specKey) return undefined;
   const spec = set.get(entry.package, `${entry.definition}.#spec`);
   const field = spec?.properties?.[entry.specKey];
-  return field ? set.resolve(field) : undefined;
+  return field ? set.resolve(field, options) : undefined;
 }

@@ -7,12 +7,14 @@ import { EngineError, PolicyError, RenderError, ValidationError, type Issue, typ
 import type { Provenance } from "../../dsl/config.js";
 import { CORE_IMPORT, Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
 import { CUSTOM_PACKAGE } from "../../dsl/define.js";
-import { defaultEngine, type Engine } from "../engine/engine.js";
+import { defaultEngine, type Engine, type EvalStats } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../program/link.js";
 import { cueConfigSchema } from "../program/config-schema.js";
 import { matchRelease, transformerRules } from "../program/match.js";
+import { checkObjects } from "./object-checks.js";
+import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
 import { checkSchema } from "../../dsl/schema.js";
-import { mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
+import { fieldAt, mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
 import { canonicalObject, stableJson, toJson, toYaml } from "./serialize.js";
 import { sha256 } from "../core/hash.js";
 import { redactObject as redact, scrubText } from "../core/redact.js";
@@ -30,6 +32,12 @@ export interface RenderOptions {
   stats?: RenderStats;
   /** Platform-wide policies, checked besides the module's own. */
   policies?: readonly PolicyUse[];
+  /**
+   * `false` evaluates without the engine's result cache (neither read nor written).
+   * Default: cached, unless `OPM_RENDER_CACHE=off`; a release holding secret values is
+   * cached in memory only, never on disk.
+   */
+  cache?: boolean;
 }
 
 export interface RenderStats {
@@ -38,6 +46,8 @@ export interface RenderStats {
   evalMs: number;
   postMs: number;
   programBytes: number;
+  /** Whether the evaluation was answered from the result cache. */
+  cached?: boolean;
 }
 
 /** A module written in CUE (a folder of .cue files), with release settings. */
@@ -75,7 +85,7 @@ interface Prepared {
   files: CueSourceFile[];
   sources: Map<string, SourceLocation>;
   provenance: Provenance;
-  configSite: (field: string) => SourceLocation | undefined;
+  configSite: (path: string) => SourceLocation | undefined;
   /** Literal secret values, kept out of every message. */
   secrets: string[];
   /** The TypeScript release, when the input was one. */
@@ -103,7 +113,7 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
       files: compiled.files,
       sources: compiled.sources,
       provenance: (p) => rel.provenance(p),
-      configSite: (f) => rel.module.config[f]?.site,
+      configSite: (f) => fieldAt(rel.module.config, f.split("."))?.site,
       secrets: rel.secretLiterals(),
       release: rel,
     };
@@ -203,6 +213,7 @@ export function buildProgram(
   provider = KUBERNETES_PROVIDER,
   policies: readonly PolicyUse[] = [],
   matched?: Record<string, string[]>,
+  diagnose?: DiagnoseMode,
 ): { source: string; packages: CuePackage[] } {
   const parsed = files.map((f) => parseHeader(f));
   const byPkg = new Map<string, ParsedFile[]>();
@@ -254,8 +265,9 @@ export function buildProgram(
   // its own: it is then evaluated once (see docs/performance.md).
   const extra = (inlined: ReadonlyMap<string, string>) =>
     [
-      `out: ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider${extended}${matched ? `\n\t#matched: ${JSON.stringify(matched)}` : ""}\n}`,
-      ...(checkPolicies
+      `${diagnose ? "let renderOut =" : "out:"} ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider${extended}${diagnose ? `\n\t#matched: ${DIAGNOSE_MATCHED}` : matched ? `\n\t#matched: ${JSON.stringify(matched)}` : ""}\n}`,
+      ...(diagnose ? [diagnoseField(diagnose, core)] : []),
+      ...(checkPolicies && !diagnose
         ? [
             `violations: (${core}.#CheckPolicies & {`,
             `\t#policies: [for p in ${rel}._unified.#policies {p}, ${platform.join(", ")}]`,
@@ -266,7 +278,7 @@ export function buildProgram(
             `}).violations`,
           ]
         : []),
-      ...(releaseSecrets
+      ...(releaseSecrets && !diagnose
         ? [
             `secrets: (${packageField(provider)}.#ReleaseSecrets & {`,
             `\t#secrets: ${rel}._unified.#secrets`,
@@ -300,7 +312,7 @@ function locate(p: Prepared, userP: string): SourceLocation | undefined {
       const s = p.provenance(segs.slice(0, n));
       if (s) return s;
     }
-    return p.configSite(segs[0]!);
+    return p.configSite(segs.join("."));
   }
   let best: string | undefined;
   for (const k of p.sources.keys()) if ((userP === k || userP.startsWith(k + ".")) && (!best || k.length > best.length)) best = k;
@@ -309,6 +321,8 @@ function locate(p: Prepared, userP: string): SourceLocation | undefined {
 
 function explain(message: string): string {
   if (/errors in empty disjunction/.test(message)) return "the value satisfies none of the allowed alternatives (wrong type or out of bounds)";
+  if (/structural cycle/.test(message)) return "a structural cycle: this value contains itself without end (a definition that refers to itself, directly or through others)";
+  if (/incomplete cause disjunction|cycle/.test(message)) return `no concrete value can be computed (${message.replace(/ \(and \d+ more errors?\)$/, "")}): a value that depends on itself, directly or through others, or a required value that is missing`;
   if (/incomplete value/.test(message)) return message.replace(/^.*incomplete value/, "no concrete value was given for") + " (a required value is missing)";
   return message;
 }
@@ -328,12 +342,33 @@ function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUs
       const rest = i.path.slice(i.path.indexOf(def!) + def!.length).replace(/^\./, "");
       return { code: "engine", path: `policies.${use.fqn}${rest ? "." + rest : ""}`, message: `policy ${use.fqn} failed to compile: ${scrubText(i.message, p.secrets)}`, ...(use.site ? { source: use.site } : {}) };
     }
-    const path = userPath(i.path);
+    const author = authorTerms(userPath(i.path), i.message);
+    const path = author?.path ?? userPath(i.path);
     const source = locate(p, path);
-    const code: Issue["code"] = /field not allowed/.test(i.message) ? "unknown_field" : /incomplete value/.test(i.message) ? "required" : /out of bound|invalid value/.test(i.message) ? "out_of_range" : /conflicting values/.test(i.message) ? "conflict" : "engine";
-    return { code, path, message: scrubText(explain(i.message), p.secrets), ...(source ? { source } : {}) };
+    const code: Issue["code"] = author?.code ?? (/field not allowed/.test(i.message) ? "unknown_field" : /incomplete value/.test(i.message) ? "required" : /out of bound|invalid value/.test(i.message) ? "out_of_range" : /conflicting values/.test(i.message) ? "conflict" : "engine");
+    return { code, path, message: scrubText(author?.message ?? explain(i.message), p.secrets), ...(author?.constraint ? { constraint: author.constraint } : {}), ...(source ? { source } : {}) };
   });
   throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
+}
+
+/** Which transformers broke which components, each with the author's line (see diagnose.ts). */
+async function diagnose(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched?: Record<string, string[]>): Promise<Issue[] | undefined> {
+  const rules = await transformerRules(engine, provider).catch(() => undefined);
+  const providerText = (catalogPackage(provider)?.files ?? []).map((f) => f.body).join("\n");
+  return diagnoseTransformers({
+    engine,
+    matched,
+    program: (mode) => buildProgram(p.files, provider, platform, undefined, mode).source,
+    site: (cn, tn) => {
+      const needs = rules?.[tn]?.requiredTraits ?? [];
+      const part = p.release?.module.components()[cn]?.parts.find((x) => needs.includes(x.fqn));
+      const key = part && Object.keys(part.spec)[0];
+      const path = key ? `components.${cn}.spec.${key}` : `components.${cn}`;
+      const source = part?.site ?? locate(p, path);
+      return { path, ...(source ? { source } : {}) };
+    },
+    readsSpec: (_tn, key) => providerText.includes(`#component.spec.${key}`),
+  });
 }
 
 /** What a component lacks for a transformer (the same rules as `core.#Match`). */
@@ -370,6 +405,7 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
   }
   const seen = new Map<string, string>();
   const objects: K8sObject[] = [];
+  const made: { component: string; object: K8sObject }[] = [];
   const all = [
     ...out.objects.flatMap((e) => e.output.map((object) => ({ component: e.component, object }))),
     ...releaseObjects.map((object) => ({ component: "", object })),
@@ -381,12 +417,15 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
     const key = `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
     const prev = seen.get(key);
     if (prev !== undefined) {
-      issues.push({ code: "conflict", path: `components.${component}`, message: `${o.kind} ${o.metadata.name} is rendered twice (by components "${prev}" and "${component}")` });
+      const source = locate(p, `components.${component}`);
+      issues.push({ code: "conflict", path: `components.${component}`, message: `${o.kind} ${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name} is rendered twice (by components "${prev}" and "${component}")`, ...(source ? { source } : {}) });
       continue;
     }
     seen.set(key, component);
+    made.push({ component, object: o });
     objects.push(canonicalObject(o));
   }
+  issues.push(...checkObjects(made, (c) => locate(p, `components.${c}`)));
   objects.sort(compareObjects);
   issues.push(...missingKeys(objects, p));
   return { objects, issues };
@@ -486,8 +525,9 @@ export function compareObjects(a: K8sObject, b: K8sObject): number {
 export async function render(input: ModuleRelease<any> | Module<any> | CueModuleInput, options: RenderOptions = {}): Promise<RenderResult> {
   const t0 = performance.now();
   const engine = options.engine ?? defaultEngine();
-  // Load the evaluator while the module compiles and links (it answers errors on eval).
-  engine.start().catch(() => undefined);
+  // Uncached, load the evaluator while the module compiles and links (it answers errors on
+  // eval); cached, the evaluator is started only if the program is not in the cache.
+  if (options.cache === false || !engine.cache || process.env.OPM_RENDER_CACHE === "off") engine.start().catch(() => undefined);
   const prepared = await prepare(input, engine);
   const t1 = performance.now();
   const platform = options.policies ?? [];
@@ -502,12 +542,21 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   let out: RenderOut;
   let found: Violation[];
   let releaseObjects: K8sObject[];
+  const evalStats: EvalStats = { evalMs: 0 };
   try {
-    const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source);
+    const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, {
+      label: `release ${prepared.release?.name ?? (input as CueModuleInput).name ?? "(unnamed)"}`,
+      cache: options.cache === false ? false : prepared.secrets.length ? "memory" : true,
+      stats: evalStats,
+    });
     out = value.out;
     releaseObjects = value.secrets ?? [];
     found = value.violations ?? [];
   } catch (e) {
+    if (EngineError.is(e) && e.code === "E_ENGINE" && e.issues.some((i) => /(^|\.)output\.|#transform/.test(i.path))) {
+      const found = await diagnose(prepared, engine, provider, platform, matched);
+      if (found?.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
+    }
     if (EngineError.is(e) && e.code === "E_ENGINE") mapEngineError(prepared, e, platform);
     if (EngineError.is(e)) throw scrubError(e, prepared.secrets);
     throw e;
@@ -535,7 +584,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     json: (o = {}) => toJson(o.showSecrets ? objects : objects.map(redact)),
   };
   if (options.stats) {
-    Object.assign(options.stats, { compileMs: t1 - t0, linkMs: t2 - t1, evalMs: t3 - t2, postMs: performance.now() - t3, programBytes: source.length });
+    Object.assign(options.stats, { compileMs: t1 - t0, linkMs: t2 - t1, evalMs: t3 - t2, postMs: performance.now() - t3, programBytes: source.length, cached: Boolean(evalStats.cached) });
   }
   return result;
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { apply, ApplyError, readInventory, inventoryName, INVENTORY_LABEL } from "../../src/apply/index.js";
+import { apply, ApplyError, readInventory, inventoryName } from "../../src/apply/index.js";
+import { INVENTORY_LABEL } from "../../src/apply/inventory.js";
 import { LABELS } from "../../src/render/types.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { configMap, crd, deployment, fakeRender, secret, service } from "../support/render-result.js";

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { apply, ApplyError, ConflictError, diff, runApply, runDiff, status, deleteRelease } from "../../src/apply/index.js";
+import { apply, ApplyError, ConflictError, diff, status, deleteRelease } from "../../src/apply/index.js";
+import { runApply, runDiff } from "../../src/cli/lifecycle-run.js";
 import { captureIO, startHarness, type Harness } from "../support/harness.js";
 import { configMap, deployment, fakeRender, secret } from "../support/render-result.js";
 

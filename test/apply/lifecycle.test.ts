@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { apply, ApplyError, deleteRelease, readInventory, runDelete, runStatus, status, runApply } from "../../src/apply/index.js";
+import { apply, ApplyError, deleteRelease, readInventory, status } from "../../src/apply/index.js";
+import { runApply, runDelete, runStatus } from "../../src/cli/lifecycle-run.js";
 import { captureIO, startHarness, type Harness } from "../support/harness.js";
 import { configMap, deployment, fakeRender, service } from "../support/render-result.js";
 

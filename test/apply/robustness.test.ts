@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { apply, ApplyError, KubeClient, loadKubeConfig, readInventory, lockName, inventoryName } from "../../src/apply/index.js";
+import { apply, ApplyError, KubeClient, loadKubeConfig, readInventory, inventoryName } from "../../src/apply/index.js";
+import { lockName } from "../../src/apply/lock.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { configMap, deployment, fakeRender } from "../support/render-result.js";
 

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { APPLY_FLAGS, ApplyError, health, parseDuration, unifiedDiff } from "../../src/apply/index.js";
+import { ApplyError, health } from "../../src/apply/index.js";
+import { unifiedDiff } from "../../src/apply/textdiff.js";
+import { APPLY_FLAGS, parseDuration } from "../../src/cli/lifecycle-run.js";
 import { redactObject as redact } from "../../src/core/redact.js";
 
 const k = (kind: string, rest: Record<string, unknown>) => ({ apiVersion: "v1", kind, metadata: { name: "x", generation: 2 }, ...rest });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defineModule, render, ValidationError } from "opm-ts";
-import { Container, Expose, Scaling, StatelessWorkload } from "opm-ts/catalog";
+import { AllowedRegistries, BUILTIN_POLICIES, Container, Expose, MinReplicas, Scaling, StatelessWorkload } from "opm-ts/catalog";
 import { validate } from "../../dsl/builders.js";
 
 describe("generated builders validate when called", () => {
@@ -16,6 +16,13 @@ describe("generated builders validate when called", () => {
       ["unknown_field", "container.extra"],
     ]);
     expect(Scaling().issues).toEqual([]);
+  });
+
+  it("generated policy builders check their parameters against the catalog's #XParams", () => {
+    expect(AllowedRegistries({ registries: [] }).issues.map((i) => [i.code, i.path])).toEqual([["out_of_range", "policies.opm.dev/catalog/policies/allowed-registries@v1.params.registries"]]);
+    expect(MinReplicas({ min: 0 }).issues.map((i) => i.code)).toEqual(["out_of_range"]);
+    expect(MinReplicas().issues).toEqual([]);
+    expect(BUILTIN_POLICIES.minReplicas.description).toBe("Deployments and StatefulSets run at least min replicas (autoscalers at least min as their minimum).");
   });
 
   it("the schema validator handles every keyword", () => {

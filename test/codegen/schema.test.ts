@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import ts from "typescript";
-import { embeddedSchema, fieldDocLines, omittable, printNode, schemaToType, withDoc } from "../../codegen/schema.js";
+import { embeddedSchema, fieldDocLines, jsonToExpression, omittable, printNode, schemaToType, withDoc } from "../../codegen/schema.js";
 import { builderNames, cueAlias, fileBase, pascalCase } from "../../codegen/names.js";
+import { baseName, sameShape, SharedSchemas, structured } from "../../codegen/shared.js";
+import { emitPolicies, type CodegenInput } from "../../codegen/emit.js";
 import { markDerivedDefaults, splitDecls, widenPatternKeys, type CatalogEntry, type JsonSchema } from "../../src/program/catalog-index.js";
 
 describe("schema → TypeScript type", () => {
@@ -71,6 +73,8 @@ describe("names", () => {
   it("file and alias names", () => {
     expect(fileBase("opm.dev/catalog/traits@v1")).toBe("traits");
     expect(fileBase("opm.dev/catalog/providers/kubernetes@v1")).toBe("providers-kubernetes");
+    expect(fileBase("example.com/widgets/traits@v1")).toBe("widgets-traits");
+    expect(fileBase("fixture.test/traits@v1")).toBe("traits");
     expect(cueAlias("opm.dev/catalog/providers/kubernetes@v1")).toBe("kubernetes");
   });
   it("disambiguates names shared by two kinds", () => {
@@ -95,5 +99,76 @@ describe("catalog source preparation for the OpenAPI export", () => {
     const decls = splitDecls("// A is a.\n#A: {\n\tx: int\n}\n\n// B.\n#B: string\n");
     expect(decls.map((d) => d.name)).toEqual(["#A", "#B"]);
     expect(decls[0]!.text).toBe("// A is a.\n#A: {\n\tx: int\n}");
+  });
+});
+
+describe("shared schemas", () => {
+  const probe: JsonSchema = { description: "#Probe checks.", type: "object", required: ["port"], properties: { port: { type: "integer" } } };
+  const P = "pkg_opm_dev_catalog_traits_v1.Probe";
+  const shared = (schemas: Record<string, JsonSchema>) =>
+    new SharedSchemas((ref) => (schemas[ref] ? { importPath: ref.includes("core") ? "opm.dev/catalog/core@v1" : "opm.dev/catalog/traits@v1", schema: schemas[ref]! } : undefined));
+
+  it.each<[string, JsonSchema, boolean]>([
+    ["object with fields", probe, true],
+    ["map", { type: "object", additionalProperties: { type: "string" } }, true],
+    ["union of objects", { oneOf: [{ type: "object", properties: { a: {} } }, { type: "string" }] }, true],
+    ["scalar with a pattern", { type: "string", pattern: "^x$" }, false],
+    ["open struct", { type: "object" }, false],
+  ])("structured: %s", (_n, s, want) => expect(structured(s)).toBe(want));
+
+  it("a site is the shared schema while it adds nothing but a description or a default", () => {
+    expect(sameShape({ ...probe, description: "other", default: {}, "x-opm-ref": P }, probe)).toBe(true);
+    expect(sameShape({ ...probe, maxProperties: 1 } as JsonSchema, probe)).toBe(false);
+    expect(sameShape({ ...probe, required: [] }, probe)).toBe(false);
+  });
+
+  it("names a reference once it is structured and unchanged, and inlines it otherwise", () => {
+    const sh = shared({ [P]: probe });
+    const ref = sh.refName();
+    const { description: _d, ...undocumented } = probe;
+    const spec: JsonSchema = { type: "object", properties: { liveness: { ...undocumented, "x-opm-ref": P }, changed: { ...undocumented, required: [], "x-opm-ref": P }, plain: undocumented } };
+    expect(printNode(schemaToType(spec, ref))).toBe(["{", "    liveness?: Probe;", "    changed?: {", "        port?: number;", "    };", "    plain?: {", "        port: number;", "    };", "}"].join("\n"));
+    expect(printNode(jsonToExpression(embeddedSchema({ ...probe, "x-opm-ref": P }, ref)))).toBe("Probe");
+    expect(sh.all().map((s) => s.name)).toEqual(["Probe"]);
+  });
+
+  it("gives a clashing name the owning package as a prefix", () => {
+    const core = "pkg_opm_dev_catalog_core_v1.Probe";
+    const sh = shared({ [P]: probe, [core]: { ...probe, description: "core" } });
+    sh.find({ ...probe, "x-opm-ref": P });
+    sh.find({ ...probe, "x-opm-ref": core });
+    sh.freeze(new Set(), new Map(), fileBase);
+    expect(sh.all().map((s) => s.name)).toEqual(["CoreProbe", "TraitsProbe"]);
+    const one = shared({ [P]: probe });
+    one.find({ ...probe, "x-opm-ref": P });
+    one.freeze(new Set(["Probe"]), new Map(), fileBase);
+    expect(one.all()[0]!.name).toBe("TraitsProbe");
+  });
+
+  it("names nested paths", () => {
+    expect(baseName("pkg_opm_dev_catalog_resources_v1.ContainerSpec")).toBe("ContainerSpec");
+    expect(baseName("pkg_x.Foo.bar")).toBe("FooBar");
+  });
+});
+
+describe("policy parameters", () => {
+  const input = (params: string[], schema?: JsonSchema): CodegenInput => ({
+    index: { resources: [], traits: [], blueprints: [], transformers: [], policies: [{ kind: "policy", fqn: "x/policies/foo@v1", name: "foo", description: "Foo.", package: "x/policies@v1", definition: "#FooPolicy", params }] },
+    spec: () => undefined,
+    params: () => schema,
+    shared: new SharedSchemas(() => undefined),
+  });
+
+  it("a policy whose #params has fields but no #XParams is an error naming both", () => {
+    expect(() => emitPolicies("x/policies@v1", input(["limit"]))).toThrow("policy x/policies/foo@v1: its #params has limit but #FooParams is not declared; declare the parameters as #FooParams and set #params: #FooParams");
+    expect(() => emitPolicies("x/policies@v1", input(["limit"], { type: "object", properties: { max: { type: "integer" } } }))).toThrow("but #FooParams has max");
+  });
+
+  it("builds the parameter type, the closed parameter schema and the builder", () => {
+    const text = emitPolicies("x/policies@v1", input(["limit"], { type: "object", required: ["limit"], properties: { limit: { type: "integer", minimum: 1, default: 2 } } }))!;
+    expect(text).toContain("export type FooParams = {");
+    expect(text).toContain("export function Foo(params: FooParams = {}, options: PolicyOptions = {}): PolicyUse {");
+    expect(text).toMatch(/params: \{\n\s+type: "object",\n\s+properties: \{\n\s+limit: \{\n\s+type: "integer",\n\s+default: 2,\n\s+minimum: 1\n\s+\}\n\s+\},\n\s+additionalProperties: false/);
+    expect(text).toContain("foo: FooPolicy");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { printExpr } from "../../src/core/cue/print.js";
-import { checkShape, config, refsFor } from "../../dsl/config.js";
+import { checkShape, config, refsFor, shapeDefaultIssues } from "../../dsl/config.js";
 import { isRef, toExpr } from "../../dsl/refs.js";
 
 describe("config fields compile to CUE", () => {
@@ -21,9 +21,14 @@ describe("config fields compile to CUE", () => {
     expect(printExpr(field.toCue())).toBe(want);
   });
 
-  it("rejects an invalid default at once", () => {
-    expect(() => config.int().min(1).default(0)).toThrow(/invalid default: 0 is less than the minimum 1/);
-    expect(() => config.enum(["a"]).default("z" as "a")).toThrow(/not one of "a"/);
+  it("reports an invalid default with the field's path (when the shape is compiled)", () => {
+    const shape = { a: config.int().min(1).default(0), b: config.enum(["a"]).default("z" as "a"), c: config.object({ d: config.int().default(1).max(0) }) };
+    const issues = shapeDefaultIssues(shape, "config");
+    expect(issues.map((i) => [i.path, i.message])).toEqual([
+      ["config.a", "invalid default: 0 is less than the minimum 1"],
+      ["config.b", expect.stringMatching(/^invalid default: .*not one of "a"/)],
+      ["config.c.d", "invalid default: 1 is greater than the maximum 0"],
+    ]);
   });
 });
 
@@ -83,7 +88,7 @@ describe("typed references", () => {
     expect(printExpr(toExpr({ url: `postgres://${refs.db.host}/app` }))).toBe('{\n\turl: "postgres://\\(#config.db.host)/app"\n}');
   });
   it("refuse arithmetic and JSON with a clear message", () => {
-    expect(() => (refs.image as unknown as number) * 2).toThrow(/#config\.image is a symbolic reference/);
+    expect(() => (refs.image as unknown as number) * 2).toThrow(/config\.image: cfg\.image is a reference that a release fills in later/);
     expect(() => JSON.stringify({ x: refs.image })).toThrow(/symbolic and has no JSON value/);
   });
 });

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { randomBytes } from "node:crypto";
-import { apply, ApplyError, ConflictError, deleteRelease, diff, KubeClient, readInventory, runDiff, runStatus, status } from "../../src/apply/index.js";
+import { apply, ApplyError, ConflictError, deleteRelease, diff, KubeClient, readInventory, status } from "../../src/apply/index.js";
+import { runDiff, runStatus } from "../../src/cli/lifecycle-run.js";
 import { captureIO } from "../support/harness.js";
 import { TestKubeApiServer } from "../support/kube-api-server.js";
 import { configMap, deployment, fakeRender, secret, service } from "../support/render-result.js";

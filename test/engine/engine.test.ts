@@ -15,7 +15,7 @@ function runaway(n = 24): string {
  */
 const PANICS = readFileSync(fileURLToPath(new URL("./fixtures/panics.cue", import.meta.url)), "utf8");
 
-const engine = new Engine({ timeoutMs: 20_000 });
+const engine = new Engine({ timeoutMs: 20_000, cache: false });
 afterAll(() => engine.close());
 
 describe("Engine", () => {
@@ -68,7 +68,7 @@ describe("Engine", () => {
 
 describe("Engine timeout", () => {
   it("stops a runaway evaluation, keeps the caller's event loop free, and answers later calls", async () => {
-    const e = new Engine({ timeoutMs: 1_500 });
+    const e = new Engine({ timeoutMs: 1_500, cache: false });
     try {
       await e.start();
       let ticks = 0;
@@ -95,7 +95,7 @@ describe("Engine timeout", () => {
 
 describe("Engine.close", () => {
   it("fails running, queued and later calls", async () => {
-    const e = new Engine({ timeoutMs: 30_000 });
+    const e = new Engine({ timeoutMs: 30_000, cache: false });
     await e.start();
     const running = expect(e.eval(runaway())).rejects.toThrow(/closed/);
     const queued = expect(e.eval("a: 1\n")).rejects.toThrow(/closed/);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { config, defineModule, definePolicy, expr, render, violation, when, PolicyError, ValidationError, loadCueModule, toCueFiles } from "opm-ts";
-import { StatelessWorkload } from "opm-ts/catalog";
+import { Expose, StatelessWorkload } from "opm-ts/catalog";
 
 /** A team-label rule on components and a max-replicas rule on rendered objects, with a parameter. */
 const TeamRules = definePolicy({
@@ -87,5 +87,24 @@ describe("definePolicy", () => {
     expect(fromTs.violations).toEqual([expect.objectContaining({ rule: "team-label", severity: "audit" })]);
     expect(fromCue.violations).toEqual(fromTs.violations);
     expect(fromCue.yaml()).toBe(fromTs.yaml());
+  });
+
+  it("object rules are total over kinds: a rule reading a field a kind lacks does not match it", async () => {
+    // The docs' TeamRules example on a module with a Service (which has no spec.replicas).
+    const exposed = defineModule({
+      metadata: { modulePath: "example.com/t", name: "team", version: "1.0.0" },
+      config: {},
+      components: () => ({
+        web: StatelessWorkload({ container: { image: "nginx:1.27", ports: { http: { targetPort: 8080 } } }, scaling: { count: 8 } })
+          .with(Expose({ ports: { http: { targetPort: 8080 } } }))
+          .labels({ team: "web" }),
+      }),
+    });
+    const ok = await render(exposed, { policies: [TeamRules({ maxReplicas: 10 })] });
+    expect(ok.objects.map((o) => o.kind)).toEqual(["Service", "Deployment"]);
+    expect(ok.violations).toEqual([]);
+    const err = await render(exposed, { policies: [TeamRules({ maxReplicas: 5 })] }).catch((e) => e);
+    expect(PolicyError.is(err)).toBe(true);
+    expect(err.issues.map((i: { path: string }) => i.path)).toEqual(["Deployment/team-web.spec.replicas"]);
   });
 });

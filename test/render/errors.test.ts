@@ -1,15 +1,19 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { OpmError, RenderError, ValidationError, type Issue } from "../../src/core/errors.js";
+import { config, defineModule } from "opm-ts";
+import { Expose, Ingress, StatelessWorkload } from "opm-ts/catalog";
 import { loadCueModule, render } from "../../src/render/render.js";
 import { parseValues } from "../../src/render/values.js";
 import hello from "../../examples/hello/module.js";
 import shop from "../fixtures/modules/shop.js";
 import badComponent from "../fixtures/modules/bad-component.js";
+import mistakes from "../fixtures/modules/mistakes.js";
 import { markLine } from "../support/lines.js";
 
 const SHOP = "test/fixtures/modules/shop.ts";
 const BAD = "test/fixtures/modules/bad-component.ts";
+const MISTAKES = "test/fixtures/modules/mistakes.ts";
 const THIS = "test/render/errors.test.ts";
 
 async function issuesOf(p: Promise<unknown>): Promise<Issue[]> {
@@ -101,5 +105,60 @@ describe("errors a user can act on", () => {
     expect(RenderError.is(err)).toBe(true);
     expect(err.issues[0]).toMatchObject({ code: "unmatched_component", path: "components.lonely" });
     expect(err.issues[0].message).toMatch(/deployment@v1 needs label core\.opmodel\.dev\/workload-type=stateless/);
+  });
+
+  it("parts no transformer can render together are named before CUE runs, each with its line", async () => {
+    const err = await render(mistakes).catch((e) => e);
+    expect(ValidationError.is(err)).toBe(true);
+    const at = (i: Issue) => [norm(i.source?.file), i.source?.line];
+    const issues = byPath(err.issues);
+    expect(Object.keys(issues).sort()).toEqual([
+      "components.agent.spec.scaling.auto",
+      "components.noexpose.spec.ingress",
+      "components.typo.spec.expose.ports.metrics",
+      "components.typo.spec.healthCheck.readiness.httpGet.port",
+      "components.typo.spec.ingress.paths.1.port",
+    ]);
+    expect(issues["components.noexpose.spec.ingress"]).toMatchObject({ code: "required", message: expect.stringContaining('component "noexpose" has the Ingress trait but no Expose trait') });
+    expect(at(issues["components.noexpose.spec.ingress"]!)).toEqual([MISTAKES, markLine(MISTAKES, "noexpose")]);
+    expect(issues["components.typo.spec.ingress.paths.1.port"]).toMatchObject({ code: "missing_key", message: 'port "htp" is not a port of spec.expose.ports (it has "http", "metrics")' });
+    expect(at(issues["components.typo.spec.ingress.paths.1.port"]!)).toEqual([MISTAKES, markLine(MISTAKES, "htp")]);
+    expect(issues["components.typo.spec.expose.ports.metrics"]).toMatchObject({ code: "missing_key", message: 'port "metrics" is not a port of the container (spec.container.ports) (it has "http")' });
+    expect(at(issues["components.typo.spec.expose.ports.metrics"]!)).toEqual([MISTAKES, markLine(MISTAKES, "expose")]);
+    expect(issues["components.typo.spec.healthCheck.readiness.httpGet.port"]).toMatchObject({ code: "missing_key", message: expect.stringContaining('port "health" is not a port of the container') });
+    expect(at(issues["components.typo.spec.healthCheck.readiness.httpGet.port"]!)).toEqual([MISTAKES, markLine(MISTAKES, "probe")]);
+    expect(issues["components.agent.spec.scaling.auto"]).toMatchObject({ code: "not_applicable", message: expect.stringContaining('component "agent" is a daemon workload, which a HorizontalPodAutoscaler cannot scale') });
+    expect(at(issues["components.agent.spec.scaling.auto"]!)).toEqual([MISTAKES, markLine(MISTAKES, "daemon")]);
+  });
+
+  it("every transformer the evaluator fails on is listed, with the component, the transformer and the author's line", async () => {
+    // Hand-written CUE: no TypeScript checks run, so the evaluator finds both problems.
+    const cue = await render(loadCueModule("test/fixtures/cue-transformer-errors")).catch((e) => e);
+    expect(ValidationError.is(cue)).toBe(true);
+    expect(cue.issues).toHaveLength(2);
+    const [agent, web] = [...cue.issues].sort((a: Issue, b: Issue) => a.path.localeCompare(b.path));
+    expect(web).toMatchObject({
+      path: "components.web",
+      constraint: "transformer opm.dev/catalog/providers/kubernetes/ingress@v1",
+      message: 'transformer ingress@v1 cannot render component "web": object 1 of its output, spec.rules[0].http.paths[0].backend.service.port.number: undefined field: expose (component "web" has no spec.expose, which transformer ingress@v1 reads)',
+    });
+    expect(agent).toMatchObject({ path: "components.agent", message: expect.stringMatching(/^transformer horizontalpodautoscaler@v1 cannot render component "agent": object 1 of its output, spec\.scaleTargetRef\.kind: undefined field: daemon$/) });
+    expect(cue.message).not.toMatch(/more errors/);
+
+    // A port name that only a release supplies cannot be checked before CUE runs.
+    const line = new Error().stack!.split("\n")[1]!.match(/:(\d+):\d+\)?$/)![1];
+    const m = defineModule({
+      metadata: { modulePath: "example.com/t", name: "late", version: "0.1.0" },
+      config: { port: config.string().default("htp") },
+      components: (cfg) => ({
+        web: StatelessWorkload({ container: { image: "nginx:1.27", ports: { http: { targetPort: 8080 } } } })
+          .with(Expose({ ports: { http: { targetPort: 8080 } } }))
+          .with(Ingress({ paths: [{ port: cfg.port }] })),
+      }),
+    });
+    const ts = await issuesOf(render(m));
+    expect(ts).toHaveLength(1);
+    expect(ts[0]).toMatchObject({ path: "components.web.spec.ingress", message: expect.stringContaining('transformer ingress@v1 cannot render component "web": object 1 of its output, spec.rules[0].http.paths[0].backend.service.port.number: undefined field: htp') });
+    expect([norm(ts[0]!.source?.file), ts[0]!.source?.line]).toEqual([THIS, Number(line) + 7]);
   });
 });

@@ -21,7 +21,7 @@ const many = defineModule({
 describe("render (#Render and its consumer)", () => {
   it("runs every matched transformer once per component and reports timings", async () => {
     const stats = {} as RenderStats;
-    const out = await render(many.release({ name: "r", namespace: "ns" }), { engine, stats });
+    const out = await render(many.release({ name: "r", namespace: "ns" }), { engine, stats, cache: false });
     expect(out.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "Service/r-a",
       "Service/r-b",
@@ -34,12 +34,13 @@ describe("render (#Render and its consumer)", () => {
     expect(d?.spec.replicas).toBe(3);
     expect(out.objects.every((o) => o.metadata.namespace === "ns" && o.metadata.labels?.["component.opmodel.dev/name"])).toBe(true);
     expect(stats.evalMs).toBeGreaterThan(0);
+    expect(stats.cached).toBe(false);
     expect(stats.programBytes).toBeGreaterThan(1000);
   });
 
   it("renders byte-identical output twice", async () => {
     const rel = many.release({ name: "r", namespace: "ns" });
-    const [a, b] = [await render(rel, { engine }), await render(rel, { engine })];
+    const [a, b] = [await render(rel, { engine, cache: false }), await render(rel, { engine, cache: false })];
     expect(a.yaml()).toBe(b.yaml());
     expect(a.digest).toBe(b.digest);
   });

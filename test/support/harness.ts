@@ -1,5 +1,5 @@
 import { KubeClient } from "../../src/apply/client.js";
-import type { CliIO } from "../../src/apply/cli.js";
+import type { CliIO } from "../../src/cli/lifecycle-run.js";
 import { TestKubeApiServer, type ServerOptions } from "./kube-api-server.js";
 
 export interface Harness {

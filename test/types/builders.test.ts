@@ -4,7 +4,7 @@
  */
 import { describe, expectTypeOf, it } from "vitest";
 import { component, config, defineModule, type Component, type Ref } from "opm-ts";
-import { Container, Expose, Scaling, StatelessWorkload, type ExposeSpec, type TraitPart } from "opm-ts/catalog";
+import { Container, DaemonWorkload, Expose, HttpRoute, Ingress, Scaling, StatelessWorkload, TaskWorkload, type ExposeSpec, type TraitPart } from "opm-ts/catalog";
 
 const cfg = {
   image: undefined as unknown as Ref<string>,
@@ -67,6 +67,61 @@ describe("generated builders are typed", () => {
         web: StatelessWorkload({ container: { image: c.image }, scaling: { count: c.replicas } }).with(Expose({ type: c.tier, ports: {} })),
         // @ts-expect-error cfg.image (string) where a number is expected
         bad: StatelessWorkload({ container: { image: c.image }, scaling: { count: c.image } }),
+      }),
+    });
+  });
+
+  it("combinations no transformer can render fail to compile", () => {
+    const meta = { modulePath: "example.com/m", name: "m", version: "0.1.0" };
+    const container = { image: "nginx", ports: { http: { targetPort: 8080 } } };
+    // Correct: Ingress and HTTPRoute with the Expose they route to (in either order); Scaling on a stateless workload.
+    defineModule({
+      metadata: meta,
+      components: () => ({
+        a: StatelessWorkload({ container }).with(Expose({ ports: { http: { targetPort: 8080 } } })).with(Ingress({ paths: [{ port: "http" }] })),
+        b: StatelessWorkload({ container }).with(Ingress({ paths: [{ port: "http" }] })).with(Expose({ ports: { http: { targetPort: 8080 } } })),
+        c: StatelessWorkload({ container }).with(Expose({ ports: { http: { targetPort: 8080 } } }), HttpRoute({ gateways: [{ name: "gw" }], rules: [{ port: "http" }] })),
+        d: StatelessWorkload({ container, scaling: { auto: { min: 1, max: 3 } } }),
+        e: DaemonWorkload({ container }),
+      }),
+    });
+    defineModule({
+      metadata: meta,
+      components: () => ({
+        // @ts-expect-error an Ingress without the Expose trait whose Service it routes to
+        web: StatelessWorkload({ container }).with(Ingress({ paths: [{ port: "http" }] })),
+      }),
+    });
+    defineModule({
+      metadata: meta,
+      components: () => ({
+        // @ts-expect-error an HTTPRoute without Expose
+        web: StatelessWorkload({ container }).with(HttpRoute({ gateways: [{ name: "gw" }], rules: [{ port: "http" }] })),
+      }),
+    });
+    defineModule({
+      metadata: meta,
+      components: () => ({
+        // @ts-expect-error autoscaling on a daemon (one pod per node: nothing to scale)
+        agent: DaemonWorkload({ container }).with(Scaling({ auto: { min: 1, max: 3 } })),
+      }),
+    });
+    defineModule({
+      metadata: meta,
+      components: () => ({
+        // @ts-expect-error Scaling on a task (a Job runs to completion)
+        job: TaskWorkload({ container: { image: "busybox" } }).with(Scaling({ count: 2 })),
+      }),
+    });
+  });
+
+  it("arithmetic on a config reference fails to compile", () => {
+    defineModule({
+      metadata: { modulePath: "example.com/m", name: "m", version: "0.1.0" },
+      config: { replicas: config.int().default(1) },
+      components: (c) => ({
+        // @ts-expect-error a reference is symbolic until a release fills it in: no arithmetic in TypeScript
+        web: StatelessWorkload({ container: { image: "nginx" }, scaling: { count: c.replicas * 2 } }),
       }),
     });
   });

@@ -4,9 +4,12 @@
  * and prints only through `io`.
  */
 import type { RenderResult } from "../render/types.js";
-import { apply, deleteRelease, diff, status, type LifecycleEvent, type ReleaseTarget } from "./apply.js";
-import type { KubeClient } from "./client.js";
-import { ApplyError } from "./errors.js";
+import type { LifecycleEvent, ReleaseTarget } from "../apply/apply.js";
+import type { KubeClient } from "../apply/client.js";
+import { ApplyError } from "../apply/errors.js";
+
+/** The apply layer (and @kubernetes/client-node), loaded when a command runs. */
+const lifecycle = () => import("../apply/apply.js");
 
 export interface CliIO {
   /** Print one line to stdout. */
@@ -167,7 +170,7 @@ export async function runApply(result: RenderResult, flags: CliFlags, io: CliIO)
   try {
     if (flags.dryRun !== undefined && flags.dryRun !== "server") throw new ApplyError("Invalid", `--dry-run must be "server" (client-side dry run is \`opm build\`)`);
     const progress = new Progress(io);
-    const report = await apply(result, {
+    const report = await (await lifecycle()).apply(result, {
       ...common(flags),
       createNamespace: flags.createNamespace,
       dryRun: flags.dryRun === "server" ? "server" : undefined,
@@ -205,7 +208,7 @@ function colourDiff(text: string, on: boolean): string[] {
 /** `opm diff`: 0 when nothing would change, 1 when something would, 2 on error. */
 export async function runDiff(result: RenderResult, flags: CliFlags, io: CliIO): Promise<number> {
   try {
-    const report = await diff(result, { ...common(flags), forceConflicts: flags.forceConflicts, noPrune: flags.noPrune });
+    const report = await (await lifecycle()).diff(result, { ...common(flags), forceConflicts: flags.forceConflicts, noPrune: flags.noPrune });
     if (flags.output === "json") io.out(JSON.stringify(report, null, 2));
     else if (report.text) for (const l of colourDiff(report.text, colors(io))) io.out(l);
     return report.changed ? 1 : 0;
@@ -223,7 +226,7 @@ function table(rows: string[][]): string[] {
 /** `opm status`: 0 when every object is healthy, 1 when not, 2 on error. Works from name + namespace alone. */
 export async function runStatus(target: RenderResult | ReleaseTarget, flags: CliFlags, io: CliIO): Promise<number> {
   try {
-    const report = await status(target, common(flags));
+    const report = await (await lifecycle()).status(target, common(flags));
     if (flags.output === "json") io.out(JSON.stringify(report, null, 2));
     else {
       const rows = [["KIND", "NAMESPACE", "NAME", "COMPONENT", "HEALTH", "MESSAGE"]];
@@ -243,7 +246,7 @@ export async function runStatus(target: RenderResult | ReleaseTarget, flags: Cli
 export async function runDelete(target: RenderResult | ReleaseTarget, flags: CliFlags, io: CliIO): Promise<number> {
   try {
     const progress = new Progress(io);
-    const report = await deleteRelease(target, {
+    const report = await (await lifecycle()).deleteRelease(target, {
       ...common(flags),
       timeoutMs: parseDuration(flags.timeout),
       lockDurationSeconds: flags.lockDurationSeconds,
