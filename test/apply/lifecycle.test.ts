@@ -12,10 +12,14 @@ describe("wait", () => {
   test("waits for rollouts to complete, reporting progress, and records the outcome", async () => {
     h = await startHarness();
     const r = fakeRender([deployment("web", { replicas: 2 }), { apiVersion: "batch/v1", kind: "Job", metadata: { name: "migrate" }, spec: { template: { spec: { containers: [{ name: "m", image: "busybox" }], restartPolicy: "Never" } } } }], rel);
-    setTimeout(() => h.server.markReady("Deployment", "demo", "web"), 150);
-    setTimeout(() => h.server.markReady("Job", "demo", "migrate"), 250);
     const events: string[] = [];
-    const rep = await apply(r, { ...h.opts, createNamespace: true, wait: true, timeoutMs: 5000, onEvent: (e) => events.push(`${e.type} ${"id" in e ? e.id : ""}`) });
+    // Each rollout completes once apply is seen waiting for it (driven by events, not timers).
+    const onEvent = (e: { type: string; id?: string }) => {
+      events.push(`${e.type} ${e.id ?? ""}`);
+      if (e.type === "waiting" && e.id === "Deployment demo/web") h.server.markReady("Deployment", "demo", "web");
+      if (e.type === "waiting" && e.id === "Job demo/migrate") h.server.markReady("Job", "demo", "migrate");
+    };
+    const rep = await apply(r, { ...h.opts, createNamespace: true, wait: true, timeoutMs: 30_000, onEvent });
     expect(rep.ready).toBe(true);
     expect(events).toContain("waiting Deployment demo/web");
     expect(events).toContain("ready Deployment demo/web");
@@ -29,15 +33,20 @@ describe("wait", () => {
     await apply(fakeRender([configMap("c")], rel), { ...h.opts, createNamespace: true });
     const r = fakeRender([deployment("web", { replicas: 3 }), configMap("c")], rel);
     const io = captureIO();
-    const p = runApply(r, { client: h.client, wait: true, timeout: "1s", pollIntervalMs: 20 }, io.io);
-    setTimeout(() => {
+    // Once apply is seen waiting for the Deployment, its rollout stalls (driven by output, not timers).
+    let stalled = false;
+    const print = io.io.out;
+    io.io.out = (l) => {
+      print(l);
+      if (stalled || !l.startsWith("Deployment demo/web waiting")) return;
+      stalled = true;
       h.server.setStatus("apps/v1", "Deployment", "demo", "web", {
         observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 1,
         conditions: [{ type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability." }],
       });
       h.server.addEvent("demo", { kind: "Deployment", name: "web" }, "Warning", "FailedCreate", "pods \"web-1\" is forbidden: exceeded quota");
-    }, 100);
-    expect(await p).toBe(1);
+    };
+    expect(await runApply(r, { client: h.client, wait: true, timeout: "2s", pollIntervalMs: 20 }, io.io)).toBe(1);
     const err = io.err.join("\n");
     expect(err).toContain("Deployment demo/web");
     expect(err).toContain("1 of 3 updated replicas available");
@@ -52,10 +61,12 @@ describe("wait", () => {
   test("a failed Job stops the wait early", async () => {
     h = await startHarness();
     const job = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" }, spec: { template: { spec: { containers: [{ name: "m", image: "busybox" }] } } } };
-    setTimeout(() => h.server.setStatus("batch/v1", "Job", "demo", "j", { failed: 6, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" }] }), 80);
-    const t0 = Date.now();
-    const e = await apply(fakeRender([job], rel), { ...h.opts, createNamespace: true, wait: true, timeoutMs: 20_000 }).catch((x) => x);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    const fail = (e: { type: string; id?: string }) => {
+      if (e.type === "waiting" && e.id === "Job demo/j") h.server.setStatus("batch/v1", "Job", "demo", "j", { failed: 6, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" }] });
+    };
+    const e = await apply(fakeRender([job], rel), { ...h.opts, createNamespace: true, wait: true, timeoutMs: 600_000, onEvent: fail }).catch((x) => x);
+    // Early: the wait ended on the failure, not at its (10 minute) timeout.
+    expect(e.message).toContain("failed:");
     expect(ApplyError.is(e, "Timeout")).toBe(true);
     expect(e.message).toContain("BackoffLimitExceeded");
   });
