@@ -74,6 +74,10 @@ export class Component<F extends string = string> {
   get parts(): readonly Part[] {
     return this.#s.parts;
   }
+  /** The annotations added with `.annotations()` (values may hold references). */
+  get ownAnnotations(): Readonly<Record<string, string>> {
+    return this.#s.annotations;
+  }
   get site(): SourceLocation | undefined {
     return this.#s.site;
   }
@@ -131,7 +135,7 @@ export class Component<F extends string = string> {
     const decls: ast.Decl[] = [...embeds];
     const meta: ast.Decl[] = [];
     if (Object.keys(this.#s.labels).length) meta.push(ast.field("labels", ast.fromJSON(this.#s.labels)));
-    if (Object.keys(this.#s.annotations).length) meta.push(ast.field("annotations", ast.fromJSON(this.#s.annotations)));
+    if (Object.keys(this.#s.annotations).length) meta.push(ast.field("annotations", toExpr(this.#s.annotations)));
     if (meta.length) decls.push(ast.field("metadata", ast.struct(meta)));
     if (spec.size) {
       decls.push(

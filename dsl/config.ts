@@ -253,7 +253,7 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
 /**
  * A sensitive value. The author chooses where it lives (`group`: the Secret
- * "<release>-<group>", `key` inside it); the release supplies it as a literal, a reference
+ * "<release>-<group>-secret", `key` inside it); the release supplies it as a literal, a reference
  * to an existing Secret (`{ secretRef: { name, key } }`) or an External Secrets reference
  * (`{ external: { store, remoteKey } }`). Values are never printed.
  */
@@ -509,7 +509,7 @@ export const config = Object.freeze({
   map: <V extends AnyField>(value: V) => new MapField(value),
   object: <S extends ConfigShape>(shape: S) => new ObjectField(shape),
   /**
-   * A secret, stored under `key` in the Secret "<release>-<group>" (or taken from an
+   * A secret, stored under `key` in the Secret "<release>-<group>-secret" (or taken from an
    * existing Secret or an External Secrets store, as the release decides).
    */
   secret: (placement: { group: string; key: string }) => new SecretField(placement),

@@ -7,6 +7,8 @@ import { OpmError, ValidationError, type Issue, type SourceLocation } from "../s
 import { REDACTED } from "../src/core/redact.js";
 import type { CueRef } from "./parts.js";
 import { callSite } from "./source.js";
+import { checkComponentRefs, moduleContext, type ModuleContext } from "./context.js";
+import { refsIn } from "./refs.js";
 import { checkSchema } from "./schema.js";
 import { isPolicyUse, policyExpr, type PolicyUse } from "./policy.js";
 import { customPackageFile, isCustomDefinition, type CustomDefinition, type CustomTransformer } from "./define.js";
@@ -80,8 +82,11 @@ export interface ModuleDefinition<S extends ConfigShape, R extends Record<string
   metadata: ModuleMetadata;
   /** What an end user may set: field builders from `config`. */
   config?: S;
-  /** The components, built from typed references to the config (`cfg.replicas`). */
-  components: (cfg: RefsOf<S>) => R & CheckedComponents<R>;
+  /**
+   * The components, built from typed references to the config (`cfg.replicas`) and to the
+   * release and the other components (`ctx.release.name`, `ctx.components.db.service.host`).
+   */
+  components: (cfg: RefsOf<S>, ctx: ModuleContext) => R & CheckedComponents<R>;
   /** Policies the module applies to its own components (see `opm-ts/catalog` policies). */
   policies?: PolicyUse[];
   /** Transformers defined in TypeScript (`defineTransformer`), added to the provider for this module. */
@@ -99,6 +104,9 @@ export interface Compiled {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+const DOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** The cluster DNS domain a release uses unless it sets another. */
+export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 const MODULE_PATH = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*$/;
 
 /** Checks a name against the DNS-1123 label rules; returns an issue or undefined. */
@@ -130,14 +138,14 @@ export class Module<S extends ConfigShape = ConfigShape> {
   readonly policies: readonly PolicyUse[];
   // Stored without its config type so that Module<S> is assignable to Module (the
   // function's parameter would otherwise make Module invariant in S).
-  readonly #components: (cfg: never) => Record<string, Component>;
+  readonly #components: (cfg: never, ctx: ModuleContext) => Record<string, Component>;
   readonly transformers: readonly CustomTransformer[];
   #built: Record<string, Component> | undefined;
 
   constructor(def: ModuleDefinition<S>, site?: SourceLocation) {
     this.metadata = Object.freeze({ ...def.metadata });
     this.config = Object.freeze({ ...(def.config ?? ({} as S)) });
-    this.#components = def.components as (cfg: never) => Record<string, Component>;
+    this.#components = def.components as (cfg: never, ctx: ModuleContext) => Record<string, Component>;
     this.transformers = Object.freeze([...(def.transformers ?? [])]);
     this.policies = Object.freeze([...(def.policies ?? [])]);
     for (const p of this.policies) {
@@ -169,7 +177,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
   /** The components, built once from typed config references. */
   components(): Record<string, Component> {
     if (!this.#built) {
-      const built = this.#components(refsFor(this.config) as never);
+      const built = this.#components(refsFor(this.config) as never, moduleContext());
       if (!built || typeof built !== "object") throw new OpmError("E_USAGE", `module ${this.metadata.name}: components() must return an object of components`);
       for (const [k, c] of Object.entries(built)) {
         if (!Component.is(c)) throw new OpmError("E_USAGE", `module ${this.metadata.name}: component "${k}" is not a Component (build it with a blueprint or component())`);
@@ -186,6 +194,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
     return new ModuleRelease<S>(this, {
       name: options.name ?? this.metadata.name,
       namespace: options.namespace ?? "default",
+      ...(options.clusterDomain !== undefined ? { clusterDomain: options.clusterDomain } : {}),
       values,
       provenance: () => site,
       site,
@@ -225,6 +234,10 @@ export class Module<S extends ConfigShape = ConfigShape> {
     const secrets = secretPaths({ type: "object", ...shapeSchema(this.config) });
     const policyImports = new Map(this.policies.map((p) => [p.cue.importPath, { path: p.cue.importPath, alias: p.cue.alias }]));
     for (const p of this.policies) issues.push(...p.issues);
+    const built = this.components();
+    issues.push(...checkComponentRefs(built));
+    // Components that refer to the release (ctx.release.name) need #context declared in the package.
+    const usesContext = Object.values(built).some((c) => refsIn([c.parts.map((p) => p.spec), c.ownAnnotations]).some((r) => r.root === "#context"));
     const moduleFile = ast.file(
       pkg,
       [{ path: CORE_IMPORT, alias: "core" }, ...shapeImports(this.config).map((p) => ({ path: p })), ...policyImports.values()],
@@ -238,13 +251,14 @@ export class Module<S extends ConfigShape = ConfigShape> {
         ...(secrets.length
           ? [ast.field("#secrets", ast.list(secrets.map((p) => ast.sel(ast.ident("#config"), ...p))), { doc: "The module's secrets, rendered as Secrets or ExternalSecrets by group." })]
           : []),
+        ...(usesContext ? [ast.field("#context", ast.ident("_"), { doc: "The release that deploys the module (name, namespace, cluster domain); the release fills it in." })] : []),
       ],
       `${this.metadata.name}: generated by opm-ts from TypeScript.`,
     );
 
     const imports = new Map<string, CueRef>();
     const comps: ast.Decl[] = [];
-    const built = this.components();
+
     for (const [name, c] of Object.entries(built)) {
       const bad = checkDnsLabel(name, `components.${name}`, c.site);
       if (bad) issues.push(bad);
@@ -293,15 +307,21 @@ export type ReleaseOptions<S extends ConfigShape> = {
   name?: string;
   /** Namespace; defaults to `default`. */
   namespace?: string;
+  /** The cluster's DNS domain, used in fully qualified Service names; defaults to `cluster.local`. */
+  clusterDomain?: string;
 } & ({} extends ValuesOf<S> ? { values?: ValuesOf<S> } : { values: ValuesOf<S> });
 
 /** The immutable state of a {@link ModuleRelease}. */
 export interface ReleaseState {
   name: string;
   namespace: string;
+  /** The cluster's DNS domain (`cluster.local` when not given). */
+  clusterDomain?: string;
   values: Record<string, unknown>;
   provenance: Provenance;
   site?: SourceLocation;
+  /** Where `name` / `namespace` were given, when not at `site` (e.g. a command-line flag). */
+  identitySites?: { name?: SourceLocation; namespace?: SourceLocation; clusterDomain?: SourceLocation };
 }
 
 const RELEASE = Symbol.for("opm-ts.release");
@@ -348,6 +368,10 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
   get namespace(): string {
     return this.#s.namespace;
   }
+  /** The cluster's DNS domain. */
+  get clusterDomain(): string {
+    return this.#s.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
+  }
   /** The values this release sets (defaults are applied by the config schema). */
   get values(): Readonly<Record<string, unknown>> {
     return this.#s.values;
@@ -360,12 +384,19 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
     return this.#s.provenance(path);
   }
   /** A copy with another name and/or namespace (`source`: where they were given, for errors). */
-  withIdentity(identity: { name?: string; namespace?: string }, source?: SourceLocation): ModuleRelease<S> {
+  withIdentity(identity: { name?: string; namespace?: string; clusterDomain?: string }, source?: SourceLocation): ModuleRelease<S> {
+    const at = source ?? callSite() ?? this.#s.site;
     return new ModuleRelease(this.module, {
       ...this.#s,
-      site: source ?? callSite() ?? this.#s.site,
+      identitySites: {
+        ...this.#s.identitySites,
+        ...(identity.name !== undefined ? { name: at } : {}),
+        ...(identity.namespace !== undefined ? { namespace: at } : {}),
+        ...(identity.clusterDomain !== undefined ? { clusterDomain: at } : {}),
+      },
       name: identity.name ?? this.#s.name,
       namespace: identity.namespace ?? this.#s.namespace,
+      ...(identity.clusterDomain !== undefined ? { clusterDomain: identity.clusterDomain } : {}),
     });
   }
   /** A copy with more values layered on top (deep merge; later wins), e.g. from a values file. */
@@ -415,10 +446,16 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
   compile(options: { redactSecrets?: boolean } = {}): Compiled {
     const m = this.module.compile();
     const issues = [...m.issues, ...this.checkValues()];
-    const name = checkDnsLabel(this.name, "release.name", this.site);
-    if (name) issues.push(name);
-    const ns = checkDnsLabel(this.namespace, "release.namespace", this.site);
+    const sites = this.#s.identitySites ?? {};
+    const name = checkDnsLabel(this.name, "release.name", sites.name ?? this.site);
+    // A release named after its module repeats the module's bad name: metadata.name reports it.
+    const inherited = !sites.name && this.name === this.module.metadata.name && issues.some((i) => i.path === "metadata.name");
+    if (name && !inherited) issues.push(name);
+    const ns = checkDnsLabel(this.namespace, "release.namespace", sites.namespace ?? this.site);
     if (ns) issues.push(ns);
+    if (!DOMAIN.test(this.clusterDomain) || this.clusterDomain.length > 253) {
+      issues.push({ code: "invalid_name", path: "release.clusterDomain", message: `${JSON.stringify(this.clusterDomain)} is not a DNS domain such as cluster.local`, constraint: DOMAIN.source, ...((sites.clusterDomain ?? this.site) ? { source: sites.clusterDomain ?? this.site } : {}) });
+    }
     const release = ast.file(
       "release",
       [
@@ -431,6 +468,7 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
             ast.sel(ast.ident("core"), "#ModuleRelease"),
             ast.struct([
               ast.field("metadata", ast.struct([ast.field("name", ast.lit(this.name)), ast.field("namespace", ast.lit(this.namespace))])),
+              ...(this.#s.clusterDomain !== undefined ? [ast.field("clusterDomain", ast.lit(this.#s.clusterDomain))] : []),
               ast.field("#module", ast.ident(this.module.packageName)),
               ast.field("values", ast.fromJSON(this.encodedValues(options.redactSecrets))),
             ]),

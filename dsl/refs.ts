@@ -135,6 +135,15 @@ export function toExpr(v: unknown): ast.Expr {
   return ast.fromJSON(v);
 }
 
+/** Every reference inside a value (bare, or inside template strings), in order. */
+export function refsIn(v: unknown): Ref<unknown>[] {
+  if (isRef(v)) return [(v as unknown as Record<symbol, Ref<unknown> | undefined>)[REF_SELF] ?? v];
+  if (typeof v === "string") return v.includes(TOKEN_START) ? [...v.matchAll(TOKEN_RE)].flatMap((m) => registry.get(m[0]) ?? []) : [];
+  if (Array.isArray(v)) return v.flatMap(refsIn);
+  if (v && typeof v === "object") return Object.values(v).flatMap(refsIn);
+  return [];
+}
+
 /** True if the value contains no reference anywhere. */
 export function isConcrete(v: unknown): boolean {
   if (isRef(v)) return false;

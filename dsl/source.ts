@@ -5,7 +5,7 @@ import type { SourceLocation } from "../src/core/errors.js";
 // Frames from this package's own code are skipped when looking for the author's call site.
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, path.basename(path.dirname(here)) === "dist" ? "../.." : "..");
-const internal = [path.join(root, "dsl") + path.sep, path.join(root, "src") + path.sep, path.join(root, "dist") + path.sep];
+const internal = [path.join(root, "dsl") + path.sep, path.join(root, "src") + path.sep, path.join(root, "dist") + path.sep, path.join(root, "bin") + path.sep];
 
 const FRAME = /\(?((?:file:\/\/)?[^\s()]+?):(\d+):(\d+)\)?$/;
 

@@ -44,6 +44,7 @@ export type { ComponentState } from "../dsl/component.js";
 export type { Part, CueRef } from "../dsl/parts.js";
 export { rawCue, isRef } from "../dsl/refs.js";
 export type { Ref, Val, Input } from "../dsl/refs.js";
+export type { ModuleContext, ComponentRef } from "../dsl/context.js";
 export { OpmError, ValidationError, RenderError, EngineError, EngineTimeoutError, formatIssue, formatLocation } from "./core/errors.js";
 export type { Issue, IssueCode, SourceLocation } from "./core/errors.js";
 export { Engine, defaultEngine } from "./engine/engine.js";
@@ -53,7 +54,7 @@ export type { RenderOptions, RenderStats, CueModuleInput } from "./render/render
 export { loadValuesFile, parseValues } from "./render/values.js";
 export type { ValuesFile } from "./render/values.js";
 export { LABELS, KIND_WEIGHTS, kindWeight, MANAGER } from "./render/types.js";
-export type { K8sObject, ReleaseInfo, RenderResult, Violation } from "./render/types.js";
+export type { K8sObject, OutputOptions, ReleaseInfo, RenderResult, Violation } from "./render/types.js";
 export { PolicyError } from "./core/errors.js";
 export { violationIssue, violationPath } from "./render/render.js";
 export { defineResource, defineTrait, defineTransformer, when, forEach, CUSTOM_IMPORT, CUSTOM_PACKAGE } from "../dsl/define.js";

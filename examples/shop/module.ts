@@ -22,12 +22,11 @@ import {
  * A multi-component application in one module: a web frontend, an API, a background worker,
  * a PostgreSQL database and a nightly clean-up CronJob. They share one config: `cfg.db.*` is
  * used by the database and by every client (template strings build the connection URL), and
- * `cfg.version` tags every image. The API runs as its own ServiceAccount with a Role that
+ * `cfg.version` tags every image. The clients find the database through references to the db
+ * component (`ctx.components.db`): its Service host, its port and its Secret follow the
+ * release name and namespace, so `--name acme -n prod` points every client at `acme-db`. The API runs as its own ServiceAccount with a Role that
  * lets it read its ConfigMaps, the worker keeps uploads on a PersistentVolumeClaim, and only
  * the API, worker and clean-up job may reach the database.
- *
- * The database's Service and Secret follow the naming rule `<release>-<component>[-<key>]`, so
- * `db.host` must be `<release>-db` ("shop-db" for the default release name "shop").
  *
  *   opm build examples/shop/module.ts -n shop
  */
@@ -54,7 +53,6 @@ export default defineModule({
       uploadsSize: config.quantity().default("20Gi"),
     }),
     db: config.object({
-      host: config.string().default("shop-db").describe("Service of the database: <release>-db."),
       port: config.int().default(5432),
       name: config.dnsLabel().default("shop"),
       user: config.string().default("shop"),
@@ -63,9 +61,11 @@ export default defineModule({
     }),
     cleanupSchedule: config.string().default("0 4 * * *").describe("When expired carts and sessions are purged."),
   },
-  components: (cfg) => {
-    const dbUrl = `postgres://${cfg.db.user}@${cfg.db.host}:${cfg.db.port}/${cfg.db.name}?sslmode=disable`;
-    const dbPassword = { fromSecret: { name: `${cfg.db.host}-credentials`, key: "password" } };
+  components: (cfg, ctx) => {
+    // References to the db component: "<release>-db", its Service port, "<release>-db-credentials".
+    const db = ctx.components.db;
+    const dbUrl = `postgres://${cfg.db.user}@${db.dns.short}:${db.service.port("postgres")}/${cfg.db.name}?sslmode=disable`;
+    const dbPassword = { fromSecret: { name: db.secret("credentials"), key: "password" } };
     const hardened = SecurityContext({
       runAsNonRoot: true,
       runAsUser: 10001,

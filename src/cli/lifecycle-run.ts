@@ -46,8 +46,8 @@ export const APPLY_FLAGS: readonly FlagSpec[] = [
   { name: "dry-run", type: "string", values: ["server"], help: "Send every object with dryRun=All: validated by the server, nothing persisted", commands: ["apply"] },
   { name: "force-conflicts", type: "boolean", default: false, help: "Take ownership of fields another field manager owns", commands: ["apply", "diff"] },
   { name: "no-prune", type: "boolean", default: false, help: "Keep objects the release no longer renders (they are left in place and forgotten)", commands: ["apply", "diff"] },
-  { name: "wait", type: "boolean", default: false, help: "Wait until every object is ready", commands: ["apply", "delete"] },
-  { name: "timeout", type: "string", default: "5m", help: "How long to wait for readiness or deletion (e.g. 90s, 5m, 1h)", commands: ["apply", "delete"] },
+  { name: "wait", type: "boolean", default: false, help: "Wait until every object is ready", commands: ["apply"] },
+  { name: "timeout", type: "string", default: "5m", help: "How long to wait for readiness (apply --wait, and CRDs to be established) or deletion (e.g. 90s, 5m, 1h)", commands: ["apply", "delete"] },
   { name: "output", short: "o", type: "string", values: ["json"], help: "Output format: json", commands: ALL },
 ];
 

@@ -1,5 +1,5 @@
 import { OpmError } from "../core/errors.js";
-import { APPLY_FLAGS, runApply, runDelete, runDiff, runStatus, type CliFlags, type CliIO } from "./lifecycle-run.js";
+import { APPLY_FLAGS, parseDuration, runApply, runDelete, runDiff, runStatus, type CliFlags, type CliIO } from "./lifecycle-run.js";
 import type { RenderResult } from "../render/types.js";
 import type { Command, IO } from "./main.js";
 
@@ -50,9 +50,20 @@ export function lifecycleCommands(base: {
           }
           (parsed as Record<string, unknown>)[camel(f.name)] = v;
         }
+        if (typeof parsed.timeout === "string") {
+          try {
+            parseDuration(parsed.timeout);
+          } catch (e) {
+            throw Object.assign(new OpmError("E_USAGE", `--timeout: ${(e as Error).message}`), { exitCode: 2 });
+          }
+        }
+        if (parsed.wait && parsed.dryRun) throw Object.assign(new OpmError("E_USAGE", "--wait cannot be combined with --dry-run=server: a server dry run persists nothing to wait for"), { exitCode: 2 });
         let target: RenderResult | { name: string; namespace: string };
         if (positionals[0] === undefined && fromInventory) {
           if (!values.name || !values.namespace) throw Object.assign(new OpmError("E_USAGE", `opm ${name} needs a module, or --name and -n to find the release's inventory`), { exitCode: 2 });
+          // Without a module nothing is rendered: refuse the flags that only feed a render.
+          const unused = [values.values && "-f", values.secret && "--secret", values.policy && "--policy"].filter(Boolean);
+          if (unused.length) throw Object.assign(new OpmError("E_USAGE", `opm ${name} --name ${String(values.name)} -n ${String(values.namespace)} reads the release's inventory and renders nothing: ${unused.join(", ")} would be ignored; give the module too, or drop ${unused.length === 1 ? "it" : "them"}`), { exitCode: 2 });
           target = { name: values.name as string, namespace: values.namespace as string };
         } else {
           try {

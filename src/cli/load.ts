@@ -12,6 +12,8 @@ export interface LoadOptions {
   valuesFiles?: string[];
   name?: string;
   namespace?: string;
+  /** `--cluster-domain`: the cluster's DNS domain. */
+  clusterDomain?: string;
   /** `--secret path=@file` or `--secret path=env:VAR`: secret values from files or the environment. */
   secrets?: string[];
 }
@@ -40,6 +42,31 @@ export function secretValues(flags: readonly string[]): { values: Record<string,
     paths.push(segs);
   }
   return { values, paths };
+}
+
+/** The error for a module or policy file that cannot be loaded; a missing `opm-ts` is explained. */
+function loadFailure(file: string, e: unknown): OpmError {
+  const message = ((e as Error)?.message ?? String(e)).replace(/\nRequire stack:[\s\S]*$/, "");
+  const missing = /Cannot find (?:package|module) '((?:opm-ts)(?:\/[^']*)?)'/.exec(message);
+  if (missing) {
+    const dir = path.dirname(path.resolve(file));
+    return new OpmError(
+      "E_LOAD",
+      `cannot load ${file}: it imports ${missing[1]}, which is not installed where the file is (${dir} or a folder above it): install opm-ts in the module's project: npm i opm-ts`,
+    );
+  }
+  // A TypeScript syntax error (esbuild, through tsx: "Transform failed with N errors:" and one line each).
+  const syntax = [...message.matchAll(/^(.+?):(\d+):(\d+): ERROR: (.*)$/gm)];
+  if (syntax.length) {
+    const issues = syntax.map((m) => ({
+      code: "io" as const,
+      path: "",
+      message: m[4]!,
+      source: { file: path.relative(process.cwd(), m[1]!) || m[1]!, line: Number(m[2]), column: Number(m[3]) + 1 },
+    }));
+    return new OpmError("E_LOAD", `cannot load ${file}: ${issues.length} syntax error${issues.length === 1 ? "" : "s"}`, issues);
+  }
+  return new OpmError("E_LOAD", `cannot load ${file}: ${message}`);
 }
 
 let tsLoader: Promise<(url: string) => Promise<unknown>> | undefined;
@@ -78,8 +105,7 @@ export async function importModuleFile(file: string): Promise<Module | ModuleRel
     mod = (await importTs(pathToFileURL(abs).href)) as { default?: unknown };
   } catch (e) {
     if (OpmError.is(e)) throw e;
-    const err = e as Error;
-    throw new OpmError("E_LOAD", `cannot load ${file}: ${err.message}`);
+    throw loadFailure(file, e);
   }
   let value = mod.default;
   // tsx may wrap a CommonJS-style default export.
@@ -100,7 +126,7 @@ export async function loadPolicies(files: readonly string[]): Promise<PolicyUse[
       mod = (await importTs(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
     } catch (e) {
       if (OpmError.is(e)) throw e;
-      throw new OpmError("E_LOAD", `cannot load ${file}: ${(e as Error).message}`);
+      throw loadFailure(file, e);
     }
     let value = mod.default;
     if (value && typeof value === "object" && "default" in value && !isPolicyUse(value) && !Array.isArray(value)) value = (value as { default: unknown }).default;
@@ -134,8 +160,9 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
       provenance = (p) => secretSource(p) ?? before(p);
     }
     return loadCueModule(target, {
-      ...(opts.name ? { name: opts.name } : {}),
-      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+      ...(opts.clusterDomain !== undefined ? { clusterDomain: opts.clusterDomain } : {}),
       values,
       provenance,
     });
@@ -144,9 +171,9 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
   let release = Module.is(loaded) ? loaded.release() : loaded;
   for (const f of files) release = release.withValues(f.values, (p) => f.provenance(p));
   if (secrets.paths.length) release = release.withValues(secrets.values, (p) => secretSource(p) ?? { file: "command line (--secret)", line: 0 });
-  if (opts.name || opts.namespace) {
-    const flags = [opts.name ? "--name" : "", opts.namespace ? "-n" : ""].filter(Boolean).join(" and ");
-    release = release.withIdentity({ name: opts.name, namespace: opts.namespace }, { file: `command line (${flags})`, line: 0 });
-  }
+  // Flags win over the release's own name and namespace; each is blamed only for itself.
+  if (opts.name !== undefined) release = release.withIdentity({ name: opts.name }, { file: "command line (--name)", line: 0 });
+  if (opts.namespace !== undefined) release = release.withIdentity({ namespace: opts.namespace }, { file: "command line (-n)", line: 0 });
+  if (opts.clusterDomain !== undefined) release = release.withIdentity({ clusterDomain: opts.clusterDomain }, { file: "command line (--cluster-domain)", line: 0 });
   return release;
 }

@@ -6,6 +6,7 @@ import type { RenderResult } from "../render/types.js";
 import type { K8sObject } from "../render/types.js";
 import { catalogCmd } from "./catalog.js";
 import { lifecycleCommands } from "./lifecycle.js";
+import { parseDuration } from "../core/duration.js";
 
 // The render pipeline, the module loader and the apply layer are imported when a command
 // runs, so `opm --help` and `opm --version` load almost nothing.
@@ -31,6 +32,8 @@ export interface Command {
   usage: string;
   options: Options;
   help: Record<string, string>;
+  /** How many positional arguments the command takes (default 1: the module). */
+  maxPositionals?: number;
   run(args: { positionals: string[]; values: Record<string, unknown> }, io: IO): Promise<number>;
 }
 
@@ -40,6 +43,8 @@ const releaseOptions: Options = {
   name: { type: "string" },
   policy: { type: "string", multiple: true },
   secret: { type: "string", multiple: true },
+  "cluster-domain": { type: "string" },
+  "eval-timeout": { type: "string" },
 };
 const releaseHelp = {
   "-f, --values <file>": "values file (YAML or JSON); repeat to layer, later files win",
@@ -47,14 +52,21 @@ const releaseHelp = {
   "--name <name>": "release name (default: the release's own, else the module name)",
   "--policy <file.ts>": "platform policies to check (a file default-exporting policies); repeatable",
   "--secret <path>=@file|env:VAR": "a secret value from a file or an environment variable (never printed); repeatable",
+  "--cluster-domain <domain>": "the cluster's DNS domain in fully qualified Service names (default: cluster.local)",
+  "--eval-timeout <duration>": "time limit of the CUE evaluation, e.g. 90s or 2m (default 30s, or OPM_EVAL_TIMEOUT)",
 };
+
+/** `opm cue` prints CUE, checks no policy and evaluates nothing: it takes no --policy or --eval-timeout (rather than ignoring them). */
+function withoutPolicy<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith("policy") && !k.startsWith("--policy") && !k.includes("eval-timeout"))) as T;
+}
 
 /** Renders the command's input with its policies; prints warn violations to stderr. */
 export async function renderFromFlags(positionals: string[], values: Record<string, unknown>, io: IO): Promise<RenderResult> {
   const { render, violationIssue } = await renderer();
   const { loadInput, loadPolicies } = await loader();
   const policies = await loadPolicies((values.policy as string[] | undefined) ?? []);
-  const result = await render(await loadInput(positionals[0], loadOpts(values)), { policies });
+  const result = await render(await loadInput(positionals[0], loadOpts(values)), { policies, ...evalTimeout(values) });
   for (const v of result.violations.filter((x) => x.severity === "warn")) io.err(`warning: ${formatIssue(violationIssue(v))}\n`);
   return result;
 }
@@ -62,15 +74,25 @@ export async function renderFromFlags(positionals: string[], values: Record<stri
 function loadOpts(values: Record<string, unknown>) {
   return {
     valuesFiles: (values.values as string[] | undefined) ?? [],
-    ...(values.name ? { name: values.name as string } : {}),
-    ...(values.namespace ? { namespace: values.namespace as string } : {}),
+    ...(values.name !== undefined ? { name: values.name as string } : {}),
+    ...(values.namespace !== undefined ? { namespace: values.namespace as string } : {}),
+    ...(values["cluster-domain"] !== undefined ? { clusterDomain: values["cluster-domain"] as string } : {}),
     secrets: (values.secret as string[] | undefined) ?? [],
   };
 }
 
-function objectFileName(o: K8sObject, i: number): string {
+/** `--eval-timeout` as a render option (OPM_EVAL_TIMEOUT applies through the default engine). */
+function evalTimeout(values: Record<string, unknown>): { evalTimeoutMs?: number } {
+  const v = values["eval-timeout"] as string | undefined;
+  if (v === undefined) return {};
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new OpmError("E_USAGE", `--eval-timeout ${JSON.stringify(v)} is not a duration: use e.g. 90s, 2m or a number of seconds`);
+  return { evalTimeoutMs: ms };
+}
+
+function objectFileName(o: K8sObject, i: number, ext: string): string {
   const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9.-]+/g, "-");
-  return `${String(i + 1).padStart(3, "0")}-${slug(o.kind)}-${o.metadata.namespace ? slug(o.metadata.namespace) + "-" : ""}${slug(o.metadata.name)}.yaml`;
+  return `${String(i + 1).padStart(3, "0")}-${slug(o.kind)}-${o.metadata.namespace ? slug(o.metadata.namespace) + "-" : ""}${slug(o.metadata.name)}.${ext}`;
 }
 
 const commands: Record<string, Command> = {
@@ -82,23 +104,28 @@ const commands: Record<string, Command> = {
       output: { type: "string", short: "o", default: "yaml" },
       "out-dir": { type: "string" },
       "show-secrets": { type: "boolean", default: false },
+      "exclude-secrets": { type: "boolean", default: false },
     },
     help: {
       ...releaseHelp,
-      "-o, --output yaml|json": "output format (default yaml)",
-      "--out-dir <dir>": "write one YAML file per object into dir instead of printing",
+      "-o, --output yaml|json": "output format (default yaml; json is a kubectl-compatible v1 List)",
+      "--out-dir <dir>": "write one file per object (.yaml, or .json with -o json) into dir instead of printing",
       "--show-secrets": "print Secret data (redacted by default)",
+      "--exclude-secrets": "leave Secrets out of the output (e.g. to pipe the rest to another tool)",
     },
     async run({ positionals, values }, io) {
       const format = values.output as string;
       if (format !== "yaml" && format !== "json") throw new OpmError("E_USAGE", `-o must be yaml or json, not ${JSON.stringify(format)}`);
+      if (values["show-secrets"] && values["exclude-secrets"]) throw new OpmError("E_USAGE", "--show-secrets and --exclude-secrets contradict each other: give one");
       const result = await renderFromFlags(positionals, values, io);
-      const show = { showSecrets: Boolean(values["show-secrets"]) };
+      const show = { showSecrets: Boolean(values["show-secrets"]), excludeSecrets: Boolean(values["exclude-secrets"]) };
       const outDir = values["out-dir"] as string | undefined;
       if (outDir) {
+        const items = (JSON.parse(result.json(show)) as { items: K8sObject[] }).items;
+        const { toJson } = await import("../render/serialize.js");
+        const docs = format === "json" ? items.map((o) => toJson(o)) : result.yaml(show).split(/^---\n/m).filter(Boolean);
         mkdirSync(outDir, { recursive: true });
-        const docs = result.yaml(show).split(/^---\n/m).filter(Boolean);
-        docs.forEach((doc, i) => writeFileSync(path.join(outDir, objectFileName(result.objects[i]!, i)), doc));
+        docs.forEach((doc, i) => writeFileSync(path.join(outDir, objectFileName(items[i]!, i, format)), doc));
         io.err(`wrote ${docs.length} objects to ${outDir}\n`);
         return 0;
       }
@@ -112,6 +139,7 @@ const commands: Record<string, Command> = {
     options: { ...releaseOptions, output: { type: "string", short: "o", default: "text" } },
     help: { ...releaseHelp, "-o, --output text|json": "json prints a report: release, object count, digests and every policy violation (audit included)" },
     async run({ positionals, values }, io) {
+      if (values.output !== "text" && values.output !== "json") throw new OpmError("E_USAGE", `-o must be text or json, not ${JSON.stringify(values.output)}`);
       const result = await renderFromFlags(positionals, values, io);
       if (values.output === "json") {
         const { release, digest, valuesDigest, violations } = result;
@@ -126,8 +154,8 @@ const commands: Record<string, Command> = {
   cue: {
     summary: "Print the canonical CUE a TypeScript module compiles to",
     usage: "opm cue <module.ts> [-f values.yaml]... [-n namespace] [--name release] [--out-dir dir]",
-    options: { ...releaseOptions, "out-dir": { type: "string" }, "show-secrets": { type: "boolean", default: false } },
-    help: { ...releaseHelp, "--out-dir <dir>": "write module.cue, components.cue and release.cue into dir", "--show-secrets": "write literal secret values (redacted by default)" },
+    options: { ...withoutPolicy(releaseOptions), "out-dir": { type: "string" }, "show-secrets": { type: "boolean", default: false } },
+    help: { ...withoutPolicy(releaseHelp), "--out-dir <dir>": "write module.cue, components.cue and release.cue into dir", "--show-secrets": "write literal secret values (redacted by default)" },
     async run({ positionals, values }, io) {
       const [{ loadInput }, { toCueFiles }, { joinFiles, ModuleRelease }] = await Promise.all([loader(), renderer(), import("../../dsl/module.js")]);
       const input = await loadInput(positionals[0], loadOpts(values));
@@ -213,6 +241,11 @@ export async function main(argv: string[], io: IO = stdio): Promise<number> {
     if (parsed.values.help) {
       printHelp(io, name);
       return 0;
+    }
+    const max = cmd.maxPositionals ?? 1;
+    if (parsed.positionals.length > max) {
+      const hint = "values" in cmd.options ? " (to layer values files, give -f before each one)" : "";
+      throw new OpmError("E_USAGE", `opm ${name} takes ${max === 1 ? "one argument" : `${max} arguments`}; unexpected ${parsed.positionals.slice(max).map((p) => JSON.stringify(p)).join(", ")}${hint}`);
     }
     // Load the CUE engine while the module file is loaded and compiled.
     if (name === "build" || name === "vet") import("../engine/engine.js").then((m) => m.defaultEngine().start()).catch(() => undefined);

@@ -29,6 +29,8 @@ export type IssueCode =
   | "secret"
   | "missing_key"
   | "invalid_definition"
+  | "unknown_reference"
+  | "cycle"
   | "io";
 
 export interface Issue {
@@ -111,8 +113,15 @@ export class EngineTimeoutError extends OpmError {
     readonly timeoutMs: number,
     /** What was being evaluated (e.g. a component and transformer), when the caller said. */
     readonly label?: string,
+    /** From when the evaluation was asked for (time queued behind others included) to when it was stopped. */
+    readonly elapsedMs?: number,
   ) {
-    super("E_ENGINE_TIMEOUT", `CUE evaluation${label ? ` of ${label}` : ""} did not finish within ${timeoutMs} ms and was stopped`);
+    super(
+      "E_ENGINE_TIMEOUT",
+      `CUE evaluation${label ? ` of ${label}` : ""} did not finish within the ${timeoutMs} ms limit and was stopped` +
+        (elapsedMs !== undefined ? ` (${elapsedMs} ms after it was asked for)` : "") +
+        "; raise the limit with --eval-timeout (e.g. --eval-timeout 2m), OPM_EVAL_TIMEOUT or the render option evalTimeoutMs",
+    );
     this.name = "EngineTimeoutError";
   }
   static override is(e: unknown): e is EngineTimeoutError {

@@ -7,7 +7,8 @@ import { pathToFileURL } from "node:url";
 import { gunzip } from "node:zlib";
 import { promisify } from "node:util";
 import { availableParallelism } from "node:os";
-import { EngineError, EngineTimeoutError, type Issue } from "../core/errors.js";
+import { EngineError, EngineTimeoutError, OpmError, type Issue } from "../core/errors.js";
+import { parseDuration } from "../core/duration.js";
 import { WORKER_SOURCE } from "./worker-source.js";
 import { ResultCache, resultKey } from "./cache.js";
 
@@ -41,6 +42,9 @@ interface Job {
   source: string;
   /** What the job evaluates, for errors. */
   label: string;
+  /** This job's time limit (the engine's when not given), and when it was asked for. */
+  timeoutMs?: number;
+  queuedAt?: number;
   resolve: (v: Answer) => void;
   reject: (e: unknown) => void;
 }
@@ -203,6 +207,8 @@ export interface EvalOptions {
    * of the disk cache (for programs holding secret values). Default: the engine's setting.
    */
   cache?: boolean | "memory";
+  /** This evaluation's time limit in ms (default: the engine's). */
+  timeoutMs?: number;
 }
 
 /** The number of workers when not given: `OPM_WORKERS`, else min(available cores, 4). */
@@ -306,7 +312,7 @@ export class Engine {
   }
 
   #send(slot: Slot, job: Job): void {
-    const timeoutMs = job.op === "init" ? Math.max(this.timeoutMs, 60_000) : this.timeoutMs;
+    const timeoutMs = job.op === "init" ? Math.max(this.timeoutMs, 60_000) : (job.timeoutMs ?? this.timeoutMs);
     const timer = setTimeout(() => this.#timeout(slot, job, timeoutMs), timeoutMs);
     slot.running = { job, timer };
     slot.worker.postMessage({ id: job.id, op: job.op, source: job.source });
@@ -367,7 +373,7 @@ export class Engine {
     this.#remove(slot);
     slot.running = undefined;
     void slot.worker.terminate();
-    const e = job.op === "init" ? new Error(`opm-ts: the CUE engine did not load within ${timeoutMs} ms`) : new EngineTimeoutError(timeoutMs, job.label || undefined);
+    const e = job.op === "init" ? new Error(`opm-ts: the CUE engine did not load within ${timeoutMs} ms`) : new EngineTimeoutError(timeoutMs, job.label || undefined, Math.round(performance.now() - (job.queuedAt ?? performance.now())));
     job.reject(e);
     if (job.op === "init") this.#rejectAll(e);
     this.#pump();
@@ -395,10 +401,10 @@ export class Engine {
     for (const job of this.#queue.splice(0)) job.reject(e);
   }
 
-  #call(op: Op, source: string, label: string): Promise<Answer> {
+  #call(op: Op, source: string, label: string, timeoutMs?: number): Promise<Answer> {
     if (this.#closed) return Promise.reject(new Error("engine is closed"));
     const p = new Promise<Answer>((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, op, source, label, resolve, reject });
+      this.#queue.push({ id: this.#nextId++, op, source, label, resolve, reject, queuedAt: performance.now(), ...(timeoutMs ? { timeoutMs } : {}) });
     });
     try {
       this.#pump();
@@ -411,7 +417,7 @@ export class Engine {
   /** Evaluates (or finds in the cache) one program; the evaluator's own errors come back as answers. */
   async #answer(op: Op, source: string, options: EvalOptions): Promise<Answer & { cached?: boolean }> {
     const mode = options.cache ?? true;
-    if (!this.cache || mode === false || !cacheEnabled()) return this.#call(op, source, options.label ?? "");
+    if (!this.cache || mode === false || !cacheEnabled()) return this.#call(op, source, options.label ?? "", options.timeoutMs);
     const disk = mode !== "memory";
     const cache = resultCache();
     const key = resultKey({ evaluator: evaluatorId(), op, source });
@@ -420,7 +426,7 @@ export class Engine {
     // The same program asked for twice at once is evaluated once.
     let pending = this.#inflight.get(key);
     if (!pending) {
-      pending = this.#call(op, source, options.label ?? "");
+      pending = this.#call(op, source, options.label ?? "", options.timeoutMs);
       this.#inflight.set(key, pending);
       pending.then(
         (a) => cache.set(key, a.ok ? { ok: true, value: a.value ?? "" } : { ok: false, error: a.error ?? "" }, disk),
@@ -476,7 +482,7 @@ export class Engine {
 
 function evalOptions(o: EvalStats | EvalOptions | undefined): EvalOptions {
   if (!o) return {};
-  if ("stats" in o || "label" in o || "cache" in o) return o as EvalOptions;
+  if ("stats" in o || "label" in o || "cache" in o || "timeoutMs" in o) return o as EvalOptions;
   return { stats: o as EvalStats };
 }
 
@@ -509,6 +515,15 @@ let shared: Engine | undefined;
 
 /** The process-wide engine, created on first use. */
 export function defaultEngine(): Engine {
-  if (!shared) shared = new Engine({ timeoutMs: Number(process.env.OPM_ENGINE_TIMEOUT_MS) || undefined });
+  if (!shared) shared = new Engine({ timeoutMs: evalTimeoutFromEnv() ?? (Number(process.env.OPM_ENGINE_TIMEOUT_MS) || undefined) });
   return shared;
+}
+
+/** `OPM_EVAL_TIMEOUT` (`90s`, `2m`, or seconds) in milliseconds; an invalid value is an error. */
+export function evalTimeoutFromEnv(): number | undefined {
+  const v = process.env.OPM_EVAL_TIMEOUT;
+  if (v === undefined || v === "") return undefined;
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new OpmError("E_USAGE", `OPM_EVAL_TIMEOUT=${JSON.stringify(v)} is not a duration: use e.g. 90s, 2m or a number of seconds`);
+  return ms;
 }

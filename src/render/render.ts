@@ -10,14 +10,16 @@ import { CUSTOM_PACKAGE } from "../../dsl/define.js";
 import { defaultEngine, type Engine, type EvalStats } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../program/link.js";
 import { cueConfigSchema } from "../program/config-schema.js";
+import { overrideReleaseIdentity } from "./release-identity.js";
+import { checkObjectSizes, checkValuesSize } from "./limits.js";
 import { matchRelease, transformerRules } from "../program/match.js";
 import { checkObjects } from "./object-checks.js";
 import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
 import { checkSchema } from "../../dsl/schema.js";
 import { fieldAt, mapSecrets, secretSource, type FieldSchema } from "../../dsl/config.js";
-import { canonicalObject, stableJson, toJson, toYaml } from "./serialize.js";
+import { canonicalObject, forOutput, stableJson, toJsonList, toYaml } from "./serialize.js";
 import { sha256 } from "../core/hash.js";
-import { redactObject as redact, scrubText } from "../core/redact.js";
+import { scrubText } from "../core/redact.js";
 import { kindWeight, type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
 export const KUBERNETES_PROVIDER = "opm.dev/catalog/providers/kubernetes@v1";
@@ -32,6 +34,8 @@ export interface RenderOptions {
   stats?: RenderStats;
   /** Platform-wide policies, checked besides the module's own. */
   policies?: readonly PolicyUse[];
+  /** Time limit of the CUE evaluation in ms (default: the engine's, 30 000 or `OPM_EVAL_TIMEOUT`). */
+  evalTimeoutMs?: number;
   /**
    * `false` evaluates without the engine's result cache (neither read nor written).
    * Default: cached, unless `OPM_RENDER_CACHE=off`; a release holding secret values is
@@ -58,6 +62,8 @@ export interface CueModuleInput {
   files: CueSourceFile[];
   name?: string;
   namespace?: string;
+  /** The cluster's DNS domain (default `cluster.local`). */
+  clusterDomain?: string;
   values?: Record<string, unknown>;
   provenance?: Provenance;
 }
@@ -107,6 +113,8 @@ function isCueModuleInput(v: unknown): v is CueModuleInput {
 async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput, engine: Engine): Promise<Prepared> {
   if (!isCueModuleInput(input)) {
     const rel: ModuleRelease<any> = Module.is(input) ? (input as Module<any>).release() : (input as ModuleRelease<any>);
+    const tooLarge = checkValuesSize(rel.values as Record<string, unknown>, (p) => rel.provenance(p));
+    if (tooLarge.length) throw new ValidationError(tooLarge);
     const compiled = rel.compile();
     if (compiled.issues.length) throw new ValidationError(compiled.issues);
     return {
@@ -122,6 +130,8 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   const secrets: string[] = [];
   const hasRelease = parsed.some((f) => f.package === "release");
   const prov = input.provenance ?? (() => undefined);
+  const tooLarge = checkValuesSize(input.values ?? {}, prov);
+  if (tooLarge.length) throw new ValidationError(tooLarge);
   if (input.values && Object.keys(input.values).length) {
     // Check the values against the module's #config schema first, reporting every problem.
     const exported = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release"));
@@ -142,7 +152,10 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
       input = { ...input, values };
     }
   }
-  const files = [...input.files];
+  // Flags win: --name / -n replace the release package's own name / namespace.
+  const releaseFiles = new Set(parsed.filter((f) => f.package === "release").map((f) => f.file));
+  const identity = { name: input.name, namespace: input.namespace };
+  const files = hasRelease ? overrideReleaseIdentity(input.files, (f) => releaseFiles.has(f), identity, path.join(input.dir, "release identity (from the command line)")) : [...input.files];
   if (!hasRelease) {
     const mods = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== CUSTOM_PACKAGE);
     if (mods.length !== 1) {
@@ -171,11 +184,12 @@ function releaseFileText(modulePackage: string, input: CueModuleInput): string {
               ast.field(
                 "metadata",
                 ast.struct([
-                  ...(input.name ? [ast.field("name", ast.lit(input.name))] : []),
+                  ...(input.name !== undefined ? [ast.field("name", ast.lit(input.name))] : []),
                   ast.field("namespace", ast.lit(input.namespace ?? "default")),
                 ]),
               ),
-              ...(input.name ? [] : [ast.field("metadata", ast.struct([ast.field("name", ast.sel(ast.ident(modulePackage), "metadata", "name"))]))]),
+              ...(input.name !== undefined ? [] : [ast.field("metadata", ast.struct([ast.field("name", ast.sel(ast.ident(modulePackage), "metadata", "name"))]))]),
+              ...(input.clusterDomain ? [ast.field("clusterDomain", ast.lit(input.clusterDomain))] : []),
               ast.field("#module", ast.ident(modulePackage)),
               ast.field("values", ast.fromJSON(input.values ?? {})),
             ]),
@@ -548,6 +562,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
       label: `release ${prepared.release?.name ?? (input as CueModuleInput).name ?? "(unnamed)"}`,
       cache: options.cache === false ? false : prepared.secrets.length ? "memory" : true,
       stats: evalStats,
+      ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}),
     });
     out = value.out;
     releaseObjects = value.secrets ?? [];
@@ -563,6 +578,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   }
   const t3 = performance.now();
   const { objects, issues } = postProcess(out, prepared, releaseObjects);
+  issues.push(...checkObjectSizes(objects));
   if (issues.length) throw new RenderError(issues, `cannot render release ${out.release.name}`);
   const release: ReleaseInfo = { ...out.release, module: out.module };
   const violations = found.map(cleanViolation).sort(compareViolations);
@@ -580,8 +596,8 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     digest: sha256(stableJson(objects)),
     valuesDigest: sha256(stableJson(out.values)),
     violations,
-    yaml: (o = {}) => toYaml(o.showSecrets ? objects : objects.map(redact)),
-    json: (o = {}) => toJson(o.showSecrets ? objects : objects.map(redact)),
+    yaml: (o = {}) => toYaml(forOutput(objects, o)),
+    json: (o = {}) => toJsonList(forOutput(objects, o)),
   };
   if (options.stats) {
     Object.assign(options.stats, { compileMs: t1 - t0, linkMs: t2 - t1, evalMs: t3 - t2, postMs: performance.now() - t3, programBytes: source.length, cached: Boolean(evalStats.cached) });

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import type { K8sObject } from "./types.js";
+import { isSecretObject, redactObject } from "../core/redact.js";
 
 const FIRST = ["apiVersion", "kind", "metadata"];
 const META_FIRST = ["name", "generateName", "namespace", "labels", "annotations"];
@@ -36,6 +37,17 @@ export function toYaml(objects: readonly K8sObject[]): string {
         }),
     )
     .join("");
+}
+
+/** The objects as printed: Secrets redacted (unless `showSecrets`) or left out (`excludeSecrets`). */
+export function forOutput(objects: readonly K8sObject[], o: { showSecrets?: boolean; excludeSecrets?: boolean } = {}): K8sObject[] {
+  const kept = o.excludeSecrets ? objects.filter((x) => !isSecretObject(x)) : objects;
+  return o.showSecrets ? [...kept] : kept.map((x) => redactObject(x));
+}
+
+/** A kubectl-compatible `v1` `List` of the objects, as pretty JSON with a trailing newline. */
+export function toJsonList(objects: readonly K8sObject[]): string {
+  return toJson({ apiVersion: "v1", kind: "List", items: objects.map(canonicalObject) });
 }
 
 /** Pretty JSON (two spaces), with a trailing newline. */

@@ -45,6 +45,14 @@ export interface Violation {
   message: string;
 }
 
+/** How {@link RenderResult.yaml} and {@link RenderResult.json} print Secrets. */
+export interface OutputOptions {
+  /** Print Secret data as rendered (default: every value redacted). */
+  showSecrets?: boolean;
+  /** Leave `v1` Secrets out altogether (e.g. to pipe the rest to a tool that must not see them). */
+  excludeSecrets?: boolean;
+}
+
 /** Everything `render()` returns. */
 export interface RenderResult {
   release: ReleaseInfo;
@@ -57,9 +65,12 @@ export interface RenderResult {
   /** Policy violations that did not block the render (warn and audit). */
   violations: Violation[];
   /** Multi-document YAML, byte-deterministic. Secret data redacted unless `showSecrets`. */
-  yaml(options?: { showSecrets?: boolean }): string;
-  /** JSON array text, byte-deterministic. Secret data redacted unless `showSecrets`. */
-  json(options?: { showSecrets?: boolean }): string;
+  yaml(options?: OutputOptions): string;
+  /**
+   * A kubectl-compatible `v1` `List` (`{"apiVersion": "v1", "kind": "List", "items": [...]}`) as
+   * JSON text, byte-deterministic. Secret data redacted unless `showSecrets`.
+   */
+  json(options?: OutputOptions): string;
 }
 
 /** Standard label keys stamped on every rendered object. */

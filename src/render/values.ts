@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { OpmError, type Issue, type SourceLocation } from "../core/errors.js";
 import type { Provenance } from "../../dsl/config.js";
+import { formatBytes, LIMITS } from "./limits.js";
 
 export interface ValuesFile {
   file: string;
@@ -16,9 +17,17 @@ export function loadValuesFile(file: string): ValuesFile {
   const display = path.relative(process.cwd(), file) || file;
   let text: string;
   try {
+    // Refuse an oversized file before reading it (a values file feeds Kubernetes objects).
+    const size = statSync(file).size;
+    if (size > LIMITS.valuesFileBytes) {
+      throw new OpmError("E_VALUES", `values file ${display} is ${formatBytes(size)}; the limit is ${formatBytes(LIMITS.valuesFileBytes)} (its values must fit in Kubernetes objects, which hold at most ${formatBytes(LIMITS.configDataBytes)} of data)`);
+    }
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new OpmError("E_IO", `cannot read values file ${display}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    if (OpmError.is(e)) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new OpmError("E_IO", `values file ${display} does not exist`);
+    throw new OpmError("E_IO", `cannot read values file ${display}: ${code ?? String(e)}`);
   }
   return parseValues(text, display);
 }
@@ -29,12 +38,20 @@ export function parseValues(text: string, display: string): ValuesFile {
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
     const issues: Issue[] = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      return { code: "io", path: "", message: e.message.split("\n")[0]!, source: { file: display, line: pos?.line ?? 1, ...(pos ? { column: pos.col } : {}) } };
+      // (without prettyErrors the error carries only offsets: map them to line and column here)
+      const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
+      return { code: "io", path: "", message: e.message.split("\n")[0]!, source: { file: display, line: pos.line, column: pos.col } };
     });
     throw new OpmError("E_VALUES", `cannot parse values file ${display}`, issues);
   }
-  const values = (doc.toJS() ?? {}) as unknown;
+  let values: unknown;
+  try {
+    values = doc.toJS({ maxAliasCount: LIMITS.yamlAliases }) ?? {};
+  } catch (e) {
+    // The yaml library stops an alias bomb ("billion laughs") with a ReferenceError.
+    if (!/alias/i.test((e as Error).message)) throw e;
+    throw new OpmError("E_VALUES", `values file ${display} expands YAML aliases (*name) too often (limit ${LIMITS.yamlAliases}): write the values out instead`);
+  }
   if (typeof values !== "object" || Array.isArray(values) || values === null) {
     throw new OpmError("E_VALUES", `values file ${display} must hold a mapping of config fields at the top level`);
   }

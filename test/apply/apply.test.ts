@@ -116,32 +116,44 @@ describe("apply", () => {
 
   test("applies CRDs first and waits until they are established before custom resources", async () => {
     await h.stop();
-    h = await startHarness({ crdEstablishDelayMs: 300 });
+    h = await startHarness({ crdEstablishDelayMs: Infinity });
     const cr = { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w1" }, spec: { size: 3 } };
     const r = fakeRender([cr, crd("example.com", "Widget", "widgets"), configMap("c")], rel);
     expect(r.objects.map((o) => o.kind)).toEqual(["CustomResourceDefinition", "ConfigMap", "Widget"]);
-    const t0 = Date.now();
+    // The CRD becomes Established on the second time apply reads it; no Widget request may come before.
+    let reads = 0;
+    let widgetRequestsBefore = -1;
+    h.server.onRequest((q) => {
+      if (q.method !== "GET" || !q.path.endsWith("/customresourcedefinitions/widgets.example.com") || ++reads !== 2) return;
+      widgetRequestsBefore = h.server.requests.filter((x) => x.path.startsWith("/apis/example.com/")).length;
+      const live = h.server.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", undefined, "widgets.example.com")!;
+      h.server.setStatus("apiextensions.k8s.io/v1", "CustomResourceDefinition", undefined, "widgets.example.com", {
+        ...live.status,
+        conditions: [live.status.conditions[0], { type: "Established", status: "True", reason: "InitialNamesAccepted" }],
+      });
+    });
     const rep = await apply(r, { ...h.opts, createNamespace: true });
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(widgetRequestsBefore).toBe(0);
     expect(rep.objects.map((o) => o.action)).toEqual(["created", "created", "created"]);
     expect(h.server.get("example.com/v1", "Widget", "demo", "w1")!.spec.size).toBe(3);
   });
 
   test("applies objects of one weight concurrently, bounded", async () => {
-    h.server.fault({ method: "PATCH", path: "/configmaps/", latencyMs: 40 });
+    // Every ConfigMap PATCH is held until four are in flight at once; then all go through.
+    // A sequential apply never gets there (the test times out); one beyond the bound shows in `max`.
+    const gate = h.server.gate({ method: "PATCH", path: "/configmaps/" });
     let inflight = 0;
     let max = 0;
-    h.server.onRequest(async (q) => {
+    h.server.onRequest((q, res) => {
       if (q.method !== "PATCH" || !q.path.includes("/configmaps/")) return;
-      inflight++;
-      max = Math.max(max, inflight);
-      await new Promise((r) => setTimeout(r, 45));
-      inflight--;
+      max = Math.max(max, ++inflight);
+      res.on("close", () => inflight--);
+      if (inflight === 4) gate.release();
     });
     const objs = Array.from({ length: 20 }, (_, i) => configMap(`c${String(i).padStart(2, "0")}`));
     await apply(fakeRender(objs, rel), { ...h.opts, createNamespace: true, concurrency: 4 });
-    expect(max).toBeGreaterThan(1);
-    expect(max).toBeLessThanOrEqual(4);
+    expect(max).toBe(4);
   });
 
   test("dry-run=server persists nothing and reports what would happen", async () => {

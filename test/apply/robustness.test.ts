@@ -25,8 +25,9 @@ describe("transient failures are retried with backoff", () => {
   });
 
   test("slow answers (request timeout) and dropped connections", async () => {
-    h = await startHarness({}, { requestTimeoutMs: 150 });
-    h.server.fault({ method: "PATCH", path: "/configmaps/a", latencyMs: 400, times: 1 });
+    // The first PATCH of `a` is never answered (held until the server stops): only the client's request timeout ends it.
+    h = await startHarness({}, { requestTimeoutMs: 1000 });
+    h.server.gate({ method: "PATCH", path: "/configmaps/a", times: 1 });
     h.server.fault({ method: "PATCH", path: "/configmaps/b", drop: true, times: 2 });
     const rep = await apply(fakeRender([configMap("a"), configMap("b")], rel), { ...h.opts, createNamespace: true });
     expect(rep.objects.map((o) => o.action)).toEqual(["created", "created"]);
@@ -76,10 +77,12 @@ describe("locking", () => {
   test("a second apply of the same release while one runs is refused", async () => {
     h = await startHarness();
     await apply(fakeRender([configMap("a")], rel), { ...h.opts, createNamespace: true });
-    h.server.fault({ method: "PATCH", path: "/configmaps/slow", latencyMs: 400, times: 1 });
+    // The first apply is held inside its PATCH of `slow` (it holds the lock) until the second has been refused.
+    const gate = h.server.gate({ method: "PATCH", path: "/configmaps/slow", times: 1 });
     const first = apply(fakeRender([configMap("a"), configMap("slow")], rel), h.opts);
-    await new Promise((r) => setTimeout(r, 150));
+    await gate.reached;
     const e = await apply(fakeRender([configMap("a")], rel), h.opts).catch((x) => x);
+    gate.release();
     expect(ApplyError.is(e, "Locked")).toBe(true);
     expect(e.message).toContain('release "hello"');
     expect(e.message).toContain(lockName("hello"));
@@ -116,7 +119,7 @@ describe("locking", () => {
     const before = h.server.get("v1", "Secret", "demo", name)!;
 
     const v2 = [configMap("a", { a: "2" }), configMap("c"), configMap("d"), deployment("web", { replicas: 3 })];
-    const child = spawn(process.execPath, ["--import", "tsx", "test/support/apply-child.ts", h.server.kubeconfigPath, JSON.stringify({ objects: v2, release: rel, lockDurationSeconds: 1 })], {
+    const child = spawn(process.execPath, ["--import", "tsx", "test/support/apply-child.ts", h.server.kubeconfigPath, JSON.stringify({ objects: v2, release: rel, lockDurationSeconds: 600 })], {
       stdio: "pipe",
     });
     let patches = 0;
@@ -137,16 +140,17 @@ describe("locking", () => {
     expect(h.server.get("v1", "Secret", "demo", name)!.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
     const lease = h.server.get("coordination.k8s.io/v1", "Lease", "demo", lockName("hello"));
     expect(lease).toBeDefined();
-    // The lock is held until it expires (1 s); then the next apply converges.
+    // The lock is held until it expires; then the next apply converges.
     const early = await apply(fakeRender(v2, rel), h.opts).catch((x) => x);
     expect(ApplyError.is(early, "Locked")).toBe(true);
-    await new Promise((r) => setTimeout(r, 1100));
+    // Let the lease expire without waiting for it: it was last renewed 601 s ago.
+    h.server.put({ ...lease, spec: { ...lease!.spec, renewTime: new Date(Date.now() - 601_000).toISOString().replace("Z", "000Z") } });
     const rep = await apply(fakeRender(v2, rel), h.opts);
     expect(rep.pruned.map((p) => p.id)).toEqual(["ConfigMap demo/b"]);
     const inv = (await readInventory(h.client, "hello", "demo"))!.inventory;
     expect(inv.entries.map((e) => e.name)).toEqual(["a", "c", "d", "web"]);
     expect(h.server.get("apps/v1", "Deployment", "demo", "web")!.spec.replicas).toBe(3);
-  }, 30_000);
+  }, 120_000); // a second Node process (tsx) starts; slow on a loaded machine
 });
 
 describe("kubeconfig resolution", () => {

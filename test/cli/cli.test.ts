@@ -46,7 +46,7 @@ describe("opm CLI (in process)", () => {
     const docs = parseAllDocuments(y.stdout).map((d) => d.toJS());
     expect(docs.map((d) => `${d.kind}/${d.metadata.namespace}/${d.metadata.name}`)).toEqual(["Service/demo/hi-web", "Deployment/demo/hi-web"]);
     const j = await run("build", "examples/hello/module.ts", "-n", "demo", "--name", "hi", "-o", "json");
-    expect(JSON.parse(j.stdout)).toEqual(docs);
+    expect(JSON.parse(j.stdout)).toEqual({ apiVersion: "v1", kind: "List", items: docs });
   });
 
   it("layers values files, later files winning", async () => {
@@ -54,7 +54,7 @@ describe("opm CLI (in process)", () => {
     writeFileSync(path.join(dir, "a.yaml"), "replicas: 3\nimage: busybox:1\n");
     writeFileSync(path.join(dir, "b.yaml"), "replicas: 4\n");
     const r = await run("build", "examples/hello/module.ts", "-f", path.join(dir, "a.yaml"), "-f", path.join(dir, "b.yaml"), "-o", "json");
-    const dep = JSON.parse(r.stdout).find((o: { kind: string }) => o.kind === "Deployment");
+    const dep = JSON.parse(r.stdout).items.find((o: { kind: string }) => o.kind === "Deployment");
     expect(dep.spec.replicas).toBe(4);
     expect(dep.spec.template.spec.containers[0].image).toBe("busybox:1");
   });

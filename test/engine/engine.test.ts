@@ -1,7 +1,9 @@
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { Engine, parseEngineError } from "../../src/engine/engine.js";
+import { Engine, evalTimeoutFromEnv, parseEngineError } from "../../src/engine/engine.js";
+import { parseDuration } from "../../src/core/duration.js";
 import { EngineError, EngineTimeoutError } from "../../src/core/errors.js";
 
 /** A program whose evaluation takes exponential time: 2^n disjuncts in one struct. */
@@ -71,24 +73,64 @@ describe("Engine timeout", () => {
     const e = new Engine({ timeoutMs: 1_500, cache: false });
     try {
       await e.start();
-      let ticks = 0;
-      const timer = setInterval(() => ticks++, 50);
+      const order: string[] = [];
       const started = Date.now();
       // Queued behind the runaway program: runs on the replacement worker.
-      const [slow, next] = await Promise.allSettled([e.eval(runaway()), e.eval("after: true\n")]);
-      clearInterval(timer);
+      const calls = Promise.allSettled([e.eval(runaway()), e.eval("after: true\n")]);
+      // The caller's event loop turns while the worker is busy: an immediate runs before the calls settle.
+      setImmediate(() => order.push("event loop turned"));
+      void calls.then(() => order.push("calls settled"));
+      const [slow, next] = await calls;
+      expect(order).toEqual(["event loop turned", "calls settled"]);
       expect(slow.status).toBe("rejected");
       const err = (slow as PromiseRejectedResult).reason;
       expect(EngineTimeoutError.is(err)).toBe(true);
       expect((err as EngineTimeoutError).timeoutMs).toBe(1_500);
-      expect(String((err as Error).message)).toMatch(/did not finish within 1500 ms/);
+      expect(String((err as Error).message)).toMatch(/did not finish within the 1500 ms limit/);
+      expect(String((err as Error).message)).toMatch(/--eval-timeout/);
+      expect((err as EngineTimeoutError).elapsedMs).toBeGreaterThanOrEqual(1_500);
       expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
-      // The timer kept firing while the worker was busy (about 30 times in 1.5 s).
-      expect(ticks).toBeGreaterThanOrEqual(10);
       expect(next).toEqual({ status: "fulfilled", value: { after: true } });
       expect(await e.eval("again: 1\n")).toEqual({ again: 1 });
     } finally {
       await e.close();
+    }
+  });
+});
+
+describe("per-call time limit", () => {
+  it("stops one call at its own limit, reporting limit and elapsed time", async () => {
+    const e = new Engine({ timeoutMs: 60_000 });
+    try {
+      const err = await e.eval(runaway(), { timeoutMs: 800 }).catch((x: unknown) => x);
+      expect(EngineTimeoutError.is(err)).toBe(true);
+      expect((err as EngineTimeoutError).timeoutMs).toBe(800);
+      expect((err as EngineTimeoutError).elapsedMs).toBeGreaterThanOrEqual(800);
+      expect((err as Error).message).toMatch(/within the 800 ms limit and was stopped \(\d+ ms after it was asked for\)/);
+      expect(await e.eval("b: 2\n")).toEqual({ b: 2 });
+    } finally {
+      await e.close();
+    }
+  });
+});
+
+describe("parseDuration and OPM_EVAL_TIMEOUT", () => {
+  it("reads seconds, units and combinations; rejects anything else", () => {
+    expect(parseDuration("45")).toBe(45_000);
+    expect(parseDuration("90s")).toBe(90_000);
+    expect(parseDuration("2m")).toBe(120_000);
+    expect(parseDuration("1m30s")).toBe(90_000);
+    expect(parseDuration("500ms")).toBe(500);
+    for (const bad of ["", "0", "-5", "fast", "5x", "s"]) expect(parseDuration(bad)).toBeUndefined();
+    const before = process.env.OPM_EVAL_TIMEOUT;
+    try {
+      process.env.OPM_EVAL_TIMEOUT = "2m";
+      expect(evalTimeoutFromEnv()).toBe(120_000);
+      process.env.OPM_EVAL_TIMEOUT = "soon";
+      expect(() => evalTimeoutFromEnv()).toThrow(/OPM_EVAL_TIMEOUT="soon" is not a duration/);
+    } finally {
+      if (before === undefined) delete process.env.OPM_EVAL_TIMEOUT;
+      else process.env.OPM_EVAL_TIMEOUT = before;
     }
   });
 });
@@ -99,7 +141,7 @@ describe("Engine.close", () => {
     await e.start();
     const running = expect(e.eval(runaway())).rejects.toThrow(/closed/);
     const queued = expect(e.eval("a: 1\n")).rejects.toThrow(/closed/);
-    await new Promise((r) => setTimeout(r, 100));
+    // The engine is started, so the first call was handed to the worker at once; the second waits behind it.
     await e.close();
     await running;
     await queued;
@@ -107,13 +149,30 @@ describe("Engine.close", () => {
     await expect(e.start()).rejects.toThrow(/closed/);
   });
 
-  it("lets the process exit when idle (the worker does not hold it open)", async () => {
+  it("is idempotent", async () => {
     const e = new Engine();
-    await e.eval("a: 1\n");
-    // An idle worker is unref'd; closing is still clean and idempotent.
+    expect(await e.eval("a: 1\n")).toEqual({ a: 1 });
     await e.close();
     await e.close();
+    await expect(e.eval("b: 2\n")).rejects.toThrow(/closed/);
   });
+
+  it("lets the process exit when idle (the worker does not hold it open)", async () => {
+    // A separate Node process evaluates without ever calling close(); it must end by itself.
+    const engineUrl = new URL("../../src/engine/engine.ts", import.meta.url).href;
+    const script = `import { Engine } from ${JSON.stringify(engineUrl)};
+const e = new Engine();
+console.log(JSON.stringify(await e.eval("a: 1 + 1\\n")));`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    // No timer here: a worker that held the process open would keep this promise pending until vitest's test timeout fails the test.
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on("exit", (c, s) => r([c, s])));
+    expect({ code, signal, err }).toEqual({ code: 0, signal: null, err: "" });
+    expect(out.trim()).toBe('{"a":2}');
+  }, 30_000);
 });
 
 describe("parseEngineError", () => {

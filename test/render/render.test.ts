@@ -60,7 +60,7 @@ describe("render", () => {
     expect(r1.digest).toBe(r2.digest);
     const docs = parseAllDocuments(r1.yaml()).map((d) => d.toJS());
     expect(docs).toEqual(r1.objects);
-    expect(JSON.parse(r1.json())).toEqual(r1.objects);
+    expect(JSON.parse(r1.json())).toEqual({ apiVersion: "v1", kind: "List", items: r1.objects });
     for (const o of docs) expect(Object.keys(o).slice(0, 3)).toEqual(["apiVersion", "kind", "metadata"]);
   });
 

@@ -18,15 +18,15 @@ describe("secrets as a type", () => {
   it("groups literal secrets into a Secret and wires env by reference", async () => {
     const out = await render(billing.release({ name: "b", values: { db: { password: PLANTED }, apiToken: "tok-en" } }));
     const secrets = out.objects.filter((o) => o.kind === "Secret");
-    expect(secrets.map((s) => s.metadata.name)).toEqual(["b-api", "b-db"]);
-    const db = secrets.find((s) => s.metadata.name === "b-db") as Record<string, any>;
+    expect(secrets.map((s) => s.metadata.name)).toEqual(["b-api-secret", "b-db-secret"]);
+    const db = secrets.find((s) => s.metadata.name === "b-db-secret") as Record<string, any>;
     expect(db.data).toEqual({ password: B64 });
     const dep = out.objects.find((o) => o.kind === "Deployment") as Record<string, any>;
     const text = JSON.stringify(dep);
     expect(text).not.toContain(PLANTED);
     expect(text).not.toContain(B64);
     const env = Object.fromEntries(dep.spec.template.spec.containers[0].env.map((e: { name: string }) => [e.name, e]));
-    expect(env.DB_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: "b-db", key: "password" });
+    expect(env.DB_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: "b-db-secret", key: "password" });
     // Output is redacted unless asked for.
     expect(out.yaml()).not.toContain(B64);
     expect(out.json()).not.toContain(B64);
@@ -42,16 +42,16 @@ describe("secrets as a type", () => {
     );
     expect(out.objects.filter((o) => o.kind === "Secret")).toEqual([]);
     const es = out.objects.find((o) => o.kind === "ExternalSecret") as Record<string, any>;
-    expect(es.metadata.name).toBe("b-api");
+    expect(es.metadata.name).toBe("b-api-secret");
     expect(es.spec).toEqual({
       secretStoreRef: { name: "vault", kind: "ClusterSecretStore" },
-      target: { name: "b-api", creationPolicy: "Owner" },
+      target: { name: "b-api-secret", creationPolicy: "Owner" },
       data: [{ secretKey: "token", remoteRef: { key: "pay/token" } }],
     });
     const dep = out.objects.find((o) => o.kind === "Deployment") as Record<string, any>;
     const env = Object.fromEntries(dep.spec.template.spec.containers[0].env.map((e: { name: string }) => [e.name, e]));
     expect(env.DB_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: "pg-creds", key: "pw" });
-    expect(env.PAYMENT_TOKEN.valueFrom.secretKeyRef).toEqual({ name: "b-api", key: "token" });
+    expect(env.PAYMENT_TOKEN.valueFrom.secretKeyRef).toEqual({ name: "b-api-secret", key: "token" });
   });
 
   it("a missing secret is an error naming the field; a malformed one never echoes the value", async () => {
@@ -119,7 +119,7 @@ describe("a planted secret never appears in anything the CLI prints or writes", 
       expect(everything).not.toContain(form);
     }
     // The value did reach the cluster, so the scan above could have found it.
-    const stored = server.get("v1", "Secret", "pay", "billing-db");
+    const stored = server.get("v1", "Secret", "pay", "billing-db-secret");
     expect(stored).toBeUndefined(); // deleted by `opm delete`
     // And --show-secrets does print it (the scan is not blind).
     const shown: string[] = [];
@@ -145,7 +145,7 @@ describe("secret wiring into volumes, and references to missing keys", () => {
   it("mounts a config secret by reference as one file", async () => {
     const out = await render(mod("token").release({ name: "v", values: { cert: PLANTED } }));
     const dep = out.objects.find((o) => o.kind === "Deployment") as Record<string, any>;
-    expect(dep.spec.template.spec.volumes).toEqual([{ name: "tls", secret: { secretName: "v-tls", items: [{ key: "cert.pem", path: "server.pem" }] } }]);
+    expect(dep.spec.template.spec.volumes).toEqual([{ name: "tls", secret: { secretName: "v-tls-secret", items: [{ key: "cert.pem", path: "server.pem" }] } }]);
     expect(JSON.stringify(dep)).not.toContain(B64);
     const ref = await render(mod("token").release({ name: "v", values: { cert: { secretRef: { name: "corp-tls", key: "tls.crt" } } } }));
     const dep2 = ref.objects.find((o) => o.kind === "Deployment") as Record<string, any>;

@@ -64,6 +64,18 @@ export interface Fault {
   retryAfter?: number;
   /** Message of the Status body on fault answers. */
   message?: string;
+  /** Hold the request until this promise settles (see {@link TestKubeApiServer.gate}). */
+  until?: Promise<unknown>;
+  /** Called when a request matches, before it is held or answered. */
+  onMatch?: (r: RequestInfo) => void;
+}
+
+/** A request held by the server until the test releases it. */
+export interface Gate {
+  /** Settles when the first matching request has arrived (and is being held). */
+  reached: Promise<RequestInfo>;
+  /** Lets every held (and later) matching request through. */
+  release(): void;
 }
 
 export interface RequestInfo {
@@ -76,9 +88,9 @@ export interface RequestInfo {
 export interface ServerOptions {
   /** Every workload is immediately reported ready (rollout complete, Job complete, PVC bound). */
   autoReady?: boolean;
-  /** Deletes set deletionTimestamp and take effect after this many ms (not for Leases and Events). */
+  /** Deletes set deletionTimestamp and take effect after this many ms (not for Leases and Events); `Infinity`: never. */
   deleteDelayMs?: number;
-  /** CRDs become Established after this many ms (default 0: at once). */
+  /** CRDs become Established after this many ms (default 0: at once); `Infinity`: only by {@link TestKubeApiServer.setStatus}. */
   crdEstablishDelayMs?: number;
 }
 
@@ -351,6 +363,7 @@ export class TestKubeApiServer {
   private faults: Array<Fault & { used: number }> = [];
   private hooks: Array<(r: RequestInfo, res: http.ServerResponse) => void | Promise<void>> = [];
   private readonly sockets = new Set<import("node:net").Socket>();
+  private storeWaiters: Array<{ kind: string; namespace: string | undefined; name: string; test: (o: Obj) => boolean; resolve: (o: Obj) => void }> = [];
   /** Every request received, in order. */
   readonly requests: RequestInfo[] = [];
   url = "";
@@ -430,6 +443,21 @@ export class TestKubeApiServer {
 
   clearFaults(): void {
     this.faults = [];
+  }
+
+  /** Hold matching requests until `release()` is called: tests order events without timers. */
+  gate(f: Omit<Fault, "until" | "onMatch">): Gate {
+    let release!: () => void;
+    const until = new Promise<void>((r) => (release = r));
+    let arrived!: (r: RequestInfo) => void;
+    const reached = new Promise<RequestInfo>((r) => (arrived = r));
+    this.fault({ ...f, until, onMatch: arrived });
+    return { reached, release };
+  }
+
+  /** Settles with the object once it is stored (created or updated, not by a dry run) and matches `test`. */
+  whenStored(kind: string, namespace: string | undefined, name: string, test: (o: Obj) => boolean = () => true): Promise<Obj> {
+    return new Promise((resolve) => this.storeWaiters.push({ kind, namespace, name, test, resolve }));
   }
 
   /** Called for every request before it is handled (after it is recorded). */
@@ -526,6 +554,8 @@ export class TestKubeApiServer {
         if (f.path && !(typeof f.path === "string" ? info.path.includes(f.path) : f.path.test(info.path))) continue;
         if (f.times !== undefined && f.used >= f.times) continue;
         f.used++;
+        f.onMatch?.(info);
+        if (f.until) await f.until;
         if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
         if (f.drop) {
           req.socket.destroy();
@@ -722,7 +752,7 @@ export class TestKubeApiServer {
     else if (o.kind === "CustomResourceDefinition") {
       const delay = this.options.crdEstablishDelayMs ?? 0;
       o.status = prev?.status ?? { conditions: [{ type: "NamesAccepted", status: "True", reason: "NoConflicts" }, { type: "Established", status: delay ? "False" : "True", reason: delay ? "Installing" : "InitialNamesAccepted" }], acceptedNames: o.spec?.names };
-      if (delay && !prev) {
+      if (delay && delay !== Infinity && !prev) {
         const name = o.metadata.name;
         setTimeout(() => {
           const def = this.defFor("apiextensions.k8s.io/v1", "CustomResourceDefinition")!;
@@ -762,7 +792,13 @@ export class TestKubeApiServer {
     }
     this.store.set(k, { obj, managed });
     this.crdHook(obj);
-    return this.render({ obj, managed });
+    const out = this.render({ obj, managed });
+    for (const w of [...this.storeWaiters]) {
+      if (w.kind !== obj.kind || w.name !== obj.metadata.name || w.namespace !== obj.metadata.namespace || !w.test(out)) continue;
+      this.storeWaiters = this.storeWaiters.filter((x) => x !== w);
+      w.resolve(out);
+    }
+    return out;
   }
 
   private create(def: ResourceDef, ns: string | undefined, body: Obj, manager: string, dryRun: boolean): Obj {
@@ -898,7 +934,7 @@ export class TestKubeApiServer {
       if (!s.obj.metadata.deletionTimestamp) {
         s.obj.metadata.deletionTimestamp = new Date().toISOString();
         s.obj.metadata.resourceVersion = String(++this.rv);
-        setTimeout(finish, delay).unref();
+        if (delay !== Infinity) setTimeout(finish, delay).unref();
       }
     } else finish();
     return { kind: "Status", apiVersion: "v1", status: "Success", details: { name, kind: def.plural } };

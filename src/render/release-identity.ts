@@ -1,0 +1,124 @@
+/**
+ * `--name` / `-n` on a folder of CUE files that holds its own release package: the
+ * flags win over the release's `metadata.name` / `metadata.namespace` (as values files
+ * win over its values). CUE cannot override a concrete field, so the literal in the
+ * release file is replaced; a name the file computes (not a plain string) is refused.
+ */
+import { OpmError } from "../core/errors.js";
+import { quoteString } from "../core/cue/quote.js";
+import type { CueSourceFile } from "../../dsl/module.js";
+
+/** The text with comments and the insides of string literals blanked (same length and offsets). */
+function mask(text: string): string {
+  const out = text.split("");
+  let i = 0;
+  const blank = (from: number, to: number) => {
+    for (let k = from; k < to; k++) if (out[k] !== "\n") out[k] = " ";
+  };
+  while (i < text.length) {
+    if (text.startsWith("//", i)) {
+      const end = text.indexOf("\n", i);
+      const stop = end < 0 ? text.length : end;
+      blank(i, stop);
+      i = stop;
+    } else if (text[i] === '"' || text[i] === "'") {
+      const q = text.startsWith('"""', i) || text.startsWith("'''", i) ? text.slice(i, i + 3) : text[i]!;
+      let j = i + q.length;
+      while (j < text.length && !text.startsWith(q, j)) j += text[j] === "\\" ? 2 : 1;
+      blank(i + 1, Math.min(j + q.length - 1, text.length));
+      i = j + q.length;
+    } else i++;
+  }
+  return out.join("");
+}
+
+/** Offset of the `}` closing the `{` at `open` in masked text. */
+function closing(masked: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < masked.length; i++) {
+    if (masked[i] === "{") depth++;
+    else if (masked[i] === "}" && --depth === 0) return i;
+  }
+  return masked.length;
+}
+
+interface Site {
+  field: "name" | "namespace";
+  /** Start and end of the value expression's first token. */
+  start: number;
+  end: number;
+  literal: boolean;
+}
+
+/** Where `metadata.name` / `metadata.namespace` are set in a file of the release package. */
+function identitySites(text: string): Site[] {
+  const m = mask(text);
+  const sites: Site[] = [];
+  const value = (field: Site["field"], at: number) => {
+    const lit = /^"(?:[^"\\\n]|\\.)*"(?=\s*(?:$|[,}\n]|\/\/))/.exec(text.slice(at));
+    sites.push({ field, start: at, end: at + (lit ? lit[0].length : 0), literal: Boolean(lit) });
+  };
+  const meta = /(?<![\w#$])metadata\s*:\s*/g;
+  for (let hit = meta.exec(m); hit; hit = meta.exec(m)) {
+    const after = hit.index + hit[0].length;
+    const direct = /^(name|namespace)\s*:\s*/.exec(m.slice(after));
+    if (direct) {
+      value(direct[1] as Site["field"], after + direct[0].length);
+      continue;
+    }
+    if (m[after] !== "{") continue;
+    const end = closing(m, after);
+    let depth = 0;
+    for (let i = after + 1; i < end; i++) {
+      const c = m[i];
+      if (c === "{" || c === "[" || c === "(") depth++;
+      else if (c === "}" || c === "]" || c === ")") depth--;
+      else if (depth === 0 && /[\s,{]/.test(m[i - 1]!)) {
+        const f = /^(name|namespace)\s*:\s*/.exec(m.slice(i, end));
+        if (f) {
+          value(f[1] as Site["field"], i + f[0].length);
+          i += f[0].length - 1;
+        }
+      }
+    }
+  }
+  return sites;
+}
+
+/**
+ * Returns the release package's files with `metadata.name` / `metadata.namespace`
+ * replaced by the given values; a field no file sets is added in a file of its own.
+ */
+export function overrideReleaseIdentity(
+  files: readonly CueSourceFile[],
+  isRelease: (f: CueSourceFile) => boolean,
+  identity: { name?: string; namespace?: string },
+  extraFileName: string,
+): CueSourceFile[] {
+  const wanted = Object.entries(identity).filter(([, v]) => v !== undefined) as [Site["field"], string][];
+  if (!wanted.length) return [...files];
+  const found = new Set<string>();
+  const out = files.map((f) => {
+    if (!isRelease(f)) return f;
+    const sites = identitySites(f.text).filter((s) => identity[s.field] !== undefined);
+    let text = f.text;
+    for (const s of [...sites].sort((a, b) => b.start - a.start)) {
+      found.add(s.field);
+      if (!s.literal) {
+        const flag = s.field === "name" ? "--name" : "-n/--namespace";
+        const line = f.text.slice(0, s.start).split("\n").length;
+        throw Object.assign(
+          new OpmError("E_USAGE", `${flag} cannot replace metadata.${s.field} in ${f.name}:${line}: the file sets it to an expression, not a plain string; edit the file or drop the flag`),
+          { exitCode: 2 },
+        );
+      }
+      text = text.slice(0, s.start) + quoteString(identity[s.field]!) + text.slice(s.end);
+    }
+    return text === f.text ? f : { ...f, text };
+  });
+  const missing = wanted.filter(([k]) => !found.has(k));
+  if (missing.length) {
+    out.push({ name: extraFileName, text: `package release\n\nmetadata: {\n${missing.map(([k, v]) => `\t${k}: ${quoteString(v)}\n`).join("")}}\n` });
+  }
+  return out;
+}
