@@ -13,6 +13,6 @@ export default defineConfig({
     fileParallelism: false,
     maxConcurrency: 4,
     // Renders share 2 cores with rollouts and the control plane: give the CUE engine room.
-    env: { OPM_ENGINE_TIMEOUT_MS: process.env.OPM_ENGINE_TIMEOUT_MS ?? "180000" },
+    env: { OPM_EVAL_TIMEOUT: process.env.OPM_EVAL_TIMEOUT ?? "180" },
   },
 });
