@@ -12,7 +12,5 @@ export default defineConfig({
     pool: "forks",
     fileParallelism: false,
     maxConcurrency: 4,
-    // Renders share 2 cores with rollouts and the control plane: give the CUE engine room.
-    env: { OPM_ENGINE_TIMEOUT_MS: process.env.OPM_ENGINE_TIMEOUT_MS ?? "180000" },
   },
 });

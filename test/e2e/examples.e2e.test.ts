@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import { apply, readInventory, type KObject } from "../../src/apply/index.js";
 import { objectId } from "../../src/apply/apply.js";
 import { INVENTORY_LABEL } from "../../src/apply/inventory.js";
@@ -55,18 +55,7 @@ describe.skipIf(!enabled)("every example through a real release", () => {
 
   beforeAll(async () => {
     env = await connect();
-    if (real) await installCrds(env.client);
-    // Storage for the PersistentVolumeClaims the examples render: the cluster has no provisioner.
-    const pv: KObject = {
-      apiVersion: "v1",
-      kind: "PersistentVolume",
-      metadata: { name: `opm-e2e-pv-${run}`, labels: { "opm-e2e": run } },
-      spec: { capacity: { storage: "100Gi" }, accessModes: ["ReadWriteOnce"], persistentVolumeReclaimPolicy: "Delete", hostPath: { path: `/tmp/opm-e2e-pv-${run}` } },
-    };
-    if (real) {
-      await env.client.apply(pv, { fieldManager: "opm-e2e" });
-      clusterObjects.push(pv);
-    }
+    await installCrds(env.client);
   });
   afterAll(async () => {
     await cleanup(env?.client, namespaces);
@@ -81,6 +70,27 @@ describe.skipIf(!enabled)("every example through a real release", () => {
     const result = await renderExample(name, ns);
     // Every kind it renders is served (no object is quietly left out).
     for (const [apiVersion, kind] of kindsOf(result)) expect(await env.client.knows(apiVersion, kind), `${apiVersion} ${kind}`).toBe(true);
+
+    // Storage for the PersistentVolumeClaims it renders (the cluster has no provisioner): a volume
+    // bound in advance to each claim, so no other claim (a StatefulSet's) can take it.
+    for (const pvc of result.objects.filter((o) => o.kind === "PersistentVolumeClaim")) {
+      const spec = pvc.spec as { accessModes?: string[]; storageClassName?: string; resources: { requests: { storage: string } } };
+      const pv: KObject = {
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: `${ns}-${pvc.metadata.name}`, labels: { "opm-e2e": run } },
+        spec: {
+          capacity: { storage: spec.resources.requests.storage },
+          accessModes: spec.accessModes ?? ["ReadWriteOnce"],
+          storageClassName: spec.storageClassName ?? "",
+          persistentVolumeReclaimPolicy: "Retain",
+          hostPath: { path: `/tmp/${ns}-${pvc.metadata.name}` },
+          claimRef: { namespace: ns, name: pvc.metadata.name },
+        },
+      };
+      await env.client.apply(pv, { fieldManager: "opm-e2e" });
+      clusterObjects.push(pv);
+    }
 
     const io = captureIO();
     const code = await runApply(result, { client: env.client, createNamespace: true, wait: true, timeout: "4m", pollIntervalMs: 500 }, io.io);
@@ -109,7 +119,7 @@ describe.skipIf(!enabled)("every example through a real release", () => {
     expect(await env.client.list("v1", "Secret", ns, `${INVENTORY_LABEL}=true`)).toEqual([]);
   });
 
-  test.skipIf(fake)("hello with the opm CLI: a new image rolls the Deployment (a new ReplicaSet)", async () => {
+  (fake ? test.skip : test.concurrent)("hello with the opm CLI: a new image rolls the Deployment (a new ReplicaSet)", async ({ expect }) => {
     const ns = nsName("hello-cli");
     namespaces.push(ns);
     const k = { kubeconfig: env.kubeconfig };
@@ -144,7 +154,7 @@ describe.skipIf(!enabled)("every example through a real release", () => {
     expect(st.code, st.stdout).toBe(0);
   });
 
-  test("web-app: changing immutable config creates the new hash-named ConfigMap, rewires the Deployment, prunes the old one", async () => {
+  test.concurrent("web-app: changing immutable config creates the new hash-named ConfigMap, rewires the Deployment, prunes the old one", async ({ expect }) => {
     const ns = nsName("web-app-cfg");
     namespaces.push(ns);
     const v1 = await renderExample("web-app", ns);
@@ -164,7 +174,7 @@ describe.skipIf(!enabled)("every example through a real release", () => {
     expect(refs).not.toContain(cmName(v1));
   });
 
-  test("a component removed from the module is pruned", async () => {
+  test.concurrent("a component removed from the module is pruned", async ({ expect }) => {
     const ns = nsName("parts");
     namespaces.push(ns);
     const mod = await import("../fixtures/modules/parts.js");

@@ -108,18 +108,24 @@ describe.skipIf(!real)("faults on a real API server", () => {
   test.skipIf(!kubeDir)("the API server stopped mid-apply: a clear error, nothing pruned; after it is back the next apply converges", async () => {
     const ns = await fresh("down");
     const rel = { name: "down", namespace: ns };
-    await apply(fakeRender([...hundred("v1", 5), configMap("old")], rel), { client: env.client });
-    const v2objs = hundred("v2", 5);
+    await apply(fakeRender([...hundred("v1"), configMap("old")], rel), { client: env.client });
+    const v2objs = hundred("v2");
     let seen = 0;
     let stopped = false;
     const r = await child(
       env,
       v2objs,
       rel,
-      (line) => {
+      (line, p) => {
         if (line.startsWith("applied ") && ++seen === 8 && !stopped) {
           stopped = true;
-          execFileSync(path.join(kubeDir!, "down"), { stdio: "ignore" });
+          // Freeze the apply while the API server stops, so it cannot finish in the meantime.
+          process.kill(p.pid, "SIGSTOP");
+          try {
+            execFileSync(path.join(kubeDir!, "down"), { stdio: "ignore" });
+          } finally {
+            process.kill(p.pid, "SIGCONT");
+          }
         }
       },
       { retries: 3 },
