@@ -419,6 +419,8 @@ export class Engine {
 
   /** Evaluates (or finds in the cache) one program; the evaluator's own errors come back as answers. */
   async #answer(op: Op, source: string, options: EvalOptions): Promise<Answer & { cached?: boolean }> {
+    // A closed engine answers nothing, not even from the cache.
+    if (this.#closed) throw new Error("engine is closed");
     const mode = options.cache ?? true;
     if (!this.cache || mode === false || !cacheEnabled()) return this.#call(op, source, options.label ?? "", options.timeoutMs);
     const disk = mode !== "memory";

@@ -78,7 +78,7 @@ describe("codegen of the fixture catalog", () => {
     expect(traits).toContain("liveness?: Check;");
     expect(traits.match(/\bport: \{/g)).toBeNull();
     const schemas = files.get("schemas.ts")!;
-    expect(schemas.match(/^export const CheckSchema: SpecSchema = \{/gm)).toHaveLength(1);
+    expect(schemas.match(/^export const CheckSchema: JsonSchema = \{/gm)).toHaveLength(1);
     expect(traits.match(/: CheckSchema\b/g)).toHaveLength(2);
   });
 

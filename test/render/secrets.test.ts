@@ -91,7 +91,7 @@ describe("secrets as a type", () => {
     expect(marker.issues).toEqual([expect.objectContaining({ code: "secret", path: "values.db.password", message: expect.stringContaining('holds the redaction marker "<redacted>"') })]);
     // Given again, the real value is rendered.
     const ok = await render(loadCueModule(dir, { values: { db: { password: PLANTED }, apiToken: "t" } }));
-    const secret = ok.objects.find((o) => o.kind === "Secret" && o.metadata.name.endsWith("-db")) as Record<string, any>;
+    const secret = ok.objects.find((o) => o.kind === "Secret" && o.metadata.name.endsWith("-db-secret")) as Record<string, any>;
     expect(secret.data.password).toBe(B64);
     // Files an older writer left with the marker in place of the value fail, at the line.
     const old = mkdtempSync(path.join(tmpdir(), "opm-redacted-old-"));
