@@ -7,7 +7,7 @@ import { specSchema, type CatalogEntry, type CatalogIndex, type JsonSchema, type
 import { packageField } from "../src/program/link.js";
 import type { JsonSchema as FieldSchema } from "../src/core/schema.js"; // the one schema type (config fields, parameters, specs)
 import { builderNames, cueAlias, fileBase, pascalCase } from "./names.js";
-import { authorRequired, docDescription, embeddedSchema, fieldDocLines, jsonToExpression, omittable, propertyName, schemaToType, withDoc, type RefName } from "./schema.js";
+import { authorRequired, docDescription, embeddedSchema, jsonToExpression, omittable, propertyName, schemaToType, withDoc, type RefName } from "./schema.js";
 import { SharedSchemas, unmarked, type SharedSchema } from "./shared.js";
 
 const f = ts.factory;

@@ -6,7 +6,6 @@
  * collected onto the Part (and reported at render time with the author's file:line).
  */
 import { component, type Component } from "./component.js";
-import type { Issue } from "../src/core/errors.js";
 import { makePart, type BlueprintPart, type CueRef, type ResourcePart, type TraitPart } from "./parts.js";
 import type { Input } from "./refs.js";
 import { checkValue, type JsonSchema } from "../src/core/schema.js";
