@@ -21,7 +21,10 @@ import type { Engine } from "../engine/engine.js";
  *   pairs given, or every pair `core.#Match` accepts);
  * - `pair`: one pair's output, to read its error.
  */
-export type DiagnoseMode = { kind: "pairs"; pairs?: readonly (readonly [string, string])[] } | { kind: "pair"; component: string; transformer: string };
+export type DiagnoseMode =
+  | { kind: "pairs"; pairs?: readonly (readonly [string, string])[] }
+  | { kind: "pair"; component: string; transformer: string }
+  | { kind: "expr"; field: string };
 
 /** At most this many failing pairs are evaluated one by one (each is a whole evaluation). */
 const MAX_PAIRS = 20;
@@ -34,6 +37,7 @@ export const DIAGNOSE_MATCHED = "{for cn, _ in #release.components {(cn): []}}";
 
 /** The top-level field of a diagnosis program; `core` is the linked core package's field. */
 export function diagnoseField(mode: DiagnoseMode, core: string): string {
+  if (mode.kind === "expr") return mode.field;
   if (mode.kind === "pair") return `output: ${transform(JSON.stringify(mode.transformer), JSON.stringify(mode.component))}`;
   const ok = `ok: json.Marshal(${transform("tn", "cn")}) != _|_`;
   if (mode.pairs) return `diag: [for p in ${JSON.stringify(mode.pairs)} let cn = p[0] let tn = p[1] {component: cn, transformer: tn, ${ok}}]`;

@@ -25,6 +25,7 @@ import { matchRelease, transformerRules } from "../program/match.js";
 import { checkObjects } from "./object-checks.js";
 import { withheldSecrets } from "./withheld.js";
 import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
+import { componentFields, diagnosisProgram, MAX_LEAVES, probeFields, releaseValueIssues, type FieldNode } from "./all-errors.js";
 import { checkValue } from "../core/schema.js";
 import { fieldAt, mapSecrets, redactionMarkers, secretSource } from "../../dsl/config.js";
 import { canonicalObject, forOutput, stableJson, toJsonList, toYaml } from "./serialize.js";
@@ -279,7 +280,7 @@ export function buildProgram(
   // its own: it is then evaluated once (see docs/performance.md).
   const extra = (inlined: ReadonlyMap<string, string>) =>
     [
-      `${diagnose ? "let renderOut =" : "out:"} ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider${extended}${diagnose ? `\n\t#matched: ${DIAGNOSE_MATCHED}` : matched ? `\n\t#matched: ${JSON.stringify(matched)}` : ""}\n}`,
+      `${diagnose ? "let renderOut =" : "out:"} ${diagnose?.kind === "expr" ? "" : `${core}.#Render & `}{\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider${extended}${diagnose ? `\n\t#matched: ${DIAGNOSE_MATCHED}` : matched ? `\n\t#matched: ${JSON.stringify(matched)}` : ""}\n}`,
       ...(diagnose ? [diagnoseField(diagnose, core)] : []),
       ...(checkPolicies && !diagnose
         ? [
@@ -347,9 +348,14 @@ function scrubError(e: EngineError, secrets: readonly string[]): EngineError {
 }
 
 function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUse[] = []): never {
+  const issues = mapEngineIssues(p, e.issues, policies);
+  throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
+}
+
+function mapEngineIssues(p: Prepared, engineIssues: readonly Issue[], policies: readonly PolicyUse[] = []): Issue[] {
   // A policy's own CUE failing is reported as that policy's problem.
   const byDef = new Map([...policies, ...(p.release?.module.policies ?? [])].map((u) => [u.cue.def, u] as const));
-  const issues: Issue[] = e.issues.map((i) => {
+  return engineIssues.map((i) => {
     const def = /(#[A-Za-z0-9]+Policy)\b/.exec(i.path)?.[1];
     const use = def ? byDef.get(def) : undefined;
     if (use) {
@@ -362,7 +368,31 @@ function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUs
     const code: Issue["code"] = author?.code ?? (/field not allowed/.test(i.message) ? "unknown_field" : /incomplete value/.test(i.message) ? "required" : /out of bound|invalid value/.test(i.message) ? "out_of_range" : /conflicting values/.test(i.message) ? "conflict" : "engine");
     return { code, path, message: scrubText(author?.message ?? explain(i.message), p.secrets), ...(author?.constraint ? { constraint: author.constraint } : {}), ...(source ? { source } : {}) };
   });
-  throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
+}
+
+/** Every error of a failed evaluation, each in the author's terms (see all-errors.ts). */
+async function allErrors(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched: Record<string, string[]> | undefined, first: EngineError): Promise<Issue[]> {
+  const parsed = p.files.map((f) => parseHeader(f));
+  const program = (decls: string) => diagnosisProgram(buildProgram(p.files, provider, platform, undefined, { kind: "expr", field: decls }).source);
+  const issues: Issue[] = [];
+  // A CUE module's own release may set values its #config refuses: checked like a values file.
+  if (!p.release && parsed.some((f) => f.package === "release")) issues.push(...(await releaseValueIssues(engine, parsed, program)));
+  const components = componentFields(parsed.filter((f) => f.package !== "release"));
+  const probed = await probeFields({ engine, program, components, valuesFail: issues.length > 0, label: "the diagnosis of a failed render" });
+  const declared = new Map<string, SourceLocation>();
+  const index = (n: FieldNode): void => void (declared.set(n.path.join("."), n.source), n.children.forEach(index));
+  components.forEach(index);
+  for (const f of probed.errors) {
+    const [i] = mapEngineIssues(p, [{ code: "engine", path: f.path, message: f.message }], platform);
+    const at = declared.get(i!.path) ?? f.source;
+    issues.push({ ...i!, ...(!i!.source && at ? { source: at } : {}) });
+  }
+  if (probed.unread.length) issues.push({ code: "engine", path: "components", message: `${probed.unread.length} more failing field${probed.unread.length === 1 ? "" : "s"} not evaluated one by one (at most ${MAX_LEAVES} are): ${probed.unread.join(", ")}` });
+  if (!issues.length || first.issues.some((i) => /(^|\.)output\.|#transform/.test(i.path))) {
+    const seen = new Set(issues.map((i) => i.message));
+    issues.push(...((await diagnose(p, engine, provider, platform, matched)) ?? []).filter((i) => !seen.has(i.message)));
+  }
+  return issues;
 }
 
 /** Which transformers broke which components, each with the author's line (see diagnose.ts). */
@@ -535,9 +565,9 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     releaseObjects = value.secrets ?? [];
     found = value.violations ?? [];
   } catch (e) {
-    if (EngineError.is(e) && e.code === "engine" && e.issues.some((i) => /(^|\.)output\.|#transform/.test(i.path))) {
-      const found = await diagnose(prepared, engine, provider, platform, matched);
-      if (found?.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
+    if (EngineError.is(e) && e.code === "engine") {
+      const found = await allErrors(prepared, engine, provider, platform, matched, e);
+      if (found.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
     }
     if (EngineError.is(e) && e.code === "engine") mapEngineError(prepared, e, platform);
     if (EngineError.is(e)) throw scrubError(e, prepared.secrets);
