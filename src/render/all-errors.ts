@@ -123,7 +123,7 @@ function scanStruct(t: string, from: number, to: number, at: (i: number) => Sour
         level = n.kids;
       }
       // A plain struct literal is looked into; any other value is a leaf.
-      if (t[j] === "{" && closing(t, j, to) + 1 >= end) scanStruct(t, j + 1, closing(t, j, to), at, keep, depth + chain.length, level);
+      if (t[j] === "{" && /^\s*(\/\/.*)?$/.test(t.slice(closing(t, j, to) + 1, end))) scanStruct(t, j + 1, closing(t, j, to), at, keep, depth + chain.length, level);
       else n!.value = t.slice(j, end).trim();
     }
     i = Math.max(end, i + 1);
@@ -169,11 +169,21 @@ export function componentFields(files: readonly ParsedFile[]): FieldNode[] {
     const top = declaredFields(body, 0, body.length, at, (l, d) => (d === 0 ? l === "#components" : !/^[#_]/.test(l)));
     for (const c of top.flatMap((n) => n.children)) {
       const have = byName.get(c.path[1]!);
-      if (have) have.children.push(...c.children);
+      if (have) mergeFields(have, c);
       else byName.set(c.path[1]!, c);
     }
   }
   return [...byName.values()].map((c) => relabel(c, ["components", c.path[1]!]));
+}
+
+/** Adds b's fields to a's (the same field declared in two places). */
+function mergeFields(a: FieldNode, b: FieldNode): void {
+  for (const c of b.children) {
+    const label = c.path[c.path.length - 1];
+    const have = a.children.find((x) => x.path[x.path.length - 1] === label);
+    if (have) mergeFields(have, c);
+    else a.children.push(c);
+  }
 }
 
 function relabel(n: FieldNode, path: string[]): FieldNode {
@@ -183,7 +193,7 @@ function relabel(n: FieldNode, path: string[]): FieldNode {
 /** Hidden checks the catalog adds to a component (see catalog/resources, catalog/traits). */
 const HIDDEN_CHECKS: [when: string, checks: string[]][] = [
   ["env", ["_envNames"]],
-  ["cronJobConfig", ["_schedule._minute", "_schedule._hour", "_schedule._dayOfMonth", "_schedule._month", "_schedule._dayOfWeek"]],
+  ["cronJobConfig", ["_schedule"]],
 ];
 
 /** Whether a field named `label` is declared anywhere below n. */
@@ -193,7 +203,10 @@ const sel = (path: readonly string[]) => path.map((s) => (/^[#_]/.test(s) ? `.${
 
 /** One failing field and the evaluator's message for it. */
 export interface FieldError {
-  /** Author's path (`components.web.spec.scaling.count`, `components.web._envNames."1BAD"`). */
+  /**
+   * Author's path (`components.web.spec.scaling.count`, `components.web._envNames."1BAD"`),
+   * or the evaluator's path of a shared cause (see `origin`).
+   */
   path: string;
   message: string;
   /** The evaluator's own path of the error when it is not the field itself (a shared cause). */
@@ -215,6 +228,8 @@ export interface FieldProbeInput {
 
 export interface FieldProbeResult {
   errors: FieldError[];
+  /** Per component with failing fields: its declared spec fields that fail and that pass. */
+  specKeys: Record<string, { failing: string[]; passing: string[] }>;
   /** Failing fields whose message was not read (over {@link MAX_LEAVES}). */
   unread: string[];
   evaluations: number;
@@ -223,8 +238,10 @@ export interface FieldProbeResult {
 /** The failing fields of the components, each with its own message, deduplicated. */
 export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult> {
   const R = "renderOut.#release";
-  const root = `let diagRoot = renderOut.#release._unified`;
-  const expr = (path: readonly string[]) => `diagRoot.#components${sel(path.slice(1))}`;
+  // Components as the release sees them (values applied), and as the module declares them
+  // (its own defaults), which must evaluate too.
+  const roots = ["renderOut.#release._unified", "renderOut.#release.#module"];
+  const expr = (root: number, path: readonly string[]) => `${roots[root]}.#components${sel(path.slice(1))}`;
   // Every node to test: each component, its declared fields and its hidden checks.
   const nodes: { path: string[]; source?: SourceLocation; parent?: number; hidden?: boolean; value?: string }[] = [];
   const visit = (n: FieldNode, parent?: number) => {
@@ -236,23 +253,28 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
     }
   };
   d.components.forEach((c) => visit(c));
-  const probe = [root, `diag: [`, ...nodes.map((n) => `\tjson.Marshal(${expr(n.path)}) == _|_,`), `]`].join("\n");
-  let failing: boolean[];
+  const probe = [`diag: [`, ...[0, 1].map((r) => `\t[${nodes.map((n) => `json.Marshal(${expr(r, n.path)}) == _|_`).join(", ")}],`), `]`].join("\n");
+  let failing: boolean[][];
   try {
-    failing = (await d.engine.eval<{ diag: boolean[] }>(d.program(probe), { label: `${d.label} (probe of ${nodes.length} fields)`, cache: false })).diag;
+    failing = (await d.engine.eval<{ diag: boolean[][] }>(d.program(probe), { label: `${d.label} (probe of ${nodes.length} fields)`, cache: false })).diag;
   } catch (e) {
-    if (EngineError.is(e) && e.code === "engine") return { errors: [], unread: [], evaluations: 1 };
+    if (EngineError.is(e) && e.code === "engine") return { errors: [], specKeys: {}, unread: [], evaluations: 1 };
     throw e;
   }
-  // A failing field is read when none of its own fields fail (its error is its own).
-  const hasFailingChild = new Set(nodes.flatMap((n, i) => (failing[i] && n.parent !== undefined ? [n.parent] : [])));
-  // With failing values, a field that reads #config fails with them (reported once, as values).
-  const leaves = nodes.map((n, i) => ({ ...n, i })).filter((n) => failing[n.i] && !hasFailingChild.has(n.i) && !(d.valuesFail && n.value?.includes("#config")));
+  // A failing field is read when none of its own fields fail (its error is its own). Under
+  // the module's own defaults, only fields that pass with the release's values are read.
+  const leavesOf = (r: number) => {
+    const hasFailingChild = new Set(nodes.flatMap((n, i) => (failing[r]![i] && n.parent !== undefined ? [n.parent] : [])));
+    return nodes
+      .map((n, i) => ({ ...n, i, root: r }))
+      .filter((n) => failing[r]![n.i] && !hasFailingChild.has(n.i) && (r === 0 || !failing[0]![n.i]) && !(d.valuesFail && n.value?.includes("#config")));
+  };
+  const leaves = [...leavesOf(0), ...leavesOf(1)];
   const read = leaves.slice(0, MAX_LEAVES);
   const answers = await Promise.all(
     read.map(async (n) => {
       try {
-        await d.engine.eval(d.program(`${root}\noutput: ${expr(n.path)}`), { label: `${d.label} (field ${n.path.join(".")})`, cache: false });
+        await d.engine.eval(d.program(`output: ${expr(n.root, n.path)}`), { label: `${d.label} (field ${n.path.join(".")})`, cache: false });
         return undefined;
       } catch (e) {
         if (!EngineError.is(e) || e.code !== "engine") throw e;
@@ -269,16 +291,23 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
       // A hidden check that is absent (no env, no schedule) is not an error.
       if (a.n.hidden && /^undefined field/.test(message)) continue;
       const own = i.path === "output" || i.path.startsWith("output.");
-      const path = own ? [...a.n.path, ...(i.path === "output" ? [] : splitPath(i.path.slice("output.".length)))].join(".") : a.n.path.join(".");
-      // A shared cause (an error whose path is elsewhere) is listed once.
-      const key = own ? `${path}\n${message}` : `${i.path}\n${message}`;
-      if (seen.has(key)) continue;
+      // An error whose path is elsewhere (a shared cause) is reported at its own path.
+      const path = own ? [...a.n.path, ...(i.path === "output" ? [] : splitPath(i.path.slice("output.".length)))].join(".") : i.path;
       if (!own && d.valuesFail && !i.path.includes("#components")) continue;
+      const key = `${path}\n${message}`;
+      if (seen.has(key)) continue;
       seen.add(key);
-      errors.push({ path, message, ...(own ? {} : { origin: i.path }), ...(a.n.source ? { source: a.n.source } : {}) });
+      errors.push({ path, message, ...(own ? {} : { origin: i.path }), ...(own && a.n.source ? { source: a.n.source } : {}) });
     }
   }
-  return { errors, unread: leaves.slice(MAX_LEAVES).map((n) => n.path.join(".")), evaluations: 1 + read.length };
+  const specKeys: FieldProbeResult["specKeys"] = {};
+  nodes.forEach((n, i) => {
+    if (n.path.length !== 4 || n.path[2] !== "spec" || n.hidden) return;
+    const keys = (specKeys[n.path[1]!] ??= { failing: [], passing: [] });
+    (failing[0]![i] ? keys.failing : keys.passing).push(n.path[3]!);
+  });
+  for (const [cn, k] of Object.entries(specKeys)) if (!k.failing.length) delete specKeys[cn];
+  return { errors, specKeys, unread: leaves.slice(MAX_LEAVES).map((n) => n.path.join(".")), evaluations: 1 + read.length };
 }
 
 /** `a.b."x.y".c` → ["a", "b", "\"x.y\"", "c"] (quoted labels keep their quotes). */
@@ -323,7 +352,8 @@ export function valueLines(files: readonly ParsedFile[]): Map<string, SourceLoca
  * expressions that read it (which the probes guard).
  */
 export function diagnosisProgram(source: string): string {
-  return source.replace(/^(_pkg_local_\w+): \{$/gm, "let $1 = {");
+  // Only packages something refers to (an unreferenced `let` is an error).
+  return source.replace(/^(_pkg_local_\w+): \{$/gm, (line, name: string) => (source.split(name).length > 2 ? `let ${name} = {` : line));
 }
 
 /** The values a CUE module's own release sets, checked against its `#config` schema. */

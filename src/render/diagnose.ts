@@ -19,7 +19,9 @@ import type { Engine } from "../engine/engine.js";
  * struct unified with `#Render` is evaluated whole, so its objects must not fail), and:
  * - `pairs`: for each (component, transformer) pair, whether its output evaluates (the
  *   pairs given, or every pair `core.#Match` accepts);
- * - `pair`: one pair's output, to read its error.
+ * - `pair`: one pair's output, to read its error;
+ * - `expr`: the given declarations, where `renderOut` is not `core.#Render` but holds only
+ *   `#release` and `#provider` (see all-errors.ts).
  */
 export type DiagnoseMode =
   | { kind: "pairs"; pairs?: readonly (readonly [string, string])[] }
@@ -74,6 +76,8 @@ export interface DiagnoseInput {
   matched?: Record<string, string[]>;
   /** The program in a diagnosis mode. */
   program: (mode: DiagnoseMode) => string;
+  /** Errors that are not the transformer's: a component's own field failing (listed elsewhere). */
+  ignore?: (component: string, message: string, enginePath: string) => boolean;
   /** The author's field and line for a pair: the trait the transformer needs, else the component. */
   site: (component: string, transformer: string) => { path: string; source?: SourceLocation };
   /** True when the transformer reads `#component.spec.<key>` (to explain `undefined field: <key>`). */
@@ -111,6 +115,7 @@ export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | 
       const { object, field } = outputField(i.path);
       // The evaluator counts every place the same cause shows ("and 31 more errors"); each failing pair is listed here.
       const message = i.message.replace(/ \(and \d+ more errors?\)$/, "");
+      if (d.ignore?.(component, message, i.path)) continue;
       const undef = /^undefined field: ([A-Za-z0-9_]+)/.exec(message)?.[1];
       const hint = undef && d.readsSpec(transformer, undef) ? ` (component "${component}" has no spec.${undef}, which transformer ${short} reads)` : "";
       issues.push({

@@ -382,27 +382,31 @@ async function allErrors(p: Prepared, engine: Engine, provider: string, platform
   const declared = new Map<string, SourceLocation>();
   const index = (n: FieldNode): void => void (declared.set(n.path.join("."), n.source), n.children.forEach(index));
   components.forEach(index);
+  const seen = new Set<string>();
   for (const f of probed.errors) {
     const [i] = mapEngineIssues(p, [{ code: "engine", path: f.path, message: f.message }], platform);
+    if (seen.has(`${i!.path}\n${i!.message}`)) continue;
+    seen.add(`${i!.path}\n${i!.message}`);
     const at = declared.get(i!.path) ?? f.source;
     issues.push({ ...i!, ...(!i!.source && at ? { source: at } : {}) });
   }
   if (probed.unread.length) issues.push({ code: "engine", path: "components", message: `${probed.unread.length} more failing field${probed.unread.length === 1 ? "" : "s"} not evaluated one by one (at most ${MAX_LEAVES} are): ${probed.unread.join(", ")}` });
-  if (!issues.length || first.issues.some((i) => /(^|\.)output\.|#transform/.test(i.path))) {
-    const seen = new Set(issues.map((i) => i.message));
-    issues.push(...((await diagnose(p, engine, provider, platform, matched)) ?? []).filter((i) => !seen.has(i.message)));
-  }
+  // Transformers are checked too; an error that is a component's own field failing is not theirs.
+  const notTheirs = (_cn: string, _message: string, at: string) => issues.length > 0 && /#components\./.test(at);
+  const messages = new Set(issues.map((i) => i.message));
+  issues.push(...((await diagnose(p, engine, provider, platform, matched, notTheirs)) ?? []).filter((i) => !messages.has(i.message)));
   return issues;
 }
 
 /** Which transformers broke which components, each with the author's line (see diagnose.ts). */
-async function diagnose(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched?: Record<string, string[]>): Promise<Issue[] | undefined> {
+async function diagnose(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched?: Record<string, string[]>, ignore?: (component: string, message: string, enginePath: string) => boolean): Promise<Issue[] | undefined> {
   const rules = await transformerRules(engine, provider).catch(() => undefined);
   const providerText = (catalogPackage(provider)?.files ?? []).map((f) => f.body).join("\n");
   return diagnoseTransformers({
     engine,
     matched,
-    program: (mode) => buildProgram(p.files, provider, platform, undefined, mode).source,
+    ...(ignore ? { ignore } : {}),
+    program: (mode) => diagnosisProgram(buildProgram(p.files, provider, platform, undefined, mode).source),
     site: (cn, tn) => {
       const needs = rules?.[tn]?.requiredTraits ?? [];
       const part = p.release?.module.components()[cn]?.parts.find((x) => needs.includes(x.fqn));
