@@ -16,7 +16,7 @@ const cueText = (seed: number, count: number) =>
 /** Every FQN a module's components carry (parts and what blueprints compose). */
 function fqnsOf(m: ReturnType<typeof generateModule>): Set<string> {
   const seen = new Set<string>();
-  for (const c of Object.values(m.components()) as { parts: { fqn: string; composes?: readonly string[] }[] }[]) {
+  for (const c of Object.values(m.components())) {
     for (const p of c.parts) {
       seen.add(p.fqn);
       for (const x of p.composes ?? []) seen.add(x);

@@ -120,7 +120,6 @@ export function valueOf(s: JsonSchema, r: Rand, key = "", depth = 0): unknown {
   const branches = (s.oneOf ?? s.anyOf)?.filter((b) => !needsSecret(b));
   if (branches?.length) return valueOf(merged(s, pick(r, branches)), r, key, depth);
   if (s.enum?.length) return pick(r, s.enum);
-  if (s.const !== undefined) return s.const;
   switch (s.type) {
     case "string":
       return stringFor(s, key, r);
