@@ -300,11 +300,14 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
       errors.push({ path, message, ...(own ? {} : { origin: i.path }), ...(own && a.n.source ? { source: a.n.source } : {}) });
     }
   }
+  // A spec field fails when an error is found under it (the probe's answers are not enough:
+  // once a field of a closed struct fails, the evaluator may answer its siblings as failing).
   const specKeys: FieldProbeResult["specKeys"] = {};
-  nodes.forEach((n, i) => {
+  const failed = new Set(errors.flatMap((e) => (/(?:^|#)components\.([^.]+)\.spec\.([^.]+)/.exec(e.path) ?? []).slice(1, 3).join("\n") || []));
+  nodes.forEach((n) => {
     if (n.path.length !== 4 || n.path[2] !== "spec" || n.hidden) return;
     const keys = (specKeys[n.path[1]!] ??= { failing: [], passing: [] });
-    (failing[0]![i] ? keys.failing : keys.passing).push(n.path[3]!);
+    (failed.has(`${n.path[1]}\n${n.path[3]}`) ? keys.failing : keys.passing).push(n.path[3]!);
   });
   for (const [cn, k] of Object.entries(specKeys)) if (!k.failing.length) delete specKeys[cn];
   return { errors, specKeys, unread: leaves.slice(MAX_LEAVES).map((n) => n.path.join(".")), evaluations: 1 + read.length };

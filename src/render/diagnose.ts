@@ -52,6 +52,36 @@ export function diagnoseField(mode: DiagnoseMode, core: string): string {
   ].join("\n");
 }
 
+/**
+ * The `pairs` and `pair` fields of an expr-mode diagnosis program (see all-errors.ts) in
+ * which each component is rendered alone: `core.#Render` over a release holding only that
+ * component, so one component's failing field does not fail every other's transformers.
+ * `components` maps each component to the CUE expression of the spec its transformers see
+ * (the fields of its spec that evaluate, when others fail), or undefined for its own spec.
+ */
+export function isolatedField(mode: Exclude<DiagnoseMode, { kind: "expr" }>, core: string, components: Record<string, string | undefined>, matched?: Record<string, string[]>): string {
+  const R = "renderOut.#release";
+  const q = (s: string) => JSON.stringify(s);
+  const lets = [
+    `let diagR = {`,
+    ...Object.entries(components).map(([cn, spec]) => {
+      const c = `${R}._unified.#components[${q(cn)}]`;
+      return [
+        `\t${q(cn)}: ${core}.#Render & {`,
+        `\t\t#release: {metadata: ${R}.metadata, _unified: metadata: ${R}._unified.metadata, values: {}, components: ${q(cn)}: {metadata: ${c}.metadata, spec: ${spec ?? `${c}.spec`}, #resources: ${c}.#resources, #traits: ${c}.#traits, #names: ${c}.#names}}`,
+        `\t\t#provider: renderOut.#provider`,
+        ...(matched?.[cn] ? [`\t\t#matched: ${q(cn)}: ${JSON.stringify(matched[cn])}`] : []),
+        `\t}`,
+      ].join("\n");
+    }),
+    `}`,
+  ].join("\n");
+  const out = (tn: string, cn: string) => `(renderOut.#provider.transformers[${tn}].#transform & {#component: diagR[${cn}]._data[${cn}], #context: diagR[${cn}].components[${cn}].context}).output`;
+  if (mode.kind === "pair") return `${lets}\noutput: ${out(q(mode.transformer), q(mode.component))}`;
+  const names = JSON.stringify(Object.keys(components));
+  return `${lets}\ndiag: [for cn in ${names} for tn in (*diagR[cn].components[cn].matched | []) {component: cn, transformer: tn, ok: json.Marshal(${out("tn", "cn")}) != _|_}]`;
+}
+
 /** `output.0.spec.rules.0.http` → `spec.rules[0].http` of object 1. */
 function outputField(enginePath: string): { object?: number; field: string } {
   const segs = enginePath.split(".");

@@ -24,7 +24,7 @@ import { checkObjectSizes, checkValuesSize } from "./limits.js";
 import { matchRelease, transformerRules } from "../program/match.js";
 import { checkObjects } from "./object-checks.js";
 import { withheldSecrets } from "./withheld.js";
-import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
+import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, isolatedField, type DiagnoseMode } from "./diagnose.js";
 import { componentFields, diagnosisProgram, MAX_LEAVES, probeFields, releaseValueIssues, type FieldNode } from "./all-errors.js";
 import { checkValue } from "../core/schema.js";
 import { fieldAt, mapSecrets, redactionMarkers, secretSource } from "../../dsl/config.js";
@@ -391,22 +391,45 @@ async function allErrors(p: Prepared, engine: Engine, provider: string, platform
     issues.push({ ...i!, ...(!i!.source && at ? { source: at } : {}) });
   }
   if (probed.unread.length) issues.push({ code: "engine", path: "components", message: `${probed.unread.length} more failing field${probed.unread.length === 1 ? "" : "s"} not evaluated one by one (at most ${MAX_LEAVES} are): ${probed.unread.join(", ")}` });
-  // Transformers are checked too; an error that is a component's own field failing is not theirs.
-  const notTheirs = (_cn: string, _message: string, at: string) => issues.length > 0 && /#components\./.test(at);
+  // Transformers are checked too, each component rendered alone; a component with failing
+  // fields is given the fields of its spec that evaluate. An error that is a component's own
+  // field failing, or a field left out, is not the transformer's.
+  const specs: Record<string, string | undefined> = {};
+  for (const c of components) {
+    const cn = c.path[1]!;
+    const keys = probed.specKeys[cn];
+    const spec = `renderOut.#release._unified.#components[${JSON.stringify(cn)}].spec`;
+    specs[cn] = keys ? `{${keys.passing.map((k) => `${JSON.stringify(k)}: json.Unmarshal(json.Marshal(${spec}[${JSON.stringify(k)}]))`).join(", ")}}` : `json.Unmarshal(json.Marshal(${spec}))`;
+  }
+  const notTheirs = (cn: string, message: string, at: string) =>
+    (issues.length > 0 && /#components\./.test(at)) || (probed.specKeys[cn]?.failing ?? []).some((k) => message.startsWith(`undefined field: ${k}`));
+  const core = packageField(CORE_IMPORT);
+  const isolated = components.length
+    ? await diagnose(p, engine, provider, platform, matched, notTheirs, (mode) => ({ kind: "expr", field: mode.kind === "expr" ? mode.field : isolatedField(mode, core, specs, matched) }))
+    : undefined;
+  const found = isolated?.length || issues.length ? isolated : await diagnose(p, engine, provider, platform, matched, notTheirs);
   const messages = new Set(issues.map((i) => i.message));
-  issues.push(...((await diagnose(p, engine, provider, platform, matched, notTheirs)) ?? []).filter((i) => !messages.has(i.message)));
+  issues.push(...(found ?? []).filter((i) => !messages.has(i.message)));
   return issues;
 }
 
 /** Which transformers broke which components, each with the author's line (see diagnose.ts). */
-async function diagnose(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched?: Record<string, string[]>, ignore?: (component: string, message: string, enginePath: string) => boolean): Promise<Issue[] | undefined> {
+async function diagnose(
+  p: Prepared,
+  engine: Engine,
+  provider: string,
+  platform: readonly PolicyUse[],
+  matched?: Record<string, string[]>,
+  ignore?: (component: string, message: string, enginePath: string) => boolean,
+  mode: (m: DiagnoseMode) => DiagnoseMode = (m) => m,
+): Promise<Issue[] | undefined> {
   const rules = await transformerRules(engine, provider).catch(() => undefined);
   const providerText = (catalogPackage(provider)?.files ?? []).map((f) => f.body).join("\n");
   return diagnoseTransformers({
     engine,
     matched,
     ...(ignore ? { ignore } : {}),
-    program: (mode) => diagnosisProgram(buildProgram(p.files, provider, platform, undefined, mode).source),
+    program: (m) => diagnosisProgram(buildProgram(p.files, provider, platform, undefined, mode(m)).source),
     site: (cn, tn) => {
       const needs = rules?.[tn]?.requiredTraits ?? [];
       const part = p.release?.module.components()[cn]?.parts.find((x) => needs.includes(x.fqn));

@@ -2,6 +2,8 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { OpmError, type Issue } from "../../src/core/errors.js";
+import { config, defineModule } from "opm-ts";
+import { Expose, Ingress, StatelessWorkload } from "opm-ts/catalog";
 import { componentFields, declaredFields } from "../../src/render/all-errors.js";
 import { loadCueModule, render } from "../../src/render/render.js";
 import { parseHeader } from "../../src/program/link.js";
@@ -37,6 +39,32 @@ describe("every error of a failed evaluation", () => {
     expect(at(issues[2]!)).toEqual([TS, markLine(TS, "nightly")]);
     expect(issues[2]).toMatchObject({ code: "out_of_range", message: 'minute "61" is out of range 0-59', constraint: "minute 0-59" });
     for (const i of issues) expect(i.message).not.toMatch(/more errors/);
+  });
+
+  it("a bad value and a transformer failure in one component, and a transformer failure in another", async () => {
+    const line = Number(new Error().stack!.split("\n")[1]!.match(/:(\d+):\d+\)?$/)![1]);
+    const m = defineModule({
+      metadata: { modulePath: "example.com/t", name: "mixed", version: "0.1.0" },
+      config: { port: config.string().default("htp"), replicas: config.int().default(-3) },
+      components: (cfg) => ({
+        web: StatelessWorkload({ container: { image: "nginx:1.27", ports: { http: { targetPort: 8080 } } }, scaling: { count: cfg.replicas } })
+          .with(Expose({ ports: { http: { targetPort: 8080 } } }))
+          .with(Ingress({ paths: [{ port: cfg.port }] })),
+        api: StatelessWorkload({ container: { image: "nginx:1.27", ports: { http: { targetPort: 8080 } } } })
+          .with(Expose({ ports: { http: { targetPort: 8080 } } }))
+          .with(Ingress({ paths: [{ port: cfg.port }] })),
+      }),
+    });
+    const issues = await issuesOf(render(m, { cache: false }));
+    expect(issues.map((i) => [i.path, i.source?.line])).toEqual([
+      ["components.web.spec.scaling.count", line + 5],
+      ["components.web.spec.ingress", line + 7],
+      ["components.api.spec.ingress", line + 10],
+    ]);
+    expect(issues[0]!.message).toBe("the value satisfies none of the allowed alternatives (wrong type or out of bounds)");
+    for (const [i, cn] of [[1, "web"], [2, "api"]] as const) {
+      expect(issues[i]).toMatchObject({ constraint: "transformer opm.dev/catalog/providers/kubernetes/ingress@v1", message: `transformer ingress@v1 cannot render component "${cn}": object 1 of its output, spec.rules[0].http.paths[0].backend.service.port.number: undefined field: htp` });
+    }
   });
 
   it("a CUE module folder: values its #config refuses, and bad fields in two components, each at its .cue line", async () => {
