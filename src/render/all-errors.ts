@@ -220,13 +220,18 @@ export interface FieldProbeInput {
   program: (decls: string) => string;
   /** The components' declared fields ({@link componentFields}). */
   components: FieldNode[];
-  /** True when the release's values fail its `#config`: fields that read `#config` then fail with them. */
-  valuesFail?: boolean;
+  /**
+   * Called when the release's values fail its `#config` (fields that read `#config` then fail
+   * with them, and are not read): the problems with the values, listed first.
+   */
+  checkValues?: () => Promise<Issue[]>;
   /** Evaluation label prefix (for crashes and timeouts). */
   label: string;
 }
 
 export interface FieldProbeResult {
+  /** What `checkValues` found. */
+  values: Issue[];
   errors: FieldError[];
   /** Per component with failing fields: its declared spec fields that fail and that pass. */
   specKeys: Record<string, { failing: string[]; passing: string[] }>;
@@ -253,21 +258,43 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
     }
   };
   d.components.forEach((c) => visit(c));
-  const probe = [`diag: [`, ...[0, 1].map((r) => `\t[${nodes.map((n) => `json.Marshal(${expr(r, n.path)}) == _|_`).join(", ")}],`), `]`].join("\n");
+  // Fields before the structs holding them: once a field of a closed struct fails, the
+  // evaluator answers the struct, and may answer the fields read after it, as failing too.
+  const order: number[] = [];
+  const post = (i: number) => {
+    nodes.forEach((n, j) => n.parent === i && post(j));
+    order.push(i);
+  };
+  nodes.forEach((n, i) => n.parent === undefined && post(i));
+  const probe = [
+    `config: json.Marshal(renderOut.#release._config) == _|_`,
+    `diag: [`,
+    ...[0, 1].map((r) => `\t[${order.map((i) => `json.Marshal(${expr(r, nodes[i]!.path)}) == _|_`).join(", ")}],`),
+    `]`,
+  ].join("\n");
   let failing: boolean[][];
+  let configFails: boolean;
   try {
-    failing = (await d.engine.eval<{ diag: boolean[][] }>(d.program(probe), { label: `${d.label} (probe of ${nodes.length} fields)`, cache: false })).diag;
+    const answer = await d.engine.eval<{ diag: boolean[][]; config: boolean }>(d.program(probe), { label: `${d.label} (probe of ${nodes.length} fields)`, cache: false });
+    configFails = answer.config;
+    failing = answer.diag.map((row) => {
+      const byNode: boolean[] = [];
+      order.forEach((i, k) => (byNode[i] = row[k]!));
+      return byNode;
+    });
   } catch (e) {
-    if (EngineError.is(e) && e.code === "engine") return { errors: [], specKeys: {}, unread: [], evaluations: 1 };
+    if (EngineError.is(e) && e.code === "engine") return { values: [], errors: [], specKeys: {}, unread: [], evaluations: 1 };
     throw e;
   }
+  const values = configFails && d.checkValues ? await d.checkValues() : [];
+  const valuesFail = values.length > 0;
   // A failing field is read when none of its own fields fail (its error is its own). Under
   // the module's own defaults, only fields that pass with the release's values are read.
   const leavesOf = (r: number) => {
     const hasFailingChild = new Set(nodes.flatMap((n, i) => (failing[r]![i] && n.parent !== undefined ? [n.parent] : [])));
     return nodes
       .map((n, i) => ({ ...n, i, root: r }))
-      .filter((n) => failing[r]![n.i] && !hasFailingChild.has(n.i) && (r === 0 || !failing[0]![n.i]) && !(d.valuesFail && n.value?.includes("#config")));
+      .filter((n) => failing[r]![n.i] && !hasFailingChild.has(n.i) && (r === 0 || !failing[0]![n.i]) && !(valuesFail && n.value?.includes("#config")));
   };
   const leaves = [...leavesOf(0), ...leavesOf(1)];
   const read = leaves.slice(0, MAX_LEAVES);
@@ -293,7 +320,7 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
       const own = i.path === "output" || i.path.startsWith("output.");
       // An error whose path is elsewhere (a shared cause) is reported at its own path.
       const path = own ? [...a.n.path, ...(i.path === "output" ? [] : splitPath(i.path.slice("output.".length)))].join(".") : i.path;
-      if (!own && d.valuesFail && !i.path.includes("#components")) continue;
+      if (!own && valuesFail && !i.path.includes("#components")) continue;
       const key = `${path}\n${message}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -310,7 +337,7 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
     (failed.has(`${n.path[1]}\n${n.path[3]}`) ? keys.failing : keys.passing).push(n.path[3]!);
   });
   for (const [cn, k] of Object.entries(specKeys)) if (!k.failing.length) delete specKeys[cn];
-  return { errors, specKeys, unread: leaves.slice(MAX_LEAVES).map((n) => n.path.join(".")), evaluations: 1 + read.length };
+  return { values, errors, specKeys, unread: leaves.slice(MAX_LEAVES).map((n) => n.path.join(".")), evaluations: 1 + read.length };
 }
 
 /** `a.b."x.y".c` → ["a", "b", "\"x.y\"", "c"] (quoted labels keep their quotes). */

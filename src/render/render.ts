@@ -376,9 +376,10 @@ async function allErrors(p: Prepared, engine: Engine, provider: string, platform
   const program = (decls: string) => diagnosisProgram(buildProgram(p.files, provider, platform, undefined, { kind: "expr", field: decls }).source);
   const issues: Issue[] = [];
   // A CUE module's own release may set values its #config refuses: checked like a values file.
-  if (!p.release && parsed.some((f) => f.package === "release")) issues.push(...(await releaseValueIssues(engine, parsed, program)));
   const components = componentFields(parsed.filter((f) => f.package !== "release"));
-  const probed = await probeFields({ engine, program, components, valuesFail: issues.length > 0, label: "the diagnosis of a failed render" });
+  const ownRelease = !p.release && parsed.some((f) => f.package === "release");
+  const probed = await probeFields({ engine, program, components, label: "the diagnosis of a failed render", ...(ownRelease ? { checkValues: () => releaseValueIssues(engine, parsed, program) } : {}) });
+  issues.push(...probed.values);
   const declared = new Map<string, SourceLocation>();
   const index = (n: FieldNode): void => void (declared.set(n.path.join("."), n.source), n.children.forEach(index));
   components.forEach(index);
