@@ -210,7 +210,7 @@ function emitBlueprint(e: CatalogEntry, name: string, input: CodegenInput, names
   for (const fqn of composed) {
     const c = all.get(fqn);
     const schema = c && input.spec(c);
-    if (!c || !c.specKey || !schema) continue;
+    if (!c?.specKey || !schema) continue;
     props[c.specKey] = schema;
     specs[c.specKey] = fqn;
     const cName = names.get(fqn)!;

@@ -509,7 +509,7 @@ export function parseEngineError(text: string): Issue[] {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   const out: Issue[] = [];
   for (const line of lines.length ? lines : [text]) {
-    const m = /^(?:cue: marshal error: )?((?:[#_A-Za-z0-9$"\-\/.@]|\[\d+\])+?): (.*)$/.exec(line);
+    const m = /^(?:cue: marshal error: )?((?:[#_A-Za-z0-9$"\-/.@]|\[\d+\])+?): (.*)$/.exec(line);
     if (m && !/\s/.test(m[1]!)) out.push({ code: "engine", path: m[1]!, message: m[2]! });
     else out.push({ code: "engine", path: "", message: line.replace(/^cue: marshal error: /, "") });
   }

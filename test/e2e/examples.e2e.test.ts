@@ -23,7 +23,7 @@ import { loadInput } from "../../src/cli/load.js";
 import { render } from "../../src/render/render.js";
 import type { RenderResult } from "../../src/render/types.js";
 import { captureIO } from "../support/harness.js";
-import { cleanup, connect, enabled, fake, installCrds, nsName, opm, real, releaseObjects, root, run, until, type Env } from "./support.js";
+import { cleanup, connect, enabled, fake, installCrds, nsName, opm, releaseObjects, root, run, until, type Env } from "./support.js";
 
 const examples = readdirSync(path.join(root, "examples")).filter(
   (d) => existsSync(path.join(root, "examples", d, "module.ts")) || existsSync(path.join(root, "examples", d, "module.cue")),

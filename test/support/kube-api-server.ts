@@ -259,13 +259,15 @@ function matchSelector(labels: Record<string, string>, selector: string): boolea
   const parts = selector.match(/([^,(]+(\([^)]*\))?)/g) ?? [];
   return parts.every((raw) => {
     const s = raw.trim();
-    let m: RegExpExecArray | null;
-    if ((m = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(s))) {
-      const vals = m[3]!.split(",").map((x) => x.trim());
-      return m[2] === "in" ? vals.includes(labels[m[1]!] ?? "\u0001") : !vals.includes(labels[m[1]!] ?? "\u0001");
+    const set = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(s);
+    if (set) {
+      const vals = set[3]!.split(",").map((x) => x.trim());
+      return set[2] === "in" ? vals.includes(labels[set[1]!] ?? "\u0001") : !vals.includes(labels[set[1]!] ?? "\u0001");
     }
-    if ((m = /^([^!=]+)!=(.*)$/.exec(s))) return labels[m[1]!.trim()] !== m[2]!.trim();
-    if ((m = /^([^=]+)==?(.*)$/.exec(s))) return labels[m[1]!.trim()] === m[2]!.trim();
+    const ne = /^([^!=]+)!=(.*)$/.exec(s);
+    if (ne) return labels[ne[1]!.trim()] !== ne[2]!.trim();
+    const eq = /^([^=]+)==?(.*)$/.exec(s);
+    if (eq) return labels[eq[1]!.trim()] === eq[2]!.trim();
     if (s.startsWith("!")) return !(s.slice(1) in labels);
     return s in labels;
   });
@@ -289,25 +291,29 @@ function defaults(o: Obj): void {
     }
   };
   if (kind === "Deployment") {
-    const s = (o.spec ??= {});
+    o.spec ??= {};
+    const s = o.spec;
     s.replicas ??= 1;
     s.revisionHistoryLimit ??= 10;
     s.progressDeadlineSeconds ??= 600;
     s.strategy ??= { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } };
     podSpec(s.template?.spec);
   } else if (kind === "StatefulSet" || kind === "DaemonSet" || kind === "ReplicaSet") {
-    const s = (o.spec ??= {});
+    o.spec ??= {};
+    const s = o.spec;
     if (kind !== "DaemonSet") s.replicas ??= 1;
     s.revisionHistoryLimit ??= 10;
     podSpec(s.template?.spec);
   } else if (kind === "Job") {
-    const s = (o.spec ??= {});
+    o.spec ??= {};
+    const s = o.spec;
     s.backoffLimit ??= 6;
     s.completions ??= 1;
     s.parallelism ??= 1;
     podSpec(s.template?.spec);
   } else if (kind === "Service") {
-    const s = (o.spec ??= {});
+    o.spec ??= {};
+    const s = o.spec;
     s.type ??= "ClusterIP";
     s.sessionAffinity ??= "None";
     s.clusterIP ??= `10.96.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
@@ -888,7 +894,7 @@ export class TestKubeApiServer {
     }
 
     // Merge, then remove fields this manager no longer applies and nobody else owns.
-    let obj: Obj = live ? (merge(clone(live), applied) as Obj) : clone(applied);
+    const obj: Obj = live ? (merge(clone(live), applied) as Obj) : clone(applied);
     const mine = managed.find((m) => m.manager === manager && m.operation === "Apply");
     if (mine && live) {
       for (const p of mine.fields) {
