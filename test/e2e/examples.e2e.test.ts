@@ -16,7 +16,7 @@ import path from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, test } from "vitest";
 import { apply, readInventory, type KObject } from "../../src/apply/index.js";
-import { objectId } from "../../src/apply/apply.js";
+import { objectId } from "../../src/apply/objects.js";
 import { INVENTORY_LABEL } from "../../src/apply/inventory.js";
 import { runApply, runDiff } from "../../src/cli/lifecycle-run.js";
 import { loadInput } from "../../src/cli/load.js";
