@@ -105,7 +105,7 @@ function emitted(importPath: string, shared: SharedSchemas): Emitted {
     statements: [],
     imports: new Map(),
     schemas: new Set(),
-    runtime: new Set(["Input"]),
+    runtime: new Set(),
     fqns: [],
     typeRef: shared.refName((sh) => {
       const file = fileBase(sh.importPath);
@@ -175,6 +175,7 @@ function emitResourceOrTrait(e: CatalogEntry, name: string, schema: JsonSchema, 
   out.statements.push(constDecl(defName, defType, defInit));
   out.statements.push(f.createExpressionStatement(f.createCallExpression(f.createIdentifier("registerSpec"), undefined, [f.createIdentifier(defName)])));
   out.runtime.add("registerSpec");
+  out.runtime.add("Input");
   const optional = omittable(schema);
   const param = f.createParameterDeclaration(
     undefined,
@@ -348,7 +349,6 @@ export function emitPackage(importPath: string, input: CodegenInput): string | u
     ),
     true,
   );
-  if (!mine.length) out.runtime.delete("Input");
   const statements: ts.Statement[] = [];
   const byModule = new Map<string, string[]>();
   for (const r of out.runtime) byModule.set(RUNTIME_FROM[r]!, [...(byModule.get(RUNTIME_FROM[r]!) ?? []), r]);
