@@ -13,7 +13,7 @@ import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateAll } from "../../codegen/main.js";
 import { updateCatalogDoc } from "../../codegen/catalog-doc.js";
-import { HEADER } from "../../codegen/emit.js";
+import { HEADER } from "../../codegen/print.js";
 import { Engine } from "../../src/engine/engine.js";
 import { catalogPackage, parseHeader, readCueDir, type CuePackage } from "../../src/program/link.js";
 
