@@ -125,6 +125,12 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
     };
   }
   const parsed = input.files.map((f) => parseHeader(f));
+  // One module package (plus, optionally, package release and TypeScript-defined parts).
+  const modules = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== "release" && p !== CUSTOM_PACKAGE).sort();
+  if (modules.length !== 1) {
+    const which = modules.map((m) => `package ${m} (${parsed.filter((f) => f.package === m).map((f) => path.basename(f.file.name)).sort().join(", ")})`).join(", ");
+    throw new ValidationError([{ code: "io", path: "", message: `${input.dir}: a module folder holds the .cue files of one module package (and optionally a package release); found ${modules.length ? which : "no module package"}. Move the other files out of the folder, or give them one package name` }]);
+  }
   const secrets: string[] = [];
   const hasRelease = parsed.some((f) => f.package === "release");
   const prov = input.provenance ?? (() => undefined);
@@ -158,11 +164,7 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   const identity = { name: input.name, namespace: input.namespace };
   const files = hasRelease ? overrideReleaseIdentity(input.files, (f) => releaseFiles.has(f), identity, path.join(input.dir, "release identity (from the command line)")) : [...input.files];
   if (!hasRelease) {
-    const mods = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== CUSTOM_PACKAGE);
-    if (mods.length !== 1) {
-      throw new ValidationError([{ code: "io", path: "", message: `${input.dir}: expected one module package, found ${mods.join(", ") || "none"}` }]);
-    }
-    files.push({ name: path.join(input.dir, "release.cue (from the command line)"), text: releaseFileText(mods[0]!, input) });
+    files.push({ name: path.join(input.dir, "release.cue (from the command line)"), text: releaseFileText(modules[0]!, input) });
   } else if (input.values && Object.keys(input.values).length) {
     files.push({ name: path.join(input.dir, "values (from the command line)"), text: printFile(ast.file("release", [], [ast.field("values", ast.fromJSON(input.values))])) });
   }
