@@ -159,9 +159,9 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
       input = { ...input, values };
     }
   }
-  // Flags win: --name / -n replace the release package's own name / namespace.
+  // Flags win: --name / -n / --cluster-domain replace the release package's own name / namespace / cluster domain.
   const releaseFiles = new Set(parsed.filter((f) => f.package === "release").map((f) => f.file));
-  const identity = { name: input.name, namespace: input.namespace };
+  const identity = { name: input.name, namespace: input.namespace, clusterDomain: input.clusterDomain };
   const files = hasRelease ? overrideReleaseIdentity(input.files, (f) => releaseFiles.has(f), identity, path.join(input.dir, "release identity (from the command line)")) : [...input.files];
   if (!hasRelease) {
     files.push({ name: path.join(input.dir, "release.cue (from the command line)"), text: releaseFileText(modules[0]!, input) });

@@ -42,7 +42,7 @@ describe("a folder of .cue files", () => {
   });
 
   it("with a release.cue, a second module package is refused too, not ignored", async () => {
-    const release = `package release\n\nimport (\n\tcore "opm.dev/catalog/core@v1"\n\tm "local/app"\n)\n\ncore.#ModuleRelease & {\n\tmetadata: {name: "app", namespace: "default"}\n\t#module: m\n}\n`;
+    const release = `package release\n\nimport (\n\tcore "opm.dev/catalog/core@v1"\n\tm "local/app"\n)\n\ncore.#ModuleRelease & {\n\tmetadata: {name: "app", namespace: "default"}\n\t#module: m\n\tvalues: {}\n}\n`;
     const dir = folder({ "module.cue": MODULE, "release.cue": release, "other.cue": "package other\n\nx: 1\n" });
     const err = await render(loadCueModule(dir)).catch((e) => e);
     expect(err.issues?.[0]?.message).toContain("package app (module.cue), package other (other.cue)");
@@ -57,5 +57,18 @@ describe("a folder of .cue files", () => {
     });
     const out = await render(loadCueModule(dir, { name: "app", namespace: "demo" }));
     expect(out.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["Deployment/app-web"]);
+  });
+
+  it("--cluster-domain wins over the folder's release.cue, whether it sets clusterDomain or not", async () => {
+    const withEnv = MODULE.replace("#config: {}", "#config: {}\n\n#context: _").replace('spec: container: image: "nginx:1.27"', 'spec: container: {image: "nginx:1.27", env: DOMAIN: value: #components.web.#names.dns.fqdn}');
+    const release = (domain: string) =>
+      `package release\n\nimport (\n\tcore "opm.dev/catalog/core@v1"\n\tm "local/app"\n)\n\ncore.#ModuleRelease & {\n\tmetadata: {name: "app", namespace: "default"}\n${domain}\t#module: m\n\tvalues: {}\n}\n`;
+    const domainOf = (out: Awaited<ReturnType<typeof render>>) => (out.objects.find((o) => o.kind === "Deployment") as any).spec.template.spec.containers[0].env[0].value;
+    const sets = folder({ "module.cue": withEnv, "release.cue": release('\tclusterDomain: "file.example" // the file\'s own\n') });
+    expect(domainOf(await render(loadCueModule(sets)))).toBe("app-web.default.svc.file.example");
+    expect(domainOf(await render(loadCueModule(sets, { clusterDomain: "flag.example" })))).toBe("app-web.default.svc.flag.example");
+    const unset = folder({ "module.cue": withEnv, "release.cue": release("") });
+    expect(domainOf(await render(loadCueModule(unset)))).toBe("app-web.default.svc.cluster.local");
+    expect(domainOf(await render(loadCueModule(unset, { clusterDomain: "flag.example" })))).toBe("app-web.default.svc.flag.example");
   });
 });
