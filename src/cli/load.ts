@@ -97,12 +97,47 @@ function importTs(url: string): Promise<unknown> {
   return tsLoader.then((load) => load(url));
 }
 
+let cjsLoader: Promise<(file: string) => unknown> | undefined;
+
+/** Whether Node loads the file as CommonJS (`.cts`/`.cjs`, or outside a `"type": "module"` package). */
+function isCommonJs(abs: string): boolean {
+  if (/\.c[jt]s$/.test(abs)) return true;
+  if (/\.m[jt]s$/.test(abs)) return false;
+  for (let dir = path.dirname(abs); ; dir = path.dirname(dir)) {
+    const pj = path.join(dir, "package.json");
+    if (existsSync(pj)) {
+      try {
+        return (JSON.parse(readFileSync(pj, "utf8")) as { type?: string }).type !== "module";
+      } catch {
+        return true;
+      }
+    }
+    if (path.dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * Loads a module or policy file. A CommonJS one is required through tsx's CommonJS hook,
+ * which keeps the file's own lines in stack traces (so errors keep their `file:line`);
+ * tsx's ESM loader would run it as compiled code without them.
+ */
+async function importFile(abs: string): Promise<{ default?: unknown }> {
+  if (!isCommonJs(abs)) return (await importTs(pathToFileURL(abs).href)) as { default?: unknown };
+  cjsLoader ??= (async () => {
+    const { register } = await import("tsx/cjs/api");
+    const api = register({ namespace: `opm-cjs-${process.pid}` });
+    return (file: string) => api.require(file, import.meta.url);
+  })();
+  const exported = (await cjsLoader)(abs);
+  return exported && typeof exported === "object" && "default" in exported ? (exported as { default?: unknown }) : { default: exported };
+}
+
 /** Loads an author's TypeScript module file through tsx; it must default-export a Module or ModuleRelease. */
 export async function importModuleFile(file: string): Promise<Module | ModuleRelease> {
   const abs = path.resolve(file);
   let mod: { default?: unknown };
   try {
-    mod = (await importTs(pathToFileURL(abs).href)) as { default?: unknown };
+    mod = await importFile(abs);
   } catch (e) {
     if (OpmError.is(e)) throw e;
     throw loadFailure(file, e);
@@ -123,7 +158,7 @@ export async function loadPolicies(files: readonly string[]): Promise<PolicyUse[
     if (!existsSync(file)) throw new OpmError("usage", `policy file ${file} does not exist`);
     let mod: { default?: unknown };
     try {
-      mod = (await importTs(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
+      mod = await importFile(path.resolve(file));
     } catch (e) {
       if (OpmError.is(e)) throw e;
       throw loadFailure(file, e);
