@@ -596,7 +596,8 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     found = value.violations ?? [];
   } catch (e) {
     if (EngineError.is(e) && e.code === "engine") {
-      const found = await allErrors(prepared, engine, provider, platform, matched, e);
+      // The diagnosis failing (a timeout, a crash) leaves the evaluator's own error to report.
+      const found = await allErrors(prepared, engine, provider, platform, matched, e).catch(() => [] as Issue[]);
       if (found.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
     }
     if (EngineError.is(e) && e.code === "engine") mapEngineError(prepared, e, platform);
