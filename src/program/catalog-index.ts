@@ -8,6 +8,7 @@
  * - resources and traits declare `#specKey` and `#spec: <specKey>: <schema>`;
  * - blueprints list `composedResources` and `composedTraits`.
  */
+import { topLevelDecls } from "../core/cue/lexer.js";
 import { catalogPackage, catalogPackagePaths, link, packageField, type CuePackage } from "./link.js";
 import { rewriteImports } from "./rewrite.js";
 import { isStdlib } from "./link.js";
@@ -70,36 +71,18 @@ export interface Decl {
 }
 
 /**
- * Splits a package body into top-level declarations. Catalog files are formatted with
- * top-level labels at column 0 (as `cue fmt` writes them), which this relies on.
+ * The named top-level fields of a package body (read with the one CUE lexer), each with
+ * the comments directly above it.
  */
-export function splitDecls(body: string): Decl[] {
-  const lines = body.split("\n");
-  const out: Decl[] = [];
-  let pending: string[] = [];
-  let cur: { name: string; lines: string[] } | undefined;
-  for (const line of lines) {
-    const m = /^(#?[A-Za-z_$][A-Za-z0-9_$]*)\??\s*:/.exec(line);
-    if (m) {
-      if (cur) out.push({ name: cur.name, text: cur.lines.join("\n").trimEnd() });
-      cur = { name: m[1]!, lines: [...pending, line] };
-      pending = [];
-    } else if (/^\/\//.test(line) || (line.trim() === "" && !cur)) {
-      pending.push(line);
-    } else if (line.trim() === "" && pending.length === 0) {
-      cur?.lines.push(line);
-    } else if (cur) {
-      cur.lines.push(...pending, line);
-      pending = [];
-    }
-  }
-  if (cur) out.push({ name: cur.name, text: cur.lines.join("\n").trimEnd() });
-  return out;
+export function splitDecls(body: string, name?: string): Decl[] {
+  return topLevelDecls(body, name)
+    .filter((d) => d.kind === "field" && d.label !== undefined)
+    .map((d) => ({ name: d.label!, text: d.text }));
 }
 
 /** Every definition name declared at the top level of a package. */
 export function packageDefinitions(pkg: CuePackage): string[] {
-  return pkg.files.flatMap((f) => splitDecls(f.body).map((d) => d.name)).filter((n) => n.startsWith("#"));
+  return pkg.files.flatMap((f) => splitDecls(f.body, f.file.name).map((d) => d.name)).filter((n) => n.startsWith("#"));
 }
 
 /** Catalog packages other than core, by import path. */
@@ -253,7 +236,7 @@ function openapiProgram(pkgs: CuePackage[], excluded: Map<string, Set<string>>):
         if (isStdlib(imp.path)) continue;
         aliases.set(imp.alias, packageField(imp.path));
       }
-      for (const d of splitDecls(f.body)) {
+      for (const d of splitDecls(f.body, f.file.name)) {
         if (ex.has(d.name) || !d.name.startsWith("#")) continue;
         let text = rewriteImports(markNonEmptyLists(markDerivedDefaults(widenPatternKeys(d.text))), local);
         text = rewriteImports(text, aliases);
