@@ -1,4 +1,6 @@
+import * as ast from "../core/cue/ast.js";
 import { topLevelDecls } from "../core/cue/lexer.js";
+import { printDeclList } from "../core/cue/print.js";
 import type { JsonSchema } from "../core/schema.js";
 import type { Engine } from "../engine/engine.js";
 import { catalogPackage, isStdlib, link, packageField, type ParsedFile } from "./link.js";
@@ -37,7 +39,7 @@ export async function cueConfigSchema(engine: Engine, files: readonly ParsedFile
     }
     // A package holding only the imports, so the linker brings in their packages and stdlib.
     const holder = { importPath: "local/config", name: "config", files: [{ ...f, body: "" }] };
-    const withStd = link([holder], `#config: ${rewriteImports(text, aliases)}`).source;
+    const withStd = link([holder], printDeclList([ast.field("#config", ast.raw(rewriteImports(text, aliases)))])).source;
     try {
       const doc = await engine.openapi<OpenAPIDoc>(withStd);
       return doc.components?.schemas?.config;

@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import * as ast from "../core/cue/ast.js";
 import { CueSyntaxError, readHeader, type Header } from "../core/cue/lexer.js";
+import { printDeclList, printImportBlock } from "../core/cue/print.js";
 import { OpmError } from "../core/errors.js";
 import { rewriteImports } from "./rewrite.js";
 
@@ -191,11 +193,7 @@ export function link(
   const inlined = new Map<string, string>();
   const parts: string[] = [];
   if (stdlib.size) {
-    parts.push(
-      "import (\n" +
-        [...stdlib].sort(([a], [b]) => a.localeCompare(b)).map(([alias, p]) => `\t${alias === defaultAlias(p) ? "" : alias + " "}"${p}"`).join("\n") +
-        "\n)",
-    );
+    parts.push(printImportBlock([...stdlib].sort(([a], [b]) => a.localeCompare(b)).map(([alias, p]) => (alias === defaultAlias(p) ? { path: p } : { alias, path: p }))));
   }
   for (const [importPath, pkg] of [...linked].sort(([a], [b]) => a.localeCompare(b))) {
     const lets = new Map<string, string>();
@@ -210,7 +208,7 @@ export function link(
     }
     const bodies = pkg.files.map((f) => `// ${f.file.name}\n${rewriteImports(f.body.trim(), lets)}`).join("\n\n");
     if (inline.has(importPath)) inlined.set(importPath, bodies);
-    else parts.push(`${fields.get(importPath)}: {\n${bodies}\n}`);
+    else parts.push(printDeclList([ast.field(fields.get(importPath)!, ast.struct([ast.embed(ast.raw(bodies))]))]));
   }
   parts.push(typeof extra === "string" ? extra : extra(inlined));
   return { source: parts.join("\n\n") + "\n", fields };

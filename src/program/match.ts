@@ -4,6 +4,8 @@ import type { ModuleRelease } from "../../dsl/module.js";
 import { cacheFile, type Engine } from "../engine/engine.js";
 import { catalogPackage, link, packageField, type CuePackage } from "./link.js";
 import { sha256 } from "../core/hash.js";
+import * as ast from "../core/cue/ast.js";
+import { printDeclList } from "../core/cue/print.js";
 
 /** What a transformer requires of a component (its match rules). */
 export interface TransformerRule {
@@ -44,11 +46,13 @@ export function transformerRules(engine: Engine, provider: string): Promise<Reco
         /* not cached yet */
       }
     }
-    const K = packageField(provider);
-    const { source } = link(
-      [pkg],
-      `out: {for tn, t in ${K}.#Provider.transformers {(tn): {requiredLabels: t.requiredLabels, requiredResources: t.requiredResources, requiredTraits: t.requiredTraits}}}`,
+    const t = ast.ident("t");
+    const rule = ast.struct((["requiredLabels", "requiredResources", "requiredTraits"] as const).map((k) => ast.field(k, ast.sel(t, k))));
+    const each = ast.comprehension(
+      [{ kind: "for", key: "tn", value: "t", source: ast.sel(ast.ident(packageField(provider)), "#Provider", "transformers") }],
+      ast.struct([ast.field({ dynamic: ast.ident("tn") }, rule)]),
     );
+    const { source } = link([pkg], printDeclList([ast.field("out", ast.struct([each]))]));
     const rules = (await engine.eval<{ out: Record<string, TransformerRule> }>(source)).out;
     if (file) {
       try {

@@ -6,6 +6,8 @@
  */
 import { OpmError } from "../core/errors.js";
 import { CueSyntaxError, tokenize, type Token } from "../core/cue/lexer.js";
+import * as ast from "../core/cue/ast.js";
+import { printFile } from "../core/cue/print.js";
 import { quoteString } from "../core/cue/quote.js";
 import type { CueSourceFile } from "../../dsl/module.js";
 
@@ -125,7 +127,7 @@ export function overrideReleaseIdentity(
   });
   const missing = wanted.filter(([k]) => !found.has(k));
   if (missing.length) {
-    out.push({ name: extraFileName, text: `package release\n\nmetadata: {\n${missing.map(([k, v]) => `\t${k}: ${quoteString(v)}\n`).join("")}}\n` });
+    out.push({ name: extraFileName, text: printFile(ast.file("release", [], [ast.field("metadata", ast.struct(missing.map(([k, v]) => ast.field(k, ast.lit(v)))))])) });
   }
   return out;
 }

@@ -10,7 +10,7 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as ast from "../core/cue/ast.js";
-import { printExpr, printFile } from "../core/cue/print.js";
+import { printDeclList, printFile } from "../core/cue/print.js";
 import { policyExpr, type PolicyUse } from "../../dsl/policy.js";
 import { EngineError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../core/errors.js";
 import type { Provenance } from "../../dsl/config.js";
@@ -244,9 +244,15 @@ export function buildProgram(
   const providerPkg = catalogPackage(provider);
   if (!providerPkg) throw new ValidationError([{ code: "io", path: "", message: `unknown provider package ${provider}` }]);
   const core = packageField(CORE_IMPORT);
+  const coreRef = (name: string) => ast.sel(ast.ident(core), name);
   // Transformers defined in TypeScript (package custom, `#Transformers`) extend the provider.
   const custom = local.get(CUSTOM_PACKAGE);
-  const extended = custom?.files.some((f) => /^#Transformers\s*:/m.test(f.body)) ? ` & {transformers: {for k, t in ${packageField(custom.importPath)}.#Transformers {(k): t}}}` : "";
+  const providerExpr = (): ast.Expr => {
+    const base = ast.sel(ast.ident(packageField(provider)), "#Provider");
+    if (!custom?.files.some((f) => /^#Transformers\s*:/m.test(f.body))) return base;
+    const each = ast.comprehension([{ kind: "for", key: "k", value: "t", source: ast.sel(ast.ident(packageField(custom.importPath)), "#Transformers") }], ast.struct([ast.field({ dynamic: ast.ident("k") }, ast.ident("t"))]));
+    return ast.and(base, ast.struct([ast.field("transformers", ast.struct([each]))]));
+  };
   const roots = [releasePkg, providerPkg, ...(custom ? [custom] : [])];
   // Platform policies defined in TypeScript live in a package of their own.
   const platformCustom = [...new Map(policies.flatMap((p) => (p.custom ? [[p.custom.fqn, p.custom] as const] : []))).values()];
@@ -273,35 +279,58 @@ export function buildProgram(
   const text = files.map((f) => f.text).join("\n");
   const checkPolicies = policies.length > 0 || /#policies\s*:/.test(text);
   const releaseSecrets = /#secrets\s*:/.test(text);
-  const platform = policies.map((p) => printExpr(policyExpr(p, packageField(p.custom ? PLATFORM_IMPORT : p.cue.importPath)), "\t\t"));
-  const rel = "out.#release";
+  const platform = policies.map((p) => policyExpr(p, packageField(p.custom ? PLATFORM_IMPORT : p.cue.importPath)));
+  const out = (...names: string[]) => ast.sel(ast.ident("out"), ...names);
+  const rel = (...names: string[]) => out("#release", ...names);
+  const forIn = (value: string, source: ast.Expr, body: ast.Struct, key?: string): ast.Comprehension =>
+    ast.comprehension([{ kind: "for", ...(key ? { key } : {}), value, source }], body);
   // The release package is placed inside `#release` rather than linked as a field of
   // its own: it is then evaluated once (see docs/performance.md).
-  const extra = (inlined: ReadonlyMap<string, string>) =>
-    [
-      `${diagnose ? "let renderOut =" : "out:"} ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider${extended}${diagnose ? `\n\t#matched: ${DIAGNOSE_MATCHED}` : matched ? `\n\t#matched: ${JSON.stringify(matched)}` : ""}\n}`,
-      ...(diagnose ? [diagnoseField(diagnose, core)] : []),
-      ...(checkPolicies && !diagnose
-        ? [
-            `violations: (${core}.#CheckPolicies & {`,
-            `\t#policies: [for p in ${rel}._unified.#policies {p}, ${platform.join(", ")}]`,
-            `\t#input: {`,
-            `\t\tcomponents: (${core}.#PolicyComponents & {#components: ${rel}.components}).out`,
-            `\t\tobjects: [for o in out.objects for x in o.output {component: o.component, object: x}]`,
-            `\t}`,
-            `}).violations`,
-          ]
-        : []),
-      ...(releaseSecrets && !diagnose
-        ? [
-            `secrets: (${packageField(provider)}.#ReleaseSecrets & {`,
-            `\t#secrets: ${rel}._unified.#secrets`,
-            `\t#release: out.release`,
-            `\t#labels: (${core}.#ReleaseLabels & {#release: out.release, #module: out.module}).out`,
-            `}).output`,
-          ]
-        : []),
-    ].join("\n");
+  const extra = (inlined: ReadonlyMap<string, string>): string => {
+    const renderExpr = ast.and(
+      coreRef("#Render"),
+      ast.struct([
+        ast.field("#release", ast.struct([ast.embed(ast.raw(inlined.get(releasePkg.importPath)!))])),
+        ast.field("#provider", providerExpr()),
+        ...(diagnose ? [ast.field("#matched", ast.raw(DIAGNOSE_MATCHED))] : matched ? [ast.field("#matched", ast.fromJSON(matched))] : []),
+      ]),
+    );
+    const decls: ast.Decl[] = [diagnose ? ast.letDecl("renderOut", renderExpr) : ast.field("out", renderExpr)];
+    if (diagnose) decls.push(ast.embed(ast.raw(diagnoseField(diagnose, core))));
+    if (checkPolicies && !diagnose) {
+      const policyList = ast.list([forIn("p", rel("_unified", "#policies"), ast.struct([ast.embed(ast.ident("p"))])), ...platform]);
+      const objects = ast.comprehension(
+        [
+          { kind: "for", value: "o", source: out("objects") },
+          { kind: "for", value: "x", source: ast.sel(ast.ident("o"), "output") },
+        ],
+        ast.struct([ast.field("component", ast.sel(ast.ident("o"), "component")), ast.field("object", ast.ident("x"))]),
+      );
+      const check = ast.and(
+        coreRef("#CheckPolicies"),
+        ast.struct([
+          ast.field("#policies", policyList),
+          ast.field(
+            "#input",
+            ast.struct([
+              ast.field("components", ast.sel(ast.paren(ast.and(coreRef("#PolicyComponents"), ast.struct([ast.field("#components", rel("components"))]))), "out")),
+              ast.field("objects", ast.list([objects])),
+            ]),
+          ),
+        ]),
+      );
+      decls.push(ast.field("violations", ast.sel(ast.paren(check), "violations")));
+    }
+    if (releaseSecrets && !diagnose) {
+      const labels = ast.sel(ast.paren(ast.and(coreRef("#ReleaseLabels"), ast.struct([ast.field("#release", out("release")), ast.field("#module", out("module"))]))), "out");
+      const secrets = ast.and(
+        ast.sel(ast.ident(packageField(provider)), "#ReleaseSecrets"),
+        ast.struct([ast.field("#secrets", rel("_unified", "#secrets")), ast.field("#release", out("release")), ast.field("#labels", labels)]),
+      );
+      decls.push(ast.field("secrets", ast.sel(ast.paren(secrets), "output")));
+    }
+    return printDeclList(decls);
+  };
   const { source } = link(roots, extra, resolve, new Set([releasePkg.importPath]));
   return { source, packages: [...local.values()] };
 }

@@ -1,4 +1,4 @@
-import type { Clause, Decl, Expr, Field, File } from "./ast.js";
+import type { Clause, Decl, Expr, Field, File, Import } from "./ast.js";
 import { escapeInterpolationText, quoteLabel, quoteString } from "./quote.js";
 
 /** Operator precedence for binary expressions (higher binds tighter). */
@@ -153,6 +153,19 @@ export function printExpr(e: Expr, indent = ""): string {
   }
 }
 
+/**
+ * Prints declarations at the top level of a program that has no package clause (a linked
+ * program's own fields), one blank line between them.
+ */
+export function printDeclList(decls: readonly Decl[]): string {
+  return printDecls(decls, "", true);
+}
+
+/** Prints imports as one parenthesised block, in the order given. */
+export function printImportBlock(imports: readonly Import[]): string {
+  return `import (\n${imports.map((i) => `\t${i.alias ? i.alias + " " : ""}${quoteString(i.path)}`).join("\n")}\n)`;
+}
+
 /** Prints a whole CUE file, canonically formatted. */
 export function printFile(f: File): string {
   const parts: string[] = [];
@@ -163,7 +176,7 @@ export function printFile(f: File): string {
     const i = imports[0]!;
     parts.push(`import ${i.alias ? i.alias + " " : ""}${quoteString(i.path)}`);
   } else if (imports.length > 1) {
-    parts.push(`import (\n${imports.map((i) => `\t${i.alias ? i.alias + " " : ""}${quoteString(i.path)}`).join("\n")}\n)`);
+    parts.push(printImportBlock(imports));
   }
   if (f.decls.length) parts.push(printDecls(f.decls, "", true));
   return parts.join("\n\n") + "\n";
