@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ast from "../core/cue/ast.js";
-import { CueSyntaxError, readHeader, type Header } from "../core/cue/lexer.js";
+import { CueSyntaxError, defaultAlias, readHeader, type Header } from "../core/cue/lexer.js";
 import { printDeclList, printImportBlock } from "../core/cue/print.js";
 import { OpmError } from "../core/errors.js";
 import { rewriteImports } from "./rewrite.js";
@@ -65,11 +65,7 @@ export function parseHeader(file: CueFile): ParsedFile {
   return { file, package: h.package, imports, body: file.text.slice(h.bodyOffset), bodyLine: h.bodyLine };
 }
 
-/** The identifier an import is known by when it has no alias: its last path element. */
-export function defaultAlias(importPath: string): string {
-  const noQual = importPath.split(":")[1] ?? importPath.replace(/@v\d+$/, "").split("/").pop()!;
-  return noQual;
-}
+export { defaultAlias };
 
 // ---------------------------------------------------------------- the catalog on disk
 

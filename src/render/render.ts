@@ -10,15 +10,16 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as ast from "../core/cue/ast.js";
-import { printDeclList, printFile } from "../core/cue/print.js";
+import { printDeclList, printSourceFile, type PrintedFile } from "../core/cue/print.js";
 import { policyExpr, type PolicyUse } from "../../dsl/policy.js";
 import { EngineError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../core/errors.js";
 import type { Provenance } from "../../dsl/config.js";
-import { CORE_IMPORT, Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
+import { CORE_IMPORT, Module, ModuleRelease, releaseFile, type CueSourceFile } from "../../dsl/module.js";
 import { CUSTOM_PACKAGE } from "../../dsl/define.js";
 import { defaultEngine, type Engine, type EvalStats } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../program/link.js";
 import { cueConfigSchema } from "../program/config-schema.js";
+import { readProgramInput, type ProgramInput } from "../program/input.js";
 import { overrideReleaseIdentity } from "./release-identity.js";
 import { checkObjectSizes, checkValuesSize } from "./limits.js";
 import { matchRelease, transformerRules } from "../program/match.js";
@@ -101,6 +102,8 @@ interface Prepared {
   secrets: string[];
   /** The TypeScript release, when the input was one. */
   release?: ModuleRelease<any>;
+  /** The files with their headers read, and what they declare (handed over by the compiler, or read once). */
+  program: ProgramInput;
 }
 
 function isCueModuleInput(v: unknown): v is CueModuleInput {
@@ -121,6 +124,7 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
       configSite: (f) => fieldAt(rel.module.config, f.split("."))?.site,
       secrets: rel.secretLiterals(),
       release: rel,
+      program: { files: compiled.printed, declares: compiled.declares },
     };
   }
   const parsed = input.files.map((f) => parseHeader(f));
@@ -156,48 +160,31 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   const releaseFiles = new Set(parsed.filter((f) => f.package === "release").map((f) => f.file));
   const identity = { name: input.name, namespace: input.namespace };
   const files = hasRelease ? overrideReleaseIdentity(input.files, (f) => releaseFiles.has(f), identity, path.join(input.dir, "release identity (from the command line)")) : [...input.files];
+  const generated: PrintedFile[] = [];
   if (!hasRelease) {
     const mods = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== CUSTOM_PACKAGE);
     if (mods.length !== 1) {
       throw new ValidationError([{ code: "io", path: "", message: `${input.dir}: expected one module package, found ${mods.join(", ") || "none"}` }]);
     }
-    files.push({ name: path.join(input.dir, "release.cue (from the command line)"), text: releaseFileText(mods[0]!, input) });
+    generated.push(printSourceFile(path.join(input.dir, "release.cue (from the command line)"), releaseFileAst(mods[0]!, input)));
   } else if (input.values && Object.keys(input.values).length) {
-    files.push({ name: path.join(input.dir, "values (from the command line)"), text: printFile(ast.file("release", [], [ast.field("values", ast.fromJSON(input.values))])) });
+    generated.push(printSourceFile(path.join(input.dir, "values (from the command line)"), ast.file("release", [], [ast.field("values", ast.fromJSON(input.values))])));
   }
-  return { files, sources: new Map(), provenance: prov, configSite: () => undefined, secrets };
+  // Files read above are not read again (a release file whose identity was replaced is).
+  const read = new Map<CueSourceFile, ParsedFile>(parsed.map((f) => [f.file, f]));
+  const program = readProgramInput([...files.map((f) => read.get(f) ?? f), ...generated], CUSTOM_PACKAGE);
+  return { files: [...files, ...generated.map((g) => g.file)], sources: new Map(), provenance: prov, configSite: () => undefined, secrets, program };
 }
 
-function releaseFileText(modulePackage: string, input: CueModuleInput): string {
-  return printFile(
-    ast.file(
-      "release",
-      [
-        { path: CORE_IMPORT, alias: "core" },
-        { path: `local/${modulePackage}`, alias: modulePackage },
-      ],
-      [
-        ast.embed(
-          ast.and(
-            ast.sel(ast.ident("core"), "#ModuleRelease"),
-            ast.struct([
-              ast.field(
-                "metadata",
-                ast.struct([
-                  ...(input.name !== undefined ? [ast.field("name", ast.lit(input.name))] : []),
-                  ast.field("namespace", ast.lit(input.namespace ?? "default")),
-                ]),
-              ),
-              ...(input.name !== undefined ? [] : [ast.field("metadata", ast.struct([ast.field("name", ast.sel(ast.ident(modulePackage), "metadata", "name"))]))]),
-              ...(input.clusterDomain ? [ast.field("clusterDomain", ast.lit(input.clusterDomain))] : []),
-              ast.field("#module", ast.ident(modulePackage)),
-              ast.field("values", ast.fromJSON(input.values ?? {})),
-            ]),
-          ),
-        ),
-      ],
-    ),
-  );
+function releaseFileAst(modulePackage: string, input: CueModuleInput): ast.File {
+  return releaseFile({
+    moduleImport: `local/${modulePackage}`,
+    modulePackage,
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    namespace: input.namespace ?? "default",
+    ...(input.clusterDomain ? { clusterDomain: input.clusterDomain } : {}),
+    values: input.values ?? {},
+  });
 }
 
 /** What `core.#Render` evaluates to (see catalog/core/transformer.cue). */
@@ -221,15 +208,20 @@ interface RenderOut {
   objects: { component: string; transformer: string; output: K8sObject[] }[];
 }
 
-/** Groups parsed files by package and builds the linked program for the release. */
+/**
+ * Groups parsed files by package and builds the linked program for the release. `files`
+ * are the compiler's files with their headers and declarations (a {@link ProgramInput}),
+ * or CUE files to read first.
+ */
 export function buildProgram(
-  files: CueSourceFile[],
+  files: CueSourceFile[] | ProgramInput,
   provider = KUBERNETES_PROVIDER,
   policies: readonly PolicyUse[] = [],
   matched?: Record<string, string[]>,
   diagnose?: DiagnoseMode,
 ): { source: string; packages: CuePackage[] } {
-  const parsed = files.map((f) => parseHeader(f));
+  const input = Array.isArray(files) ? readProgramInput(files, CUSTOM_PACKAGE) : files;
+  const parsed = input.files;
   const byPkg = new Map<string, ParsedFile[]>();
   for (const f of parsed) byPkg.set(f.package, [...(byPkg.get(f.package) ?? []), f]);
   const releaseFiles = byPkg.get("release");
@@ -249,7 +241,7 @@ export function buildProgram(
   const custom = local.get(CUSTOM_PACKAGE);
   const providerExpr = (): ast.Expr => {
     const base = ast.sel(ast.ident(packageField(provider)), "#Provider");
-    if (!custom?.files.some((f) => /^#Transformers\s*:/m.test(f.body))) return base;
+    if (!custom || !input.declares.transformers) return base;
     const each = ast.comprehension([{ kind: "for", key: "k", value: "t", source: ast.sel(ast.ident(packageField(custom.importPath)), "#Transformers") }], ast.struct([ast.field({ dynamic: ast.ident("k") }, ast.ident("t"))]));
     return ast.and(base, ast.struct([ast.field("transformers", ast.struct([each]))]));
   };
@@ -261,10 +253,10 @@ export function buildProgram(
         importPath: PLATFORM_IMPORT,
         name: "platform",
         files: [
-          parseHeader({
-            name: "platform policies (from TypeScript)",
-            text: printFile(ast.file("platform", [{ path: CORE_IMPORT, alias: "core" }, ...[...new Set(platformCustom.flatMap((c) => c.imports))].map((p) => ({ path: p }))], platformCustom.map((c) => c.decl))),
-          }),
+          printSourceFile(
+            "platform policies (from TypeScript)",
+            ast.file("platform", [{ path: CORE_IMPORT, alias: "core" }, ...[...new Set(platformCustom.flatMap((c) => c.imports))].map((p) => ({ path: p }))], platformCustom.map((c) => c.decl)),
+          ),
         ],
       }
     : undefined;
@@ -276,9 +268,8 @@ export function buildProgram(
     if (!roots.includes(pkg)) roots.push(pkg);
   }
   // Only modules that declare them pay for policy checks and release secrets.
-  const text = files.map((f) => f.text).join("\n");
-  const checkPolicies = policies.length > 0 || /#policies\s*:/.test(text);
-  const releaseSecrets = /#secrets\s*:/.test(text);
+  const checkPolicies = policies.length > 0 || input.declares.policies;
+  const releaseSecrets = input.declares.secrets;
   const platform = policies.map((p) => policyExpr(p, packageField(p.custom ? PLATFORM_IMPORT : p.cue.importPath)));
   const out = (...names: string[]) => ast.sel(ast.ident("out"), ...names);
   const rel = (...names: string[]) => out("#release", ...names);
@@ -401,7 +392,7 @@ async function diagnose(p: Prepared, engine: Engine, provider: string, platform:
   return diagnoseTransformers({
     engine,
     matched,
-    program: (mode) => buildProgram(p.files, provider, platform, undefined, mode).source,
+    program: (mode) => buildProgram(p.program, provider, platform, undefined, mode).source,
     site: (cn, tn) => {
       const needs = rules?.[tn]?.requiredTraits ?? [];
       const part = p.release?.module.components()[cn]?.parts.find((x) => needs.includes(x.fqn));
@@ -547,7 +538,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   // every component/transformer pair in CUE).
   const provider = options.provider ?? KUBERNETES_PROVIDER;
   const matched = prepared.release && !prepared.release.module.transformers.length ? matchRelease(prepared.release, await transformerRules(engine, provider)) : undefined;
-  const { source } = buildProgram(prepared.files, provider, platform, matched);
+  const { source } = buildProgram(prepared.program, provider, platform, matched);
   const t2 = performance.now();
   let out: RenderOut;
   let found: Violation[];

@@ -256,6 +256,11 @@ export interface Header {
   bodyLine: number;
 }
 
+/** The identifier an import is known by when it has no alias: its `:qualifier`, else its last path element (without `@vN`). */
+export function defaultAlias(importPath: string): string {
+  return importPath.split(":")[1] ?? importPath.replace(/@v\d+$/, "").split("/").pop()!;
+}
+
 /** Reads a file's package clause and imports; throws {@link CueSyntaxError} when there is no package clause. */
 export function readHeader(text: string, name = "<cue>"): Header {
   // Only the header is read: the body may hold text the lexer cannot read (the engine reports it).
