@@ -22,7 +22,7 @@ import { cueConfigSchema } from "../program/config-schema.js";
 import { readProgramInput, type ProgramInput } from "../program/input.js";
 import { overrideReleaseIdentity } from "./release-identity.js";
 import { checkObjectSizes, checkValuesSize } from "./limits.js";
-import { matchRelease, transformerRules } from "../program/match.js";
+import { matchRelease, nearestTransformers, transformerRules } from "../program/match.js";
 import { checkObjects } from "./object-checks.js";
 import { withheldSecrets } from "./withheld.js";
 import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
@@ -405,23 +405,6 @@ async function diagnose(p: Prepared, engine: Engine, provider: string, platform:
   });
 }
 
-/** What a component lacks for a transformer (the same rules as `core.#Match`). */
-function missingFor(c: RenderOut["components"][string], t: RenderOut["transformers"][string]): string[] {
-  return [
-    ...Object.entries(t.requiredLabels).filter(([k, v]) => c.labels[k] !== v).map(([k, v]) => `label ${k}=${v}`),
-    ...t.requiredResources.filter((r) => !c.resources.includes(r)).map((r) => `resource ${r}`),
-    ...t.requiredTraits.filter((r) => !c.traits.includes(r)).map((r) => `trait ${r}`),
-  ];
-}
-
-function nearest(c: RenderOut["components"][string], transformers: RenderOut["transformers"]): string {
-  // Transformers whose required resources the component has come first, then fewer missing things.
-  const ranked = Object.entries(transformers)
-    .map(([tn, t]) => ({ tn, resources: t.requiredResources.filter((r) => !c.resources.includes(r)).length, missing: missingFor(c, t) }))
-    .sort((a, b) => a.resources - b.resources || a.missing.length - b.missing.length || a.tn.localeCompare(b.tn));
-  return ranked.slice(0, 6).map((r) => `${r.tn} needs ${r.missing.join(", ")}`).join("; ");
-}
-
 function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = []): { objects: K8sObject[]; issues: Issue[] } {
   const issues: Issue[] = [];
   for (const [cn, c] of Object.entries(out.components)) {
@@ -429,7 +412,7 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
     const source = locate(p, `components.${cn}`);
     const at = source ? { source } : {};
     if (!matched.length) {
-      issues.push({ code: "unmatched_component", path: `components.${cn}`, message: `no transformer matches component "${cn}" (labels: ${JSON.stringify(c.labels)}; resources: ${c.resources.join(", ") || "none"}; traits: ${c.traits.join(", ") || "none"}). Closest: ${nearest(c, out.transformers)}`, ...at });
+      issues.push({ code: "unmatched_component", path: `components.${cn}`, message: `no transformer matches component "${cn}" (labels: ${JSON.stringify(c.labels)}; resources: ${c.resources.join(", ") || "none"}; traits: ${c.traits.join(", ") || "none"}). Closest: ${nearestTransformers(c, out.transformers)}`, ...at });
       continue;
     }
     for (const t of c.traits) {
