@@ -2,7 +2,7 @@ import * as ast from "../src/core/cue/ast.js";
 import { printSourceFile, type PrintedFile } from "../src/core/cue/print.js";
 import { quoteString } from "../src/core/cue/quote.js";
 import { Component } from "./component.js";
-import { checkShape, fieldAt, mapSecrets, redactionMarkers, shapeDefaultIssues, refsFor, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
+import { checkShape, fieldAt, mapSecrets, redactionMarkers, shapeDefaultIssues, refsFor, secretFields, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
 import { OpmError, ValidationError, type Issue, type SourceLocation } from "../src/core/errors.js";
 import type { CueRef } from "./parts.js";
 import { callSite } from "./source.js";
@@ -253,7 +253,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
         .filter((k) => this.metadata[k] !== undefined)
         .map((k) => ast.field(k, ast.fromJSON(this.metadata[k]))),
     );
-    const secrets = secretPaths({ type: "object", ...shapeSchema(this.config) });
+    const secrets = secretFields({ type: "object", ...shapeSchema(this.config) });
     const policyImports = new Map(this.policies.map((p) => [p.cue.importPath, { path: p.cue.importPath, alias: p.cue.alias }]));
     for (const p of this.policies) issues.push(...p.issues);
     const built = this.components();
@@ -271,7 +271,14 @@ export class Module<S extends ConfigShape = ConfigShape> {
           ? [ast.field("#policies", ast.list(this.policies.map((p) => policyExpr(p))), { doc: "Policies the module applies to its components." })]
           : []),
         ...(secrets.length
-          ? [ast.field("#secrets", ast.list(secrets.map((p) => ast.sel(ast.ident("#config"), ...p))), { doc: "The module's secrets, rendered as Secrets or ExternalSecrets by group." })]
+          ? [
+              ast.field(
+                "#secrets",
+                // An optional secret a release leaves out renders nothing.
+                ast.list(secrets.map((s) => (s.optional ? ast.comprehension([{ kind: "if", cond: ast.binary("!=", ast.sel(ast.ident("#config"), ...s.path), ast.ident("_|_")) }], ast.struct([ast.embed(ast.sel(ast.ident("#config"), ...s.path))])) : ast.sel(ast.ident("#config"), ...s.path)))),
+                { doc: "The module's secrets, rendered as Secrets or ExternalSecrets by group." },
+              ),
+            ]
           : []),
         ...(usesContext ? [ast.field("#context", ast.ident("_"), { doc: "The release that deploys the module (name, namespace, cluster domain); the release fills it in." })] : []),
       ],

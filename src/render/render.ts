@@ -25,7 +25,8 @@ import { checkObjectSizes, checkValuesSize } from "./limits.js";
 import { matchRelease, nearestTransformers, transformerRules } from "../program/match.js";
 import { checkObjects } from "./object-checks.js";
 import { withheldSecrets } from "./withheld.js";
-import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
+import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, isolatedField, type DiagnoseMode } from "./diagnose.js";
+import { componentFields, diagnosisProgram, MAX_LEAVES, probeFields, releaseValueIssues, type FieldNode } from "./all-errors.js";
 import { checkValue } from "../core/schema.js";
 import { fieldAt, mapSecrets, redactionMarkers, secretSource } from "../../dsl/config.js";
 import { canonicalObject, forOutput, stableJson, toJsonList, toYaml } from "./serialize.js";
@@ -278,14 +279,13 @@ export function buildProgram(
   // The release package is placed inside `#release` rather than linked as a field of
   // its own: it is then evaluated once (see docs/performance.md).
   const extra = (inlined: ReadonlyMap<string, string>): string => {
-    const renderExpr = ast.and(
-      coreRef("#Render"),
-      ast.struct([
-        ast.field("#release", ast.struct([ast.embed(ast.raw(inlined.get(releasePkg.importPath)!))])),
-        ast.field("#provider", providerExpr()),
-        ...(diagnose ? [ast.field("#matched", ast.raw(DIAGNOSE_MATCHED))] : matched ? [ast.field("#matched", ast.fromJSON(matched))] : []),
-      ]),
-    );
+    const renderBody = ast.struct([
+      ast.field("#release", ast.struct([ast.embed(ast.raw(inlined.get(releasePkg.importPath)!))])),
+      ast.field("#provider", providerExpr()),
+      ...(diagnose ? [ast.field("#matched", ast.raw(DIAGNOSE_MATCHED))] : matched ? [ast.field("#matched", ast.fromJSON(matched))] : []),
+    ]);
+    // An expression probe reads the release alone: it does not run the transformers.
+    const renderExpr = diagnose?.kind === "expr" ? renderBody : ast.and(coreRef("#Render"), renderBody);
     const decls: ast.Decl[] = [diagnose ? ast.letDecl("renderOut", renderExpr) : ast.field("out", renderExpr)];
     if (diagnose) decls.push(ast.embed(ast.raw(diagnoseField(diagnose, core))));
     if (checkPolicies && !diagnose) {
@@ -367,9 +367,14 @@ function scrubError(e: EngineError, secrets: readonly string[]): EngineError {
 }
 
 function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUse[] = []): never {
+  const issues = mapEngineIssues(p, e.issues, policies);
+  throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
+}
+
+function mapEngineIssues(p: Prepared, engineIssues: readonly Issue[], policies: readonly PolicyUse[] = []): Issue[] {
   // A policy's own CUE failing is reported as that policy's problem.
   const byDef = new Map([...policies, ...(p.release?.module.policies ?? [])].map((u) => [u.cue.def, u] as const));
-  const issues: Issue[] = e.issues.map((i) => {
+  return engineIssues.map((i) => {
     const def = /(#[A-Za-z0-9]+Policy)\b/.exec(i.path)?.[1];
     const use = def ? byDef.get(def) : undefined;
     if (use) {
@@ -382,17 +387,69 @@ function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUs
     const code: Issue["code"] = author?.code ?? (/field not allowed/.test(i.message) ? "unknown_field" : /incomplete value/.test(i.message) ? "required" : /out of bound|invalid value/.test(i.message) ? "out_of_range" : /conflicting values/.test(i.message) ? "conflict" : "engine");
     return { code, path, message: scrubText(author?.message ?? explain(i.message), p.secrets), ...(author?.constraint ? { constraint: author.constraint } : {}), ...(source ? { source } : {}) };
   });
-  throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
+}
+
+/** Every error of a failed evaluation, each in the author's terms (see all-errors.ts). */
+async function allErrors(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched: Record<string, string[]> | undefined, first: EngineError): Promise<Issue[]> {
+  const parsed = p.files.map((f) => parseHeader(f));
+  const program = (decls: string) => diagnosisProgram(buildProgram(p.files, provider, platform, undefined, { kind: "expr", field: decls }).source);
+  const issues: Issue[] = [];
+  // A CUE module's own release may set values its #config refuses: checked like a values file.
+  const components = componentFields(parsed.filter((f) => f.package !== "release"));
+  const ownRelease = !p.release && parsed.some((f) => f.package === "release");
+  const probed = await probeFields({ engine, program, components, label: "the diagnosis of a failed render", ...(ownRelease ? { checkValues: () => releaseValueIssues(engine, parsed, program) } : {}) });
+  issues.push(...probed.values);
+  const declared = new Map<string, SourceLocation>();
+  const index = (n: FieldNode): void => void (declared.set(n.path.join("."), n.source), n.children.forEach(index));
+  components.forEach(index);
+  const seen = new Set<string>();
+  for (const f of probed.errors) {
+    const [i] = mapEngineIssues(p, [{ code: "engine", path: f.path, message: f.message }], platform);
+    if (seen.has(`${i!.path}\n${i!.message}`)) continue;
+    seen.add(`${i!.path}\n${i!.message}`);
+    const at = declared.get(i!.path) ?? f.source;
+    issues.push({ ...i!, ...(!i!.source && at ? { source: at } : {}) });
+  }
+  if (probed.unread.length) issues.push({ code: "engine", path: "components", message: `${probed.unread.length} more failing field${probed.unread.length === 1 ? "" : "s"} not evaluated one by one (at most ${MAX_LEAVES} are): ${probed.unread.join(", ")}` });
+  // Transformers are checked too, each component rendered alone; a component with failing
+  // fields is given the fields of its spec that evaluate. An error that is a component's own
+  // field failing, or a field left out, is not the transformer's.
+  const specs: Record<string, string | undefined> = {};
+  for (const c of components) {
+    const cn = c.path[1]!;
+    const keys = probed.specKeys[cn];
+    const spec = `renderOut.#release._unified.#components[${JSON.stringify(cn)}].spec`;
+    specs[cn] = keys ? `{${keys.passing.map((k) => `${JSON.stringify(k)}: json.Unmarshal(json.Marshal(${spec}[${JSON.stringify(k)}]))`).join(", ")}}` : `json.Unmarshal(json.Marshal(${spec}))`;
+  }
+  const notTheirs = (cn: string, message: string, at: string) =>
+    (issues.length > 0 && /#components\./.test(at)) || (probed.specKeys[cn]?.failing ?? []).some((k) => message.startsWith(`undefined field: ${k}`));
+  const core = packageField(CORE_IMPORT);
+  const isolated = components.length
+    ? await diagnose(p, engine, provider, platform, matched, notTheirs, (mode) => ({ kind: "expr", field: mode.kind === "expr" ? mode.field : isolatedField(mode, core, specs, matched) }))
+    : undefined;
+  const found = isolated?.length || issues.length ? isolated : await diagnose(p, engine, provider, platform, matched, notTheirs);
+  const messages = new Set(issues.map((i) => i.message));
+  issues.push(...(found ?? []).filter((i) => !messages.has(i.message)));
+  return issues;
 }
 
 /** Which transformers broke which components, each with the author's line (see diagnose.ts). */
-async function diagnose(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched?: Record<string, string[]>): Promise<Issue[] | undefined> {
+async function diagnose(
+  p: Prepared,
+  engine: Engine,
+  provider: string,
+  platform: readonly PolicyUse[],
+  matched?: Record<string, string[]>,
+  ignore?: (component: string, message: string, enginePath: string) => boolean,
+  mode: (m: DiagnoseMode) => DiagnoseMode = (m) => m,
+): Promise<Issue[] | undefined> {
   const rules = await transformerRules(engine, provider).catch(() => undefined);
   const providerText = (catalogPackage(provider)?.files ?? []).map((f) => f.body).join("\n");
   return diagnoseTransformers({
     engine,
     matched,
-    program: (mode) => buildProgram(p.program, provider, platform, undefined, mode).source,
+    ...(ignore ? { ignore } : {}),
+    program: (m) => diagnosisProgram(buildProgram(p.program, provider, platform, undefined, mode(m)).source),
     site: (cn, tn) => {
       const needs = rules?.[tn]?.requiredTraits ?? [];
       const part = p.release?.module.components()[cn]?.parts.find((x) => needs.includes(x.fqn));
@@ -538,9 +595,9 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     releaseObjects = value.secrets ?? [];
     found = value.violations ?? [];
   } catch (e) {
-    if (EngineError.is(e) && e.code === "engine" && e.issues.some((i) => /(^|\.)output\.|#transform/.test(i.path))) {
-      const found = await diagnose(prepared, engine, provider, platform, matched);
-      if (found?.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
+    if (EngineError.is(e) && e.code === "engine") {
+      const found = await allErrors(prepared, engine, provider, platform, matched, e);
+      if (found.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
     }
     if (EngineError.is(e) && e.code === "engine") mapEngineError(prepared, e, platform);
     if (EngineError.is(e)) throw scrubError(e, prepared.secrets);
