@@ -10,7 +10,7 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
-import { KubeConfig, KubernetesObjectApi, Observable, PatchStrategy } from "@kubernetes/client-node";
+import { type KubeConfig, KubernetesObjectApi, Observable, PatchStrategy } from "@kubernetes/client-node";
 import type { RequestContext, ResponseContext } from "@kubernetes/client-node";
 import { ApplyError } from "./errors.js";
 import { loadConfig, type LoadedKubeConfig } from "./kubeconfig.js";
