@@ -108,6 +108,11 @@ export interface DiagnoseInput {
   program: (mode: DiagnoseMode) => string;
   /** Errors that are not the transformer's: a component's own field failing (listed elsewhere). */
   ignore?: (component: string, message: string, enginePath: string) => boolean;
+  /**
+   * An error at the component's own data rather than in the transformer's output (e.g. a
+   * value that depends on itself), in the author's terms; undefined to report it as the pair's.
+   */
+  componentField?: (enginePath: string, message: string) => Issue | undefined;
   /** The author's field and line for a pair: the trait the transformer needs, else the component. */
   site: (component: string, transformer: string) => { path: string; source?: SourceLocation };
   /** True when the transformer reads `#component.spec.<key>` (to explain `undefined field: <key>`). */
@@ -147,6 +152,11 @@ export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | 
       // The evaluator counts every place the same cause shows ("and 31 more errors"); each failing pair is listed here.
       const message = i.message.replace(/ \(and \d+ more errors?\)$/, "");
       if (d.ignore?.(component, message, i.path)) continue;
+      const own = !/(^|\.)output(\.|$)/.test(i.path) && /(^|\.)#components\./.test(i.path) ? d.componentField?.(i.path, message) : undefined;
+      if (own) {
+        if (!issues.some((x) => x.path === own.path && x.message === own.message)) issues.push(own);
+        continue;
+      }
       const undef = /^undefined field: ([A-Za-z0-9_]+)/.exec(message)?.[1];
       const hint = undef && d.readsSpec(transformer, undef) ? ` (component "${component}" has no spec.${undef}, which transformer ${short} reads)` : "";
       issues.push({

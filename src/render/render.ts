@@ -451,6 +451,7 @@ async function diagnose(
     engine,
     matched,
     ...(ignore ? { ignore } : {}),
+    componentField: (enginePath, message) => mapEngineIssues(p, [{ code: "engine", path: enginePath, message }], platform)[0],
     program: (m) => diagnosisProgram(buildProgram(p.program, provider, platform, undefined, mode(m)).source),
     site: (cn, tn) => {
       const needs = rules?.[tn]?.requiredTraits ?? [];
