@@ -56,7 +56,7 @@ export async function history(target: ReleaseTarget, options: CommonOptions = {}
     damage = (e as Error).message;
   }
   const revisions = inv.history.map((r): Revision => {
-    let reason: string | undefined = r.stored ? damage : (r.notStored ?? "its record holds no objects");
+    let reason: string | undefined = r.stored ? damage : r.notStored ? `its objects are not stored: ${r.notStored}` : "its record holds no objects";
     if (!reason && payload) {
       try {
         restoreRevision(payload, r);
