@@ -7,7 +7,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { apply, ApplyError, history, rollback } from "../../src/apply/index.js";
-import { configMap, deployment, fakeRender, secret } from "../support/render-result.js";
+import { configMap, fakeRender, secret } from "../support/render-result.js";
 import { scratchProject } from "../support/opm-cli.js";
 import { connect, enabled, nsName, opm, type Env } from "./support.js";
 
