@@ -244,6 +244,24 @@ describe("rollback", () => {
       expect(hist.revisions[0]!.reason).toMatch(/not readable/);
     });
 
+    test("a damaged payload does not block the next apply, which stores its own revision afresh", async () => {
+      await twoRevisions();
+      tamper((d) => {
+        d.revisions = d.revisions!.slice(0, 40);
+      });
+      const rep = await apply(fakeRender([deployment("web", { image: "app:3" }), configMap("c")], rel), h.opts);
+      expect(rep.revision).toBe(3);
+      const hist = await history(target, h.opts);
+      expect(hist.revisions.map((r) => [r.revision, r.rollbackable])).toEqual([
+        [1, false],
+        [2, false],
+        [3, true],
+      ]);
+      expect(hist.revisions[0]!.reason).toMatch(/^its objects are not stored: the stored objects are not readable \(/);
+      await rollback(target, { ...h.opts, to: 3 });
+      expect(image()).toBe("app:3");
+    });
+
     test("a payload that is not gzip, or gone", async () => {
       await twoRevisions();
       tamper((d) => {
