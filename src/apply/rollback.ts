@@ -15,6 +15,7 @@ import type { CommonOptions, ReleaseTarget } from "./lifecycle.js";
 import { objectId, refFromObject } from "./objects.js";
 import { decodePayload, PayloadError, restoreRevision, secretBytes, secretValueDigest, type Payload } from "./revisions.js";
 
+/** One revision of a release, as `history` lists it. */
 export interface Revision {
   revision: number;
   time: string;
@@ -34,6 +35,7 @@ export interface Revision {
   reason?: string;
 }
 
+/** What `history` returns: the release, its module and its kept revisions. */
 export interface HistoryReport {
   release: { name: string; namespace: string; uuid: string };
   module: { fqn: string; name: string; version: string };
@@ -86,6 +88,7 @@ export async function history(target: ReleaseTarget, options: CommonOptions = {}
   };
 }
 
+/** Options of `rollback`: the revision, Secret values to supply again, and the apply options that make sense for it. */
 export interface RollbackOptions extends CommonOptions, Pick<ApplyOptions, "dryRun" | "forceConflicts" | "wait" | "timeoutMs" | "concurrency" | "lockDurationSeconds"> {
   /** The revision to return to (default: the newest successful revision before the current one). */
   to?: number;
@@ -97,6 +100,7 @@ export interface RollbackOptions extends CommonOptions, Pick<ApplyOptions, "dryR
   secrets?: Record<string, Record<string, string | Uint8Array>>;
 }
 
+/** What `rollback` returns: the apply report (with the new `revision`), and the revisions it went from and to. */
 export interface RollbackReport extends ApplyReport {
   /** The revision that was current before the rollback. */
   from: number;
