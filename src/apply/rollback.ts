@@ -214,7 +214,7 @@ async function withSecretValues(
       else if (!b) problems.push(`${id} key "${key}": the live Secret no longer has this key; supply the value again`);
       else problems.push(`${id} key "${key}": the live value changed since revision ${rec.revision}; supply the value revision ${rec.revision} applied`);
     }
-    out.push({ ...o, data });
+    out.push(o.data === undefined ? o : { ...o, data });
   }
   if (problems.length) {
     throw new ApplyError(
