@@ -37,7 +37,7 @@ describe.skipIf(!enabled)("history and rollback on a cluster", () => {
     await env?.stop();
   });
   const get = (kind: string, name: string) => env.client.get({ apiVersion: kind === "Deployment" ? "apps/v1" : "v1", kind, name, namespace: ns });
-  const imageOf = (o: KObject | undefined) => (o?.spec as { template: { spec: { containers: Array<{ image: string }> } } } | undefined)?.template.spec.containers[0]!.image;
+  const imageOf = (o: KObject | undefined) => (o?.spec as { template: { spec: { containers: Array<{ image: string }> } } } | undefined)?.template.spec.containers[0]?.image;
 
   test("apply v1, apply v2, roll back to v1: v1's image again, v2-only objects gone", async () => {
     const dir = scratchProject({ "v1.ts": moduleFile("0.1.0", "registry.k8s.io/pause:3.9", false), "v2.ts": moduleFile("0.2.0", "registry.k8s.io/pause:3.10", true) });
