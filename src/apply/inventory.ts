@@ -11,8 +11,8 @@ import { REVISIONS_KEY } from "./revisions.js";
 /** Label marking a Secret as an OPM release inventory. */
 export const INVENTORY_LABEL = "opmodel.dev/inventory";
 /** Secret type of inventories. */
-export const INVENTORY_TYPE = "opmodel.dev/release-inventory.v1";
-export const HISTORY_LIMIT = 10;
+const INVENTORY_TYPE = "opmodel.dev/release-inventory.v1";
+const HISTORY_LIMIT = 10;
 
 export interface InventoryEntry {
   group: string;

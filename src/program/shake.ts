@@ -43,6 +43,8 @@ interface FileInfo {
   decls: DeclInfo[];
 }
 
+const analysed = new WeakMap<CuePackage, FileInfo[]>();
+
 const KEYWORDS = new Set(["for", "in", "if", "let", "true", "false", "null", "package", "import", "_"]);
 
 /** The references of one declaration (see the file comment for what counts). */
@@ -84,11 +86,16 @@ export function shake(roots: readonly ShakeRoot[], resolve: (importPath: string)
     if (have) return have;
     const pkg = resolve(importPath);
     if (!pkg) return undefined;
-    const files = pkg.files.map((f): FileInfo => {
-      const imports = new Map(f.imports.map((i) => [i.alias, i.path] as const));
-      const decls = topLevelDecls(f.body, f.file.name).map((decl) => ({ decl, ...references(decl.tokens, imports) }));
-      return { file: f, imports, decls };
-    });
+    // A package's declarations are read once (catalog packages are shared objects).
+    let files = analysed.get(pkg);
+    if (!files) {
+      files = pkg.files.map((f): FileInfo => {
+        const imports = new Map(f.imports.map((i) => [i.alias, i.path] as const));
+        const decls = topLevelDecls(f.body, f.file.name).map((decl) => ({ decl, ...references(decl.tokens, imports) }));
+        return { file: f, imports, decls };
+      });
+      analysed.set(pkg, files);
+    }
     const byName = new Map<string, DeclInfo[]>();
     const unnamed: DeclInfo[] = [];
     for (const f of files) {
