@@ -18,9 +18,9 @@ import { configDigest } from "./objects.js";
 
 /** The inventory Secret's data key holding the stored objects of the history's revisions. */
 export const REVISIONS_KEY = "revisions";
-export const PAYLOAD_FORMAT = 1;
+const PAYLOAD_FORMAT = 1;
 /** Kubernetes refuses a Secret whose data (decoded) totals more than 1 MiB. */
-export const SECRET_DATA_LIMIT = 1024 * 1024;
+const SECRET_DATA_LIMIT = 1024 * 1024;
 /** Room left under the limit for the inventory growing between writes of one apply (the outcome, pending prunes). */
 const MARGIN = 16 * 1024;
 const DIGEST_PREFIX = "hmac-sha256:";
@@ -33,7 +33,7 @@ export interface Payload {
   revisions: Record<string, string[]>;
 }
 
-export const emptyPayload = (): Payload => ({ format: PAYLOAD_FORMAT, objects: {}, revisions: {} });
+const emptyPayload = (): Payload => ({ format: PAYLOAD_FORMAT, objects: {}, revisions: {} });
 
 /** The stored objects cannot be read: the message says why (no revision is named here; callers add it). */
 export class PayloadError extends Error {}
@@ -41,10 +41,6 @@ export class PayloadError extends Error {}
 /** A keyed digest of one Secret value (keyed by the release uuid, so equal values in two releases differ). */
 export function secretValueDigest(releaseUuid: string, bytes: Buffer): string {
   return DIGEST_PREFIX + createHmac("sha256", `opm-secret:${releaseUuid}`).update(bytes).digest("hex");
-}
-
-export function isValueDigest(v: unknown): v is string {
-  return typeof v === "string" && v.startsWith(DIGEST_PREFIX);
 }
 
 /** The bytes of each value of a Secret (`stringData` wins over `data`, as the API server does). */
@@ -58,7 +54,7 @@ export function secretBytes(o: KObject): Map<string, Buffer> {
 }
 
 /** The form an object is stored in: as applied, except a Secret's values, each replaced by its digest under `data`. */
-export function storedForm(o: KObject, releaseUuid: string): KObject {
+function storedForm(o: KObject, releaseUuid: string): KObject {
   if (!isSecretObject(o)) return o;
   const { stringData: _s, ...rest } = o as KObject & { stringData?: unknown };
   const data: Record<string, string> = {};
@@ -68,7 +64,7 @@ export function storedForm(o: KObject, releaseUuid: string): KObject {
   return copy;
 }
 
-export function encodePayload(p: Payload): string {
+function encodePayload(p: Payload): string {
   return gzipSync(Buffer.from(JSON.stringify(p)), { level: 9 }).toString("base64");
 }
 
@@ -91,7 +87,7 @@ function listDigest(list: string[]): string {
 }
 
 /** Store a revision's objects; returns what its record keeps to find and check them. */
-export function addRevision(p: Payload, revision: number, objects: KObject[], releaseUuid: string): NonNullable<HistoryRecord["stored"]> {
+function addRevision(p: Payload, revision: number, objects: KObject[], releaseUuid: string): NonNullable<HistoryRecord["stored"]> {
   const list = objects.map((o) => {
     const s = storedForm(o, releaseUuid);
     const d = configDigest(s);
@@ -103,7 +99,7 @@ export function addRevision(p: Payload, revision: number, objects: KObject[], re
 }
 
 /** Keep only the revisions whose record still says their objects are stored, and the objects they use. */
-export function collect(p: Payload, history: HistoryRecord[]): void {
+function collect(p: Payload, history: HistoryRecord[]): void {
   const keep = new Set(history.filter((r) => r.stored).map((r) => String(r.revision)));
   for (const k of Object.keys(p.revisions)) if (!keep.has(k)) delete p.revisions[k];
   const used = new Set(Object.values(p.revisions).flat());
@@ -170,7 +166,7 @@ export function buildPayload(
 }
 
 /** Bytes of a base64 text once decoded (what Kubernetes counts against the Secret limit). */
-export function decodedLength(b64: string): number {
+function decodedLength(b64: string): number {
   const pad = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0;
   return (b64.length / 4) * 3 - pad;
 }

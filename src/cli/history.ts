@@ -75,7 +75,7 @@ export async function runRollback(target: ReleaseTarget, flags: RollbackFlags, i
 }
 
 /** `--secret <secret>/<key>=@file|env:VAR` into `{ secret: { key: value } }`; never echoes a value. */
-export function secretFlags(flags: readonly string[]): Record<string, Record<string, Buffer>> {
+function secretFlags(flags: readonly string[]): Record<string, Record<string, Buffer>> {
   const out: Record<string, Record<string, Buffer>> = {};
   for (const flag of flags) {
     const m = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/([-._a-zA-Z0-9]+)=(@|env:)(.+)$/.exec(flag);
