@@ -97,6 +97,41 @@ function importTs(url: string): Promise<unknown> {
   return tsLoader.then((load) => load(url));
 }
 
+let cjsLoader: Promise<(file: string) => unknown> | undefined;
+
+/** Whether Node loads the file as CommonJS (`.cts`/`.cjs`, or outside a `"type": "module"` package). */
+function isCommonJs(abs: string): boolean {
+  if (/\.c[jt]s$/.test(abs)) return true;
+  if (/\.m[jt]s$/.test(abs)) return false;
+  for (let dir = path.dirname(abs); ; dir = path.dirname(dir)) {
+    const pj = path.join(dir, "package.json");
+    if (existsSync(pj)) {
+      try {
+        return (JSON.parse(readFileSync(pj, "utf8")) as { type?: string }).type !== "module";
+      } catch {
+        return true;
+      }
+    }
+    if (path.dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * Imports a module or policy file. A CommonJS one is required through tsx's CommonJS hook,
+ * which keeps the file's own lines in stack traces (so errors keep their `file:line`);
+ * tsx's ESM loader would run it as compiled code without them.
+ */
+async function importFile(abs: string): Promise<{ default?: unknown }> {
+  if (!isCommonJs(abs)) return (await importTs(pathToFileURL(abs).href)) as { default?: unknown };
+  cjsLoader ??= (async () => {
+    const { register } = await import("tsx/cjs/api");
+    const api = register({ namespace: `opm-cjs-${process.pid}` });
+    return (file: string) => api.require(file, import.meta.url);
+  })();
+  const exported = (await cjsLoader)(abs);
+  return exported && typeof exported === "object" && "default" in exported ? (exported as { default?: unknown }) : { default: exported };
+}
+
 /**
  * The one loader of an author's TypeScript file: imports it through tsx and returns its
  * default export once `accept` takes it (else a `load` error saying what it must export).
@@ -104,7 +139,7 @@ function importTs(url: string): Promise<unknown> {
 async function loadDefaultExport<T>(file: string, accept: (v: unknown) => v is T, expected: string): Promise<T> {
   let mod: { default?: unknown };
   try {
-    mod = (await importTs(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
+    mod = await importFile(path.resolve(file));
   } catch (e) {
     if (OpmError.is(e)) throw e;
     throw loadFailure(file, e);

@@ -192,17 +192,13 @@ export function link(
     parts.push(printImportBlock([...stdlib].sort(([a], [b]) => a.localeCompare(b)).map(([alias, p]) => (alias === defaultAlias(p) ? { path: p } : { alias, path: p }))));
   }
   for (const [importPath, pkg] of [...linked].sort(([a], [b]) => a.localeCompare(b))) {
-    const lets = new Map<string, string>();
-    for (const f of pkg.files) {
-      for (const imp of f.imports) {
-        if (isStdlib(imp.path)) continue;
-        const prev = lets.get(imp.alias);
-        const target = fields.get(find(imp.path)!.importPath)!;
-        if (prev && prev !== target) throw new LinkError(`${f.file.name}: "${imp.alias}" names two different packages in package ${pkg.name}`);
-        lets.set(imp.alias, target);
-      }
-    }
-    const bodies = pkg.files.map((f) => `// ${f.file.name}\n${rewriteImports(f.body.trim(), lets)}`).join("\n\n");
+    // An import's name belongs to its file (two files may give one name to two packages).
+    const aliasesOf = (f: ParsedFile) => {
+      const lets = new Map<string, string>();
+      for (const imp of f.imports) if (!isStdlib(imp.path)) lets.set(imp.alias, fields.get(find(imp.path)!.importPath)!);
+      return lets;
+    };
+    const bodies = pkg.files.map((f) => `// ${f.file.name}\n${rewriteImports(f.body.trim(), aliasesOf(f))}`).join("\n\n");
     if (inline.has(importPath)) inlined.set(importPath, bodies);
     else parts.push(printDeclList([ast.field(fields.get(importPath)!, ast.struct([ast.embed(ast.raw(bodies))]))]));
   }

@@ -13,9 +13,14 @@
  *    to read its message (at most {@link MAX_LEAVES} such evaluations);
  * 3. messages are deduplicated (one cause shows in every field that refers to it).
  *
- * Values a CUE module's own release sets are checked against its `#config` schema in
- * TypeScript, like a values file, and the components are then probed with only the
- * values that pass (so one bad value does not break every field that reads `#config`).
+ * The probe also says whether the release's values fail its `#config`; if they do, the
+ * values a CUE module's own release sets are checked against the `#config` schema in
+ * TypeScript, like a values file, and fields whose text reads `#config` are not read (they
+ * fail with the values, which are listed instead). The module package is held in a `let`
+ * ({@link diagnosisProgram}) so that its errors fail only the expressions that read them.
+ * Evaluation answers depend on order (once a field of a closed struct fails, the evaluator
+ * may answer its siblings as failing), so fields are probed before the structs holding them,
+ * and a field's own evaluation decides what is reported.
  * Only the failure path pays for any of this: a render that evaluates runs none of it.
  */
 import type { Issue, SourceLocation } from "../core/errors.js";

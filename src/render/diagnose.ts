@@ -123,7 +123,8 @@ export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | 
   let pairs: { component: string; transformer: string; ok: boolean }[];
   try {
     const given = d.matched && Object.entries(d.matched).flatMap(([cn, tns]) => tns.map((tn) => [cn, tn] as const));
-    pairs = (await d.engine.eval<{ diag: typeof pairs }>(d.program({ kind: "pairs", ...(given ? { pairs: given } : {}) }))).diag;
+    // Not cached: a diagnosis program may hold a release's secret values.
+    pairs = (await d.engine.eval<{ diag: typeof pairs }>(d.program({ kind: "pairs", ...(given ? { pairs: given } : {}) }), { label: "the diagnosis of a failed render (transformers)", cache: false })).diag;
   } catch {
     return undefined;
   }
@@ -135,7 +136,7 @@ export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | 
     const { path, source } = d.site(component, transformer);
     let found: Issue[];
     try {
-      await d.engine.eval(d.program({ kind: "pair", component, transformer }));
+      await d.engine.eval(d.program({ kind: "pair", component, transformer }), { label: `the diagnosis of a failed render (component ${component}, transformer ${transformer})`, cache: false });
       continue; // passes on its own: the failure is elsewhere
     } catch (e) {
       if (!EngineError.is(e) || e.code !== "engine") throw e;

@@ -1,7 +1,7 @@
 /**
- * `--name` / `-n` on a folder of CUE files that holds its own release package: the
- * flags win over the release's `metadata.name` / `metadata.namespace` (as values files
- * win over its values). CUE cannot override a concrete field, so the literal in the
+ * `--name` / `-n` / `--cluster-domain` on a folder of CUE files that holds its own release
+ * package: the flags win over the release's `metadata.name` / `metadata.namespace` /
+ * `clusterDomain` (as values files win over its values). CUE cannot override a concrete field, so the literal in the
  * release file is replaced; a name the file computes (not a plain string) is refused.
  */
 import { OpmError } from "../core/errors.js";
@@ -51,7 +51,7 @@ function closing(masked: string, open: number): number {
 }
 
 interface Site {
-  field: "name" | "namespace";
+  field: "name" | "namespace" | "clusterDomain";
   /** Start and end of the value expression's first token. */
   start: number;
   end: number;
@@ -67,6 +67,8 @@ function identitySites(text: string): Site[] {
     const lit = /^"(?:[^"\\\n]|\\.)*"(?=\s*(?:$|[,}\n]|\/\/))/.exec(text.slice(at));
     sites.push({ field, start: at, end: at + (lit ? lit[0].length : 0), literal: Boolean(lit) });
   };
+  const domain = /(?<![\w#$.])clusterDomain\s*:\s*/g;
+  for (let hit = domain.exec(m); hit; hit = domain.exec(m)) value("clusterDomain", hit.index + hit[0].length);
   const meta = /(?<![\w#$])metadata\s*:\s*/g;
   for (let hit = meta.exec(m); hit; hit = meta.exec(m)) {
     const after = hit.index + hit[0].length;
@@ -101,7 +103,7 @@ function identitySites(text: string): Site[] {
 export function overrideReleaseIdentity(
   files: readonly CueSourceFile[],
   isRelease: (f: CueSourceFile) => boolean,
-  identity: { name?: string; namespace?: string },
+  identity: { name?: string; namespace?: string; clusterDomain?: string },
   extraFileName: string,
 ): CueSourceFile[] {
   const wanted = Object.entries(identity).filter(([, v]) => v !== undefined) as [Site["field"], string][];
@@ -114,10 +116,10 @@ export function overrideReleaseIdentity(
     for (const s of [...sites].sort((a, b) => b.start - a.start)) {
       found.add(s.field);
       if (!s.literal) {
-        const flag = s.field === "name" ? "--name" : "-n/--namespace";
+        const flag = s.field === "name" ? "--name" : s.field === "namespace" ? "-n/--namespace" : "--cluster-domain";
         const line = f.text.slice(0, s.start).split("\n").length;
         throw Object.assign(
-          new OpmError("usage", `${flag} cannot replace metadata.${s.field} in ${f.name}:${line}: the file sets it to an expression, not a plain string; edit the file or drop the flag`),
+          new OpmError("usage", `${flag} cannot replace ${s.field === "clusterDomain" ? "" : "metadata."}${s.field} in ${f.name}:${line}: the file sets it to an expression, not a plain string; edit the file or drop the flag`),
           { exitCode: 2 },
         );
       }
@@ -127,7 +129,13 @@ export function overrideReleaseIdentity(
   });
   const missing = wanted.filter(([k]) => !found.has(k));
   if (missing.length) {
-    out.push({ name: extraFileName, text: printFile(ast.file("release", [], [ast.field("metadata", ast.struct(missing.map(([k, v]) => ast.field(k, ast.lit(v)))))])) });
+    const meta = missing.filter(([k]) => k !== "clusterDomain");
+    const domain = missing.find(([k]) => k === "clusterDomain");
+    const decls = [
+      ...(meta.length ? [ast.field("metadata", ast.struct(meta.map(([k, v]) => ast.field(k, ast.lit(v)))))] : []),
+      ...(domain ? [ast.field("clusterDomain", ast.lit(domain[1]))] : []),
+    ];
+    out.push({ name: extraFileName, text: printFile(ast.file("release", [], decls)) });
   }
   return out;
 }

@@ -129,6 +129,12 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
     };
   }
   const parsed = input.files.map((f) => parseHeader(f));
+  // One module package (plus, optionally, package release and TypeScript-defined parts).
+  const modules = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== "release" && p !== CUSTOM_PACKAGE).sort();
+  if (modules.length !== 1) {
+    const which = modules.map((m) => `package ${m} (${parsed.filter((f) => f.package === m).map((f) => path.basename(f.file.name)).sort().join(", ")})`).join(", ");
+    throw new ValidationError([{ code: "io", path: "", message: `${input.dir}: a module folder holds the .cue files of one module package (and optionally a package release); found ${modules.length ? which : "no module package"}. Move the other files out of the folder, or give them one package name` }]);
+  }
   const secrets: string[] = [];
   const hasRelease = parsed.some((f) => f.package === "release");
   const prov = input.provenance ?? (() => undefined);
@@ -157,17 +163,13 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
       input = { ...input, values };
     }
   }
-  // Flags win: --name / -n replace the release package's own name / namespace.
+  // Flags win: --name / -n / --cluster-domain replace the release package's own name / namespace / cluster domain.
   const releaseFiles = new Set(parsed.filter((f) => f.package === "release").map((f) => f.file));
-  const identity = { name: input.name, namespace: input.namespace };
+  const identity = { name: input.name, namespace: input.namespace, clusterDomain: input.clusterDomain };
   const files = hasRelease ? overrideReleaseIdentity(input.files, (f) => releaseFiles.has(f), identity, path.join(input.dir, "release identity (from the command line)")) : [...input.files];
   const generated: PrintedFile[] = [];
   if (!hasRelease) {
-    const mods = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== CUSTOM_PACKAGE);
-    if (mods.length !== 1) {
-      throw new ValidationError([{ code: "io", path: "", message: `${input.dir}: expected one module package, found ${mods.join(", ") || "none"}` }]);
-    }
-    generated.push(printSourceFile(path.join(input.dir, "release.cue (from the command line)"), releaseFileAst(mods[0]!, input)));
+    generated.push(printSourceFile(path.join(input.dir, "release.cue (from the command line)"), releaseFileAst(modules[0]!, input)));
   } else if (input.values && Object.keys(input.values).length) {
     generated.push(printSourceFile(path.join(input.dir, "values (from the command line)"), ast.file("release", [], [ast.field("values", ast.fromJSON(input.values))])));
   }
@@ -596,7 +598,8 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     found = value.violations ?? [];
   } catch (e) {
     if (EngineError.is(e) && e.code === "engine") {
-      const found = await allErrors(prepared, engine, provider, platform, matched, e);
+      // The diagnosis failing (a timeout, a crash) leaves the evaluator's own error to report.
+      const found = await allErrors(prepared, engine, provider, platform, matched, e).catch(() => [] as Issue[]);
       if (found.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
     }
     if (EngineError.is(e) && e.code === "engine") mapEngineError(prepared, e, platform);
