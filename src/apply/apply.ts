@@ -11,10 +11,12 @@ import {
   entryKey,
   entryOf,
   inventoryName,
+  nextRevision,
   pushHistory,
   readInventory,
   refOf,
   sortEntries,
+  storedRevisions,
   writeInventory,
   type HistoryRecord,
   type Inventory,
@@ -24,6 +26,7 @@ import {
 } from "./inventory.js";
 import { checkModule, type CommonOptions, type LifecycleEvent, type ObjectResult } from "./lifecycle.js";
 import { acquireLock } from "./lock.js";
+import { buildPayload } from "./revisions.js";
 import { configDigest, explain, groupByWeight, mapLimit, objectId, ownedDigest, refFromObject, same, unreachable, withNamespaces } from "./objects.js";
 import { waitEstablished, waitReady } from "./wait.js";
 
@@ -57,6 +60,14 @@ export interface ApplyReport {
   changed: boolean;
   /** With `wait`: true when everything became ready. */
   ready?: boolean;
+  /** The revision this apply recorded in the release's history (undefined on dry-run). */
+  revision?: number;
+}
+
+/** What a caller other than `apply` (rollback) records with the apply. */
+export interface ApplyRecordExtra {
+  /** The revision whose objects are applied again. */
+  rollbackOf?: number;
 }
 
 /** One apply in progress: what every step reads. */
@@ -75,6 +86,7 @@ interface Run {
   nsPending: boolean;
   /** The inventory before this apply. */
   prev: StoredInventory | undefined;
+  extra: ApplyRecordExtra;
 }
 
 /** What sending the objects produced: each object's result, and the digests recorded for the next apply. */
@@ -88,6 +100,11 @@ interface Sent {
  * prune, then (optionally) wait. On any failure nothing is pruned and the previous inventory stays.
  */
 export async function apply(result: RenderResult, options: ApplyOptions = {}): Promise<ApplyReport> {
+  return applyRender(result, options, {});
+}
+
+/** {@link apply}, recording `extra` in the history record. */
+export async function applyRender(result: RenderResult, options: ApplyOptions, extra: ApplyRecordExtra): Promise<ApplyReport> {
   const client = options.client ?? new KubeClient(options);
   const release = result.release;
   const dryRun = options.dryRun === "server";
@@ -107,6 +124,7 @@ export async function apply(result: RenderResult, options: ApplyOptions = {}): P
     objects,
     nsPending: nsState === "pending",
     prev,
+    extra,
   };
 
   const lock = dryRun ? undefined : await acquireLock(client, release.name, release.namespace, { durationSeconds: options.lockDurationSeconds });
@@ -124,13 +142,16 @@ export async function apply(result: RenderResult, options: ApplyOptions = {}): P
     }
 
     // Every object applied: record the inventory before pruning (pending prunes are kept in it).
+    const history = prev?.inventory.history ?? [];
     const record: HistoryRecord = {
+      revision: nextRevision(history),
       time: new Date().toISOString(),
       moduleVersion: release.module.version,
       valuesDigest: result.valuesDigest,
       digest: result.digest,
       outcome: "applied",
       ...(result.violations.length ? { violations: result.violations } : {}),
+      ...(extra.rollbackOf !== undefined ? { rollbackOf: extra.rollbackOf } : {}),
     };
     const inv: Inventory = {
       release: { name: release.name, namespace: release.namespace, uuid: release.uuid },
@@ -139,10 +160,13 @@ export async function apply(result: RenderResult, options: ApplyOptions = {}): P
       valuesDigest: result.valuesDigest,
       entries: newEntries,
       pendingPrune: toPrune,
-      history: pushHistory(prev?.inventory.history ?? [], record),
+      history: pushHistory(history, record),
       applied: sent.applied,
     };
-    let secret = await writeInventory(client, release, inv, prev?.secret);
+    // The objects this revision applied, for a later rollback (the last record now says how many).
+    const revisions = buildPayload(storedRevisions(prev?.secret), inv.history, objects, release.uuid, () => Buffer.byteLength(JSON.stringify(inv)));
+    let secret = await writeInventory(client, release, inv, prev?.secret, revisions);
+    report.revision = record.revision;
     report.inventory = `${release.namespace}/${inventoryName(release)}`;
 
     if (toPrune.length) {
@@ -152,7 +176,7 @@ export async function apply(result: RenderResult, options: ApplyOptions = {}): P
     }
     report.changed = objectResults.some((r) => r.action !== "unchanged") || report.pruned.length > 0;
 
-    if (options.wait) report.ready = await waitAndRecord(run, inv, record, secret);
+    if (options.wait) report.ready = await waitAndRecord(run, inv, secret);
     return report;
   } finally {
     await lock?.release();
@@ -180,7 +204,7 @@ async function sendObjects(run: Run): Promise<Sent> {
   } catch (e) {
     // Stopped part-way: nothing is pruned; the inventory records what was applied (with what it
     // owned before), so those objects are not orphaned if the next render drops them.
-    if (!dryRun && sent.results.size) await recordPartial(client, run.result, run.prev, objects.filter((o) => sent.results.has(o)), sent.applied).catch(() => {});
+    if (!dryRun && sent.results.size) await recordPartial(client, run, objects.filter((o) => sent.results.has(o)), sent.applied).catch(() => {});
     throw e;
   }
   return sent;
@@ -276,7 +300,7 @@ async function prune(run: Run, toPrune: InventoryEntry[]): Promise<ObjectResult[
 }
 
 /** Step 4: wait until every object is ready, then record the outcome (ready or not) in the inventory's last history record. */
-async function waitAndRecord(run: Run, inv: Inventory, record: HistoryRecord, secret: KObject): Promise<boolean> {
+async function waitAndRecord(run: Run, inv: Inventory, secret: KObject): Promise<boolean> {
   let outcome: Outcome = "ready";
   try {
     await waitReady(run.client, run.objects, { timeoutMs: run.timeoutMs, pollMs: run.pollMs, emit: run.emit });
@@ -284,7 +308,7 @@ async function waitAndRecord(run: Run, inv: Inventory, record: HistoryRecord, se
     outcome = "not-ready";
     throw e;
   } finally {
-    inv.history = [...inv.history.slice(0, -1), { ...record, outcome }];
+    inv.history = [...inv.history.slice(0, -1), { ...inv.history.at(-1)!, outcome }];
     try {
       await writeInventory(run.client, run.release, inv, secret);
     } catch {
@@ -321,7 +345,8 @@ async function standInNamespace(client: KubeClient, missing: string, emit: (e: L
 }
 
 /** After a failed apply: the previous entries plus every object applied before the failure. */
-async function recordPartial(client: KubeClient, result: RenderResult, prev: StoredInventory | undefined, done: KObject[], applied: Record<string, string>): Promise<void> {
+async function recordPartial(client: KubeClient, run: Run, done: KObject[], applied: Record<string, string>): Promise<void> {
+  const { result, prev } = run;
   const release = result.release;
   const byKey = new Map<string, InventoryEntry>();
   for (const e of prev?.inventory.entries ?? []) byKey.set(entryKey(e), e);
@@ -335,11 +360,14 @@ async function recordPartial(client: KubeClient, result: RenderResult, prev: Sto
     entries: sortEntries([...byKey.values()]),
     pendingPrune: (prev?.inventory.pendingPrune ?? []).filter((e) => !doneKeys.has(entryKey(e))),
     history: pushHistory(prev?.inventory.history ?? [], {
+      revision: nextRevision(prev?.inventory.history ?? []),
       time: new Date().toISOString(),
       moduleVersion: release.module.version,
       valuesDigest: result.valuesDigest,
       digest: result.digest,
       outcome: "failed",
+      notStored: "the apply failed part-way",
+      ...(run.extra.rollbackOf !== undefined ? { rollbackOf: run.extra.rollbackOf } : {}),
     }),
     applied: { ...prev?.inventory.applied, ...applied },
   };

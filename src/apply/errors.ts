@@ -25,6 +25,12 @@ export type ApplyErrorCode =
   | "namespace_not_found"
   /** The release has no inventory (status/delete given only name and namespace). */
   | "release_not_found"
+  /** Rollback: the release's history has no such revision (or no earlier successful one). */
+  | "revision_not_found"
+  /** Rollback: the stored objects of the revision are missing or damaged; nothing was changed. */
+  | "history_damaged"
+  /** Rollback: a Secret value of the revision is neither in the cluster any more nor supplied; nothing was changed. */
+  | "secret_value_missing"
   /** No usable kubeconfig / context. */
   | "kubeconfig"
   /** The API server failed, even after retries. */

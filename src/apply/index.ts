@@ -14,6 +14,8 @@ export type { DiffAction, DiffOptions, DiffReport, ObjectDiff } from "./diff.js"
 export { status } from "./status.js";
 export type { ObjectStatus, StatusReport } from "./status.js";
 export { deleteRelease } from "./delete.js";
+export { history, rollback } from "./rollback.js";
+export type { HistoryReport, Revision, RollbackOptions, RollbackReport } from "./rollback.js";
 export type { DeleteOptions, DeleteReport } from "./delete.js";
 export { waitReady } from "./wait.js";
 export type { CommonOptions, LifecycleEvent, ObjectAction, ObjectResult, ReleaseTarget } from "./lifecycle.js";

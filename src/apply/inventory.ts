@@ -6,6 +6,7 @@ import type { Violation } from "../render/types.js";
 import { LABELS, MANAGER, kindWeight, type ReleaseInfo } from "../render/types.js";
 import { ApplyError } from "./errors.js";
 import { KubeHttpError, type KObject, type KubeClient, type ObjectRef } from "./client.js";
+import { REVISIONS_KEY } from "./revisions.js";
 
 /** Label marking a Secret as an OPM release inventory. */
 export const INVENTORY_LABEL = "opmodel.dev/inventory";
@@ -26,6 +27,8 @@ export interface InventoryEntry {
 export type Outcome = "applied" | "ready" | "not-ready" | "failed";
 
 export interface HistoryRecord {
+  /** Monotonic revision number (1 for the first apply), kept across the 10-record window. */
+  revision: number;
   time: string;
   moduleVersion: string;
   valuesDigest: string;
@@ -33,6 +36,15 @@ export interface HistoryRecord {
   outcome: Outcome;
   /** Policy violations (warn and audit) recorded with this apply. */
   violations?: Violation[];
+  /** Set when this record is a rollback: the revision whose objects it applied again. */
+  rollbackOf?: number;
+  /**
+   * The objects this revision applied are stored in the inventory (key `revisions`): how many,
+   * and a digest of their list. Absent: the revision cannot be rolled back to.
+   */
+  stored?: { objects: number; digest: string };
+  /** Why the objects of this revision are not stored (e.g. dropped to stay under the Secret size limit). */
+  notStored?: string;
 }
 
 export interface Inventory {
@@ -119,13 +131,17 @@ function decode(secret: KObject): Inventory {
     const inv = JSON.parse(Buffer.from(raw ?? "", "base64").toString("utf8")) as Inventory;
     inv.pendingPrune ??= [];
     inv.history ??= [];
+    // Records written before revisions were numbered count from 1.
+    inv.history.forEach((r, i) => {
+      r.revision ??= i + 1;
+    });
     return inv;
   } catch (e) {
     throw new ApplyError("inventory_corrupt", `inventory Secret ${secret.metadata.namespace}/${secret.metadata.name} is not readable: ${(e as Error).message}`, {}, { cause: e });
   }
 }
 
-function secretFor(release: ReleaseInfo, inv: Inventory, resourceVersion?: string): KObject {
+function secretFor(release: ReleaseInfo, inv: Inventory, resourceVersion?: string, revisions?: string): KObject {
   return {
     apiVersion: "v1",
     kind: "Secret",
@@ -149,24 +165,30 @@ function secretFor(release: ReleaseInfo, inv: Inventory, resourceVersion?: strin
         "opmodel.dev/digest": inv.digest,
       },
     },
-    data: { inventory: Buffer.from(JSON.stringify(inv)).toString("base64") },
+    data: { inventory: Buffer.from(JSON.stringify(inv)).toString("base64"), ...(revisions ? { [REVISIONS_KEY]: revisions } : {}) },
   };
+}
+
+/** The stored objects of the history's revisions (base64 of gzip; see revisions.ts), as held by an inventory Secret. */
+export function storedRevisions(secret: KObject | undefined): string | undefined {
+  return (secret?.data as Record<string, string> | undefined)?.[REVISIONS_KEY];
 }
 
 /**
  * Write the inventory: create when `previous` is undefined (409 if someone else created it meanwhile),
- * otherwise replace with `previous`'s resourceVersion as precondition.
+ * otherwise replace with `previous`'s resourceVersion as precondition. `revisions` (the stored
+ * objects) defaults to what `previous` holds.
  */
-export async function writeInventory(client: KubeClient, release: ReleaseInfo, inv: Inventory, previous?: KObject): Promise<KObject> {
+export async function writeInventory(client: KubeClient, release: ReleaseInfo, inv: Inventory, previous?: KObject, revisions = storedRevisions(previous)): Promise<KObject> {
   try {
-    if (!previous) return await client.create(secretFor(release, inv), { fieldManager: MANAGER });
+    if (!previous) return await client.create(secretFor(release, inv, undefined, revisions), { fieldManager: MANAGER });
     if (previous.metadata.name !== inventoryName(release)) {
       // Same module and release name, but a different uuid (should not happen): replace the old Secret.
-      const created = await client.create(secretFor(release, inv), { fieldManager: MANAGER });
+      const created = await client.create(secretFor(release, inv, undefined, revisions), { fieldManager: MANAGER });
       await client.delete({ ...SECRET_REF, name: previous.metadata.name, namespace: previous.metadata.namespace });
       return created;
     }
-    return await client.replace(secretFor(release, inv, previous.metadata.resourceVersion), { fieldManager: MANAGER });
+    return await client.replace(secretFor(release, inv, previous.metadata.resourceVersion, revisions), { fieldManager: MANAGER });
   } catch (e) {
     if (e instanceof KubeHttpError && e.status === 409) {
       throw new ApplyError(
@@ -182,6 +204,11 @@ export async function writeInventory(client: KubeClient, release: ReleaseInfo, i
 
 export async function deleteInventory(client: KubeClient, secret: KObject): Promise<void> {
   await client.delete({ ...SECRET_REF, name: secret.metadata.name, namespace: secret.metadata.namespace });
+}
+
+/** The revision number of the next record: one more than the last one's. */
+export function nextRevision(history: HistoryRecord[]): number {
+  return (history.at(-1)?.revision ?? 0) + 1;
 }
 
 export function pushHistory(history: HistoryRecord[], rec: HistoryRecord): HistoryRecord[] {

@@ -96,7 +96,7 @@ function colors(io: CliIO): boolean {
 }
 
 /** One line per object; on a terminal the lines are redrawn in place as objects progress. */
-class Progress {
+export class Progress {
   private readonly lines = new Map<string, string>();
   private drawn = 0;
   constructor(private readonly io: CliIO) {}
@@ -120,7 +120,7 @@ class Progress {
   }
 }
 
-function onEvent(p: Progress): (e: LifecycleEvent) => void {
+export function onEvent(p: Progress): (e: LifecycleEvent) => void {
   return (e) => {
     switch (e.type) {
       case "applied":
@@ -150,12 +150,12 @@ function onEvent(p: Progress): (e: LifecycleEvent) => void {
   };
 }
 
-function fail(io: CliIO, e: unknown): void {
+export function fail(io: CliIO, e: unknown): void {
   const msg = ApplyError.is(e) ? e.message : e instanceof Error ? e.message : String(e);
   for (const line of `error: ${msg}`.split("\n")) io.err(line);
 }
 
-function common(flags: CliFlags) {
+export function common(flags: CliFlags) {
   return {
     kubeconfig: flags.kubeconfig,
     context: flags.context,
@@ -218,7 +218,7 @@ export async function runDiff(result: RenderResult, flags: CliFlags, io: CliIO):
   }
 }
 
-function table(rows: string[][]): string[] {
+export function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd());
 }

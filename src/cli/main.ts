@@ -6,6 +6,7 @@ import type { RenderResult } from "../render/types.js";
 import type { K8sObject } from "../render/types.js";
 import { catalogCmd } from "./catalog.js";
 import { lifecycleCommands } from "./lifecycle.js";
+import { historyCommand, rollbackCommand } from "./history.js";
 import { parseDuration } from "../core/duration.js";
 
 // The render pipeline, the module loader and the apply layer are imported when a command
@@ -188,6 +189,8 @@ export function registerCommand(name: string, command: Command): void {
   commands[name] = command;
 }
 
+registerCommand("history", historyCommand);
+registerCommand("rollback", rollbackCommand);
 registerCommand("catalog", catalogCmd);
 
 function printHelp(io: IO, name?: string): void {

@@ -138,6 +138,13 @@ export function validate(o: Obj, def: ResourceDef): void {
     if (o.spec?.replicas !== undefined && (typeof o.spec.replicas !== "number" || o.spec.replicas < 0))
       causes.push({ type: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(o.spec.replicas)}: must be greater than or equal to 0` });
   }
+  if (def.kind === "Secret") {
+    // As the real API server: a Secret's data (decoded) totals at most 1 MiB.
+    let total = 0;
+    for (const v of Object.values(o.data ?? {})) total += typeof v === "string" ? Buffer.from(v, "base64").length : 0;
+    for (const v of Object.values(o.stringData ?? {})) total += typeof v === "string" ? Buffer.byteLength(v) : 0;
+    if (total > 1024 * 1024) causes.push({ type: "FieldValueTooLong", field: "data", message: "Too long: may not be more than 1048576 bytes" });
+  }
   if (def.kind === "Service") {
     for (const [i, p] of (o.spec?.ports ?? []).entries()) {
       if (typeof p.port !== "number" || p.port < 1 || p.port > 65535) causes.push({ type: "FieldValueInvalid", field: `spec.ports[${i}].port`, message: "Invalid value: must be between 1 and 65535, inclusive" });
