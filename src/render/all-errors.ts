@@ -23,6 +23,7 @@
  * and a field's own evaluation decides what is reported.
  * Only the failure path pays for any of this: a render that evaluates runs none of it.
  */
+import * as ast from "../core/cue/ast.js";
 import type { Issue, SourceLocation } from "../core/errors.js";
 import { EngineError } from "../core/errors.js";
 import type { Engine } from "../engine/engine.js";
@@ -204,7 +205,11 @@ const HIDDEN_CHECKS: [when: string, checks: string[]][] = [
 /** Whether a field named `label` is declared anywhere below n. */
 const declares = (n: FieldNode, label: string): boolean => n.children.some((c) => c.path[c.path.length - 1] === label || declares(c, label));
 
-const sel = (path: readonly string[]) => path.map((s) => (/^[#_]/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`)).join("");
+/** `x.#def._hidden["regular"]`: definitions and hidden fields by selector, regular fields by index. */
+const select = (x: ast.Expr, path: readonly string[]): ast.Expr => path.reduce((acc, s) => (/^[#_]/.test(s) ? ast.sel(acc, s) : ast.index(acc, ast.lit(s))), x);
+const renderOut = (...names: string[]): ast.Expr => ast.sel(ast.ident("renderOut"), ...names);
+/** `json.Marshal(x) == _|_`: whether x fails, without failing the program. */
+const fails = (x: ast.Expr): ast.Expr => ast.binary("==", ast.call(ast.sel(ast.ident("json"), "Marshal"), x), ast.ident("_|_"));
 
 /** One failing field and the evaluator's message for it. */
 export interface FieldError {
@@ -222,7 +227,7 @@ export interface FieldError {
 export interface FieldProbeInput {
   engine: Engine;
   /** A diagnosis program whose top-level declarations are `decls` (renderOut is the release). */
-  program: (decls: string) => string;
+  program: (decls: readonly ast.Decl[]) => string;
   /** The components' declared fields ({@link componentFields}). */
   components: FieldNode[];
   /**
@@ -247,11 +252,10 @@ export interface FieldProbeResult {
 
 /** The failing fields of the components, each with its own message, deduplicated. */
 export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult> {
-  const R = "renderOut.#release";
   // Components as the release sees them (values applied), and as the module declares them
   // (its own defaults), which must evaluate too.
-  const roots = ["renderOut.#release._unified", "renderOut.#release.#module"];
-  const expr = (root: number, path: readonly string[]) => `${roots[root]}.#components${sel(path.slice(1))}`;
+  const roots = [renderOut("#release", "_unified"), renderOut("#release", "#module")];
+  const expr = (root: number, path: readonly string[]) => select(ast.sel(roots[root]!, "#components"), path.slice(1));
   // Every node to test: each component, its declared fields and its hidden checks.
   const nodes: { path: string[]; source?: SourceLocation; parent?: number; hidden?: boolean; value?: string }[] = [];
   const visit = (n: FieldNode, parent?: number) => {
@@ -272,11 +276,9 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
   };
   nodes.forEach((n, i) => n.parent === undefined && post(i));
   const probe = [
-    `config: json.Marshal(renderOut.#release._config) == _|_`,
-    `diag: [`,
-    ...[0, 1].map((r) => `\t[${order.map((i) => `json.Marshal(${expr(r, nodes[i]!.path)}) == _|_`).join(", ")}],`),
-    `]`,
-  ].join("\n");
+    ast.field("config", fails(renderOut("#release", "_config"))),
+    ast.field("diag", ast.list([0, 1].map((r) => ast.list(order.map((i) => fails(expr(r, nodes[i]!.path))))))),
+  ];
   let failing: boolean[][];
   let configFails: boolean;
   try {
@@ -306,7 +308,7 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
   const answers = await Promise.all(
     read.map(async (n) => {
       try {
-        await d.engine.eval(d.program(`output: ${expr(n.root, n.path)}`), { label: `${d.label} (field ${n.path.join(".")})`, cache: false });
+        await d.engine.eval(d.program([ast.field("output", expr(n.root, n.path))]), { label: `${d.label} (field ${n.path.join(".")})`, cache: false });
         return undefined;
       } catch (e) {
         if (!EngineError.is(e) || e.code !== "engine") throw e;
@@ -392,12 +394,12 @@ export function diagnosisProgram(source: string): string {
 }
 
 /** The values a CUE module's own release sets, checked against its `#config` schema. */
-export async function releaseValueIssues(engine: Engine, parsed: readonly ParsedFile[], program: (decls: string) => string): Promise<Issue[]> {
+export async function releaseValueIssues(engine: Engine, parsed: readonly ParsedFile[], program: (decls: readonly ast.Decl[]) => string): Promise<Issue[]> {
   const schema = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release")).catch(() => undefined);
   if (!schema) return [];
   let values: unknown;
   try {
-    values = (await engine.eval<{ values: unknown }>(program("values: renderOut.#release.values"), { label: "the values of a failed release", cache: false })).values;
+    values = (await engine.eval<{ values: unknown }>(program([ast.field("values", renderOut("#release", "values"))]), { label: "the values of a failed release", cache: false })).values;
   } catch {
     return [];
   }

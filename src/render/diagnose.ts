@@ -9,6 +9,7 @@
  * once per failing pair to read that pair's own first error. Every failing pair is then
  * reported, each with its component, its transformer and the author's `file:line`.
  */
+import * as ast from "../core/cue/ast.js";
 import type { Issue, SourceLocation } from "../core/errors.js";
 import { EngineError } from "../core/errors.js";
 import type { Engine } from "../engine/engine.js";
@@ -26,60 +27,113 @@ import type { Engine } from "../engine/engine.js";
 export type DiagnoseMode =
   | { kind: "pairs"; pairs?: readonly (readonly [string, string])[] }
   | { kind: "pair"; component: string; transformer: string }
-  | { kind: "expr"; field: string };
+  | { kind: "expr"; field: readonly ast.Decl[] };
 
 /** At most this many failing pairs are evaluated one by one (each is a whole evaluation). */
 const MAX_PAIRS = 20;
 
-const transform = (tn: string, cn: string) =>
-  `(renderOut.#provider.transformers[${tn}].#transform & {#component: renderOut._data[${cn}], #context: renderOut.components[${cn}].context}).output`;
+const renderOut = (...names: string[]): ast.Expr => ast.sel(ast.ident("renderOut"), ...names);
+const bottom = ast.ident("_|_");
+/** `json.Marshal(x) != _|_`: whether x evaluates, without failing the program. */
+const evaluates = (x: ast.Expr): ast.Expr => ast.binary("!=", ast.call(ast.sel(ast.ident("json"), "Marshal"), x), bottom);
+/** `(renderOut.#provider.transformers[tn].#transform & {#component: …, #context: …}).output`. */
+const transformOf = (tn: ast.Expr, component: ast.Expr, context: ast.Expr): ast.Expr =>
+  ast.sel(ast.paren(ast.and(ast.sel(ast.index(renderOut("#provider", "transformers"), tn), "#transform"), ast.struct([ast.field("#component", component), ast.field("#context", context)]))), "output");
+const transform = (tn: ast.Expr, cn: ast.Expr) => transformOf(tn, ast.index(renderOut("_data"), cn), ast.sel(ast.index(renderOut("components"), cn), "context"));
+/** `{component: cn, transformer: tn, ok: …}`: one pair and whether its output evaluates. */
+const pairOk = (output: ast.Expr): ast.Struct =>
+  ast.struct([ast.field("component", ast.ident("cn")), ast.field("transformer", ast.ident("tn")), ast.field("ok", evaluates(output))]);
+const setOf = (source: ast.Expr, name: string): ast.Struct =>
+  ast.struct([ast.comprehension([{ kind: "for", value: name, source }], ast.struct([ast.field({ dynamic: ast.ident(name) }, ast.lit(true))]))]);
 
 /** The `#matched` of a diagnosis program: every component of the release, matched to nothing. */
-export const DIAGNOSE_MATCHED = "{for cn, _ in #release.components {(cn): []}}";
+export const DIAGNOSE_MATCHED: ast.Expr = ast.struct([
+  ast.comprehension([{ kind: "for", key: "cn", value: "_", source: ast.sel(ast.ident("#release"), "components") }], ast.struct([ast.field({ dynamic: ast.ident("cn") }, ast.list([]))])),
+]);
 
-/** The top-level field of a diagnosis program; `core` is the linked core package's field. */
-export function diagnoseField(mode: DiagnoseMode, core: string): string {
-  if (mode.kind === "expr") return mode.field;
-  if (mode.kind === "pair") return `output: ${transform(JSON.stringify(mode.transformer), JSON.stringify(mode.component))}`;
-  const ok = `ok: json.Marshal(${transform("tn", "cn")}) != _|_`;
-  if (mode.pairs) return `diag: [for p in ${JSON.stringify(mode.pairs)} let cn = p[0] let tn = p[1] {component: cn, transformer: tn, ${ok}}]`;
-  return [
-    `diag: [`,
-    `\tfor cn, c in renderOut.components`,
-    `\tlet s = {labels: c.labels, resources: {for r in c.resources {(r): true}}, traits: {for t in c.traits {(t): true}}}`,
-    `\tfor tn, t in renderOut.transformers if (${core}.#Match & {#c: s, #t: t}).ok {component: cn, transformer: tn, ${ok}},`,
-    `]`,
-  ].join("\n");
+/** The top-level declarations of a diagnosis program; `core` is the linked core package's field. */
+export function diagnoseField(mode: DiagnoseMode, core: string): ast.Decl[] {
+  if (mode.kind === "expr") return [...mode.field];
+  if (mode.kind === "pair") return [ast.field("output", transform(ast.lit(mode.transformer), ast.lit(mode.component)))];
+  const ok = pairOk(transform(ast.ident("tn"), ast.ident("cn")));
+  if (mode.pairs) {
+    const each = ast.comprehension(
+      [
+        { kind: "for", value: "p", source: ast.fromJSON(mode.pairs) },
+        { kind: "let", name: "cn", expr: ast.index(ast.ident("p"), ast.lit(0)) },
+        { kind: "let", name: "tn", expr: ast.index(ast.ident("p"), ast.lit(1)) },
+      ],
+      ok,
+    );
+    return [ast.field("diag", ast.list([each]))];
+  }
+  const c = ast.ident("c");
+  const s = ast.struct([ast.field("labels", ast.sel(c, "labels")), ast.field("resources", setOf(ast.sel(c, "resources"), "r")), ast.field("traits", setOf(ast.sel(c, "traits"), "t"))]);
+  const matches = ast.sel(ast.paren(ast.and(ast.sel(ast.ident(core), "#Match"), ast.struct([ast.field("#c", ast.ident("s")), ast.field("#t", ast.ident("t"))]))), "ok");
+  const each = ast.comprehension(
+    [
+      { kind: "for", key: "cn", value: "c", source: renderOut("components") },
+      { kind: "let", name: "s", expr: s },
+      { kind: "for", key: "tn", value: "t", source: renderOut("transformers") },
+      { kind: "if", cond: matches },
+    ],
+    ok,
+  );
+  return [ast.field("diag", ast.list([each]))];
 }
 
 /**
- * The `pairs` and `pair` fields of an expr-mode diagnosis program (see all-errors.ts) in
+ * The `pairs` and `pair` declarations of an expr-mode diagnosis program (see all-errors.ts) in
  * which each component is rendered alone: `core.#Render` over a release holding only that
  * component, so one component's failing field does not fail every other's transformers.
  * `components` maps each component to the CUE expression of the spec its transformers see
  * (the fields of its spec that evaluate, when others fail), or undefined for its own spec.
  */
-export function isolatedField(mode: Exclude<DiagnoseMode, { kind: "expr" }>, core: string, components: Record<string, string | undefined>, matched?: Record<string, string[]>): string {
-  const R = "renderOut.#release";
-  const q = (s: string) => JSON.stringify(s);
-  const lets = [
-    `let diagR = {`,
-    ...Object.entries(components).map(([cn, spec]) => {
-      const c = `${R}._unified.#components[${q(cn)}]`;
-      return [
-        `\t${q(cn)}: ${core}.#Render & {`,
-        `\t\t#release: {metadata: ${R}.metadata, _unified: metadata: ${R}._unified.metadata, values: {}, components: ${q(cn)}: {metadata: ${c}.metadata, spec: ${spec ?? `${c}.spec`}, #resources: ${c}.#resources, #traits: ${c}.#traits, #names: ${c}.#names}}`,
-        `\t\t#provider: renderOut.#provider`,
-        ...(matched?.[cn] ? [`\t\t#matched: ${q(cn)}: ${JSON.stringify(matched[cn])}`] : []),
-        `\t}`,
-      ].join("\n");
-    }),
-    `}`,
-  ].join("\n");
-  const out = (tn: string, cn: string) => `(renderOut.#provider.transformers[${tn}].#transform & {#component: diagR[${cn}]._data[${cn}], #context: diagR[${cn}].components[${cn}].context}).output`;
-  if (mode.kind === "pair") return `${lets}\noutput: ${out(q(mode.transformer), q(mode.component))}`;
-  const names = JSON.stringify(Object.keys(components));
-  return `${lets}\ndiag: [for cn in ${names} for tn in (*diagR[cn].components[cn].matched | []) {component: cn, transformer: tn, ok: json.Marshal(${out("tn", "cn")}) != _|_}]`;
+export function isolatedField(mode: Exclude<DiagnoseMode, { kind: "expr" }>, core: string, components: Record<string, string | undefined>, matched?: Record<string, string[]>): ast.Decl[] {
+  const R = (...names: string[]) => renderOut("#release", ...names);
+  const diagR = ast.letDecl(
+    "diagR",
+    ast.struct(
+      Object.entries(components).map(([cn, spec]) => {
+        const c = ast.index(R("_unified", "#components"), ast.lit(cn));
+        const component = ast.struct([
+          ast.field("metadata", ast.sel(c, "metadata")),
+          // The caller's spec expression is CUE text (render.ts builds it).
+          ast.field("spec", spec !== undefined ? ast.raw(spec) : ast.sel(c, "spec")),
+          ...["#resources", "#traits", "#names"].map((n) => ast.field(n, ast.sel(c, n))),
+        ]);
+        const release = ast.struct([
+          ast.field("metadata", R("metadata")),
+          ast.field("_unified", ast.struct([ast.field("metadata", R("_unified", "metadata"))])),
+          ast.field("values", ast.struct([])),
+          ast.field("components", ast.struct([ast.field(cn, component)])),
+        ]);
+        return ast.field(
+          cn,
+          ast.and(
+            ast.sel(ast.ident(core), "#Render"),
+            ast.struct([
+              ast.field("#release", release),
+              ast.field("#provider", renderOut("#provider")),
+              ...(matched?.[cn] ? [ast.field("#matched", ast.struct([ast.field(cn, ast.fromJSON(matched[cn]))]))] : []),
+            ]),
+          ),
+        );
+      }),
+    ),
+  );
+  const alone = (cn: ast.Expr) => ast.index(ast.ident("diagR"), cn);
+  const out = (tn: ast.Expr, cn: ast.Expr) => transformOf(tn, ast.index(ast.sel(alone(cn), "_data"), cn), ast.sel(ast.index(ast.sel(alone(cn), "components"), cn), "context"));
+  if (mode.kind === "pair") return [diagR, ast.field("output", out(ast.lit(mode.transformer), ast.lit(mode.component)))];
+  const cn = ast.ident("cn");
+  const each = ast.comprehension(
+    [
+      { kind: "for", value: "cn", source: ast.fromJSON(Object.keys(components)) },
+      { kind: "for", value: "tn", source: ast.paren(ast.or(ast.unary("*", ast.sel(ast.index(ast.sel(alone(cn), "components"), cn), "matched")), ast.list([]))) },
+    ],
+    pairOk(out(ast.ident("tn"), cn)),
+  );
+  return [diagR, ast.field("diag", ast.list([each]))];
 }
 
 /** `output.0.spec.rules.0.http` → `spec.rules[0].http` of object 1. */

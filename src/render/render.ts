@@ -284,12 +284,12 @@ export function buildProgram(
     const renderBody = ast.struct([
       ast.field("#release", ast.struct([ast.embed(ast.raw(inlined.get(releasePkg.importPath)!))])),
       ast.field("#provider", providerExpr()),
-      ...(diagnose ? [ast.field("#matched", ast.raw(DIAGNOSE_MATCHED))] : matched ? [ast.field("#matched", ast.fromJSON(matched))] : []),
+      ...(diagnose ? [ast.field("#matched", DIAGNOSE_MATCHED)] : matched ? [ast.field("#matched", ast.fromJSON(matched))] : []),
     ]);
     // An expression probe reads the release alone: it does not run the transformers.
     const renderExpr = diagnose?.kind === "expr" ? renderBody : ast.and(coreRef("#Render"), renderBody);
     const decls: ast.Decl[] = [diagnose ? ast.letDecl("renderOut", renderExpr) : ast.field("out", renderExpr)];
-    if (diagnose) decls.push(ast.embed(ast.raw(diagnoseField(diagnose, core))));
+    if (diagnose) decls.push(...diagnoseField(diagnose, core));
     if (checkPolicies && !diagnose) {
       const policyList = ast.list([forIn("p", rel("_unified", "#policies"), ast.struct([ast.embed(ast.ident("p"))])), ...platform]);
       const objects = ast.comprehension(
@@ -394,7 +394,7 @@ function mapEngineIssues(p: Prepared, engineIssues: readonly Issue[], policies: 
 /** Every error of a failed evaluation, each in the author's terms (see all-errors.ts). */
 async function allErrors(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched: Record<string, string[]> | undefined, first: EngineError): Promise<Issue[]> {
   const parsed = p.files.map((f) => parseHeader(f));
-  const program = (decls: string) => diagnosisProgram(buildProgram(p.files, provider, platform, undefined, { kind: "expr", field: decls }).source);
+  const program = (decls: readonly ast.Decl[]) => diagnosisProgram(buildProgram(p.files, provider, platform, undefined, { kind: "expr", field: decls }).source);
   const issues: Issue[] = [];
   // A CUE module's own release may set values its #config refuses: checked like a values file.
   const components = componentFields(parsed.filter((f) => f.package !== "release"));
