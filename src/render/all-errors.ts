@@ -30,6 +30,7 @@ import type { Engine } from "../engine/engine.js";
 import type { ParsedFile } from "../program/link.js";
 import { cueConfigSchema } from "../program/config-schema.js";
 import { checkValue } from "../core/schema.js";
+import { codeTokens, CueSyntaxError, stringValue, tokenize, topLevelDecls, type Token } from "../core/cue/lexer.js";
 
 /** At most this many failing fields are evaluated one by one to read their messages. */
 export const MAX_LEAVES = 24;
@@ -43,57 +44,6 @@ export interface FieldNode {
   value?: string;
 }
 
-const LABEL = /^(?:(#?[A-Za-z_$][A-Za-z0-9_$]*)|"((?:[^"\\\n]|\\.)*)")\s*[?!]?\s*:(?![:=])/;
-
-/** Index just past the string starting at i (single-line or `"""` multi-line). */
-function skipString(t: string, i: number): number {
-  const close = t.startsWith('"""', i) ? '"""' : t.startsWith("#\"", i) ? '"#' : '"';
-  i += close === '"#' ? 2 : close.length;
-  while (i < t.length && !t.startsWith(close, i)) i += t[i] === "\\" ? 2 : 1;
-  return i + close.length;
-}
-
-/** Index of the end of the declaration starting at i: a newline or ',' at depth 0, or `to`. */
-function declEnd(t: string, i: number, to: number): number {
-  let depth = 0;
-  while (i < to) {
-    const c = t[i]!;
-    if (c === "/" && t[i + 1] === "/") {
-      while (i < to && t[i] !== "\n") i++;
-      continue;
-    }
-    if (c === '"' || (c === "#" && t[i + 1] === '"')) {
-      i = skipString(t, i);
-      continue;
-    }
-    if ("{[(".includes(c)) depth++;
-    else if ("}])".includes(c)) depth--;
-    else if (depth === 0 && (c === "\n" || c === ",")) return i;
-    i++;
-  }
-  return to;
-}
-
-/** Index of the bracket closing the one at i. */
-function closing(t: string, i: number, to: number): number {
-  let depth = 0;
-  while (i < to) {
-    const c = t[i]!;
-    if (c === "/" && t[i + 1] === "/") {
-      while (i < to && t[i] !== "\n") i++;
-      continue;
-    }
-    if (c === '"' || (c === "#" && t[i + 1] === '"')) {
-      i = skipString(t, i);
-      continue;
-    }
-    if ("{[(".includes(c)) depth++;
-    else if ("}])".includes(c) && --depth === 0) return i;
-    i++;
-  }
-  return to;
-}
-
 interface Scan {
   label: string;
   source: SourceLocation;
@@ -101,38 +51,56 @@ interface Scan {
   value?: string;
 }
 
+const OPEN = new Set(["{", "[", "("]);
+const CLOSE = new Set(["}", "]", ")"]);
+
+/** Index of the token closing the bracket at `i` (interpolations count as brackets), or -1. */
+function closingToken(code: readonly Token[], i: number): number {
+  let depth = 0;
+  for (let k = i; k < code.length; k++) {
+    const t = code[k]!;
+    if ((t.kind === "punct" && OPEN.has(t.text)) || t.kind === "interpStart") depth++;
+    else if ((t.kind === "punct" && CLOSE.has(t.text)) || t.kind === "interpEnd") depth--;
+    if (depth === 0) return k;
+  }
+  return -1;
+}
+
+/** A label token followed by its `:` (optionally `?:` or `!:`): the label, and the index after the `:`. */
+function labelAt(code: readonly Token[], i: number): { label: string; next: number } | undefined {
+  const t = code[i];
+  if (!t || (t.kind !== "ident" && t.kind !== "string")) return undefined;
+  const colon = code[i + 1]?.text === "?" || code[i + 1]?.text === "!" ? i + 2 : i + 1;
+  if (code[colon]?.kind !== "punct" || code[colon]!.text !== ":") return undefined;
+  return { label: t.kind === "ident" ? t.text : stringValue(t), next: colon + 1 };
+}
+
 function scanStruct(t: string, from: number, to: number, at: (i: number) => SourceLocation, keep: (label: string, depth: number) => boolean, depth: number, into: Map<string, Scan>): void {
-  let i = from;
-  while (i < to) {
-    const ws = /^(?:\s|,|\/\/[^\n]*)+/.exec(t.slice(i, Math.min(to, i + 4096)));
-    if (ws) {
-      i += ws[0].length;
-      continue;
-    }
+  for (const decl of topLevelDecls(t.slice(from, to))) {
+    if (decl.kind !== "field") continue;
+    const code = codeTokens(decl.tokens);
     // A chain of labels `a: b: c:`, then a value.
     const chain: { label: string; at: number }[] = [];
-    let j = i;
-    for (;;) {
-      const m = LABEL.exec(t.slice(j, Math.min(to, j + 512)));
-      if (!m) break;
-      chain.push({ label: m[1] ?? (JSON.parse(`"${m[2]}"`) as string), at: j });
-      j += m[0].length;
-      while (j < to && (t[j] === " " || t[j] === "\t")) j++;
+    let j = 0;
+    for (let l = labelAt(code, j); l; l = labelAt(code, j)) {
+      chain.push({ label: l.label, at: from + code[j]!.start });
+      j = l.next;
     }
-    const end = declEnd(t, j, to);
-    if (chain.length && keep(chain[0]!.label, depth) && chain.every((c, k) => k === 0 || keep(c.label, depth + k))) {
-      let level = into;
-      let n: Scan | undefined;
-      for (const c of chain) {
-        n = level.get(c.label);
-        if (!n) level.set(c.label, (n = { label: c.label, source: at(c.at), kids: new Map() }));
-        level = n.kids;
+    if (!chain.length || !chain.every((c, k) => keep(c.label, depth + k))) continue;
+    let level = into;
+    let n: Scan | undefined;
+    for (const c of chain) {
+      n = level.get(c.label);
+      if (!n) {
+        n = { label: c.label, source: at(c.at), kids: new Map() };
+        level.set(c.label, n);
       }
-      // A plain struct literal is looked into; any other value is a leaf.
-      if (t[j] === "{" && /^\s*(\/\/.*)?$/.test(t.slice(closing(t, j, to) + 1, end))) scanStruct(t, j + 1, closing(t, j, to), at, keep, depth + chain.length, level);
-      else n!.value = t.slice(j, end).trim();
+      level = n.kids;
     }
-    i = Math.max(end, i + 1);
+    // A plain struct literal is looked into; any other value is a leaf.
+    const value = code[j];
+    if (value?.kind === "punct" && value.text === "{" && closingToken(code, j) === code.length - 1) scanStruct(t, from + value.end, from + code[code.length - 1]!.start, at, keep, depth + chain.length, level);
+    else n!.value = value ? t.slice(from + value.start, from + decl.end).trim() : "";
   }
 }
 
@@ -140,16 +108,36 @@ function scanStruct(t: string, from: number, to: number, at: (i: number) => Sour
  * The regular fields a CUE struct body declares, recursively into struct literals (a value
  * that is not a plain struct literal is a leaf). Definitions, hidden fields, patterns and
  * comprehensions are skipped unless `keep` says otherwise; repeated declarations of one
- * field are merged.
+ * field are merged. Text the lexer cannot read declares nothing.
  */
 export function declaredFields(t: string, from: number, to: number, at: (i: number) => SourceLocation, keep: (label: string, depth: number) => boolean = (l) => !/^[#_]/.test(l)): FieldNode[] {
   const top = new Map<string, Scan>();
-  scanStruct(t, from, to, at, keep, 0, top);
+  try {
+    scanStruct(t, from, to, at, keep, 0, top);
+  } catch (e) {
+    if (!(e instanceof CueSyntaxError)) throw e;
+    return [];
+  }
   const conv = (n: Scan, prefix: string[]): FieldNode => {
     const path = [...prefix, n.label];
     return { path, source: n.source, children: [...n.kids.values()].map((k) => conv(k, path)), ...(n.value !== undefined ? { value: n.value } : {}) };
   };
   return [...top.values()].map((n) => conv(n, []));
+}
+
+/** The body of the first struct literal unified into something (`x & {…}`): its offsets inside `{` and `}`. */
+function unifiedStruct(body: string): { from: number; to: number } | undefined {
+  let code: Token[];
+  try {
+    code = codeTokens(tokenize(body));
+  } catch (e) {
+    if (e instanceof CueSyntaxError) return undefined;
+    throw e;
+  }
+  const i = code.findIndex((t, k) => t.kind === "punct" && t.text === "&" && code[k + 1]?.kind === "punct" && code[k + 1]!.text === "{");
+  if (i < 0) return undefined;
+  const close = closingToken(code, i + 1);
+  return { from: code[i + 1]!.end, to: close < 0 ? body.length : code[close]!.start };
 }
 
 /** The fields of every component a package's files declare under `#components`. */
@@ -260,21 +248,25 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
   const nodes: { path: string[]; source?: SourceLocation; parent?: number; hidden?: boolean; value?: string }[] = [];
   const visit = (n: FieldNode, parent?: number) => {
     const id = nodes.push({ path: n.path, source: n.source, ...(parent !== undefined ? { parent } : {}), ...(n.value !== undefined ? { value: n.value } : {}) }) - 1;
-    n.children.forEach((c) => visit(c, id));
+    for (const c of n.children) visit(c, id);
     if (n.path.length !== 2) return;
     for (const [when, checks] of HIDDEN_CHECKS) {
       if (declares(n, when)) for (const h of checks) nodes.push({ path: [...n.path, ...h.split(".")], source: n.source, parent: id, hidden: true });
     }
   };
-  d.components.forEach((c) => visit(c));
+  for (const c of d.components) visit(c);
   // Fields before the structs holding them: once a field of a closed struct fails, the
   // evaluator answers the struct, and may answer the fields read after it, as failing too.
   const order: number[] = [];
   const post = (i: number) => {
-    nodes.forEach((n, j) => n.parent === i && post(j));
+    nodes.forEach((n, j) => {
+      if (n.parent === i) post(j);
+    });
     order.push(i);
   };
-  nodes.forEach((n, i) => n.parent === undefined && post(i));
+  nodes.forEach((n, i) => {
+    if (n.parent === undefined) post(i);
+  });
   const probe = [
     ast.field("config", fails(renderOut("#release", "_config"))),
     ast.field("diag", ast.list([0, 1].map((r) => ast.list(order.map((i) => fails(expr(r, nodes[i]!.path))))))),
@@ -286,7 +278,9 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
     configFails = answer.config;
     failing = answer.diag.map((row) => {
       const byNode: boolean[] = [];
-      order.forEach((i, k) => (byNode[i] = row[k]!));
+      order.forEach((i, k) => {
+        byNode[i] = row[k]!;
+      });
       return byNode;
     });
   } catch (e) {
@@ -340,7 +334,8 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
   const failed = new Set(errors.flatMap((e) => (/(?:^|#)components\.([^.]+)\.spec\.([^.]+)/.exec(e.path) ?? []).slice(1, 3).join("\n") || []));
   nodes.forEach((n) => {
     if (n.path.length !== 4 || n.path[2] !== "spec" || n.hidden) return;
-    const keys = (specKeys[n.path[1]!] ??= { failing: [], passing: [] });
+    const keys = specKeys[n.path[1]!] ?? { failing: [], passing: [] };
+    specKeys[n.path[1]!] = keys;
     (failed.has(`${n.path[1]}\n${n.path[3]}`) ? keys.failing : keys.passing).push(n.path[3]!);
   });
   for (const [cn, k] of Object.entries(specKeys)) if (!k.failing.length) delete specKeys[cn];
@@ -376,9 +371,9 @@ export function valueLines(files: readonly ParsedFile[]): Map<string, SourceLoca
         } else walk(n.children);
       }
     };
-    const inner = /&\s*\{/.exec(body);
+    const inner = unifiedStruct(body);
     walk(declaredFields(body, 0, body.length, at, (l) => !/^[#_]/.test(l)));
-    if (inner) walk(declaredFields(body, inner.index + inner[0].length, closing(body, inner.index + inner[0].length - 1, body.length), at));
+    if (inner) walk(declaredFields(body, inner.from, inner.to, at));
   }
   return out;
 }
