@@ -1,3 +1,12 @@
+/**
+ * Modules and releases: `defineModule()`, the `Module` (metadata, config shape, components,
+ * policies, custom definitions) and the `ModuleRelease` (a module with a name, namespace and
+ * values), and the compiler that turns a release into canonical CUE files (module.cue,
+ * components.cue, release.cue) with the structured data the render needs.
+ *
+ * Size: over 400 lines because `Module` and `ModuleRelease` compile together (the release's
+ * files embed the module's); the release.cue builder is `releaseFile()`, shared with CUE folders.
+ */
 import * as ast from "../src/core/cue/ast.js";
 import { printSourceFile, type PrintedFile } from "../src/core/cue/print.js";
 import { quoteString } from "../src/core/cue/quote.js";
