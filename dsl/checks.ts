@@ -72,9 +72,9 @@ export function checkComponent(name: string, spec: ReadonlyMap<string, SpecEntry
     });
   };
   const ingress = spec.get("ingress");
-  list(obj(ingress?.value)?.paths).forEach((p, i) => portRef(`${base}.ingress.paths.${i}.port`, obj(p)?.port, exposed, "spec.expose.ports", ingress));
+  for (const [i, p] of list(obj(ingress?.value)?.paths).entries()) portRef(`${base}.ingress.paths.${i}.port`, obj(p)?.port, exposed, "spec.expose.ports", ingress);
   const route = spec.get("httpRoute");
-  list(obj(route?.value)?.rules).forEach((r, i) => portRef(`${base}.httpRoute.rules.${i}.port`, obj(r)?.port, exposed, "spec.expose.ports", route));
+  for (const [i, r] of list(obj(route?.value)?.rules).entries()) portRef(`${base}.httpRoute.rules.${i}.port`, obj(r)?.port, exposed, "spec.expose.ports", route);
   if (exposed) {
     const e = spec.get("expose");
     for (const n of Object.keys(exposed)) portRef(`${base}.expose.ports.${n}`, n, containerPorts, "the container (spec.container.ports)", e);

@@ -1,3 +1,12 @@
+/**
+ * Typed config fields (`config.int()`, `config.secret()`, `config.object({...})`, ...): each
+ * field kind is one class holding its checks, its JSON schema, its CUE and its TypeScript
+ * value type; below them, the operations on a whole shape and on the secret values a
+ * release gives.
+ *
+ * Size: over 400 lines because every field kind keeps its four forms together in one class;
+ * splitting the classes apart would separate a field's check from its schema and CUE.
+ */
 import * as ast from "../src/core/cue/ast.js";
 import { quoteRegex } from "../src/core/cue/quote.js";
 import type { Issue, SourceLocation } from "../src/core/errors.js";

@@ -77,6 +77,7 @@ export interface CustomPolicy {
 }
 
 /** Attach a policy defined with definePolicy: `(params, options) => PolicyUse`. */
+// biome-ignore lint/complexity/noBannedTypes: `{} extends T` asks whether every parameter is optional
 export type PolicyBuilder<P extends ConfigShape> = ({} extends ValuesOf<P>
   ? (params?: ValuesOf<P>, options?: PolicyOptions) => PolicyUse
   : (params: ValuesOf<P>, options?: PolicyOptions) => PolicyUse) & { readonly fqn: string; readonly definition: CustomPolicy };
@@ -84,6 +85,7 @@ export type PolicyBuilder<P extends ConfigShape> = ({} extends ValuesOf<P>
 const SEVERITY = ["block", "warn", "audit"] as const;
 
 /** Defines a policy in TypeScript. It compiles to CUE (`#<Name>Policy`) in the module's custom package. */
+// biome-ignore lint/complexity/noBannedTypes: `{}` is the empty parameter shape (a policy without parameters)
 export function definePolicy<const P extends ConfigShape = {}>(def: PolicyDefinitionInput<P>): PolicyBuilder<P> {
   const fqn = fqnOf(def);
   const shape = (def.params ?? {}) as P;

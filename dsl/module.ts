@@ -1,8 +1,17 @@
+/**
+ * Modules and releases: `defineModule()`, the `Module` (metadata, config shape, components,
+ * policies, custom definitions) and the `ModuleRelease` (a module with a name, namespace and
+ * values), and the compiler that turns a release into canonical CUE files (module.cue,
+ * components.cue, release.cue) with the structured data the render needs.
+ *
+ * Size: over 400 lines because `Module` and `ModuleRelease` compile together (the release's
+ * files embed the module's); the release.cue builder is `releaseFile()`, shared with CUE folders.
+ */
 import * as ast from "../src/core/cue/ast.js";
 import { printSourceFile, type PrintedFile } from "../src/core/cue/print.js";
 import { quoteString } from "../src/core/cue/quote.js";
 import { Component } from "./component.js";
-import { checkShape, fieldAt, mapSecrets, redactionMarkers, shapeDefaultIssues, refsFor, secretFields, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
+import { checkShape, fieldAt, mapSecrets, redactionMarkers, shapeDefaultIssues, refsFor, secretFields, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
 import { OpmError, ValidationError, type Issue, type SourceLocation } from "../src/core/errors.js";
 import type { CueRef } from "./parts.js";
 import { callSite } from "./source.js";
@@ -292,8 +301,8 @@ export class Module<S extends ConfigShape = ConfigShape> {
       const bad = checkDnsLabel(name, `components.${name}`, c.site);
       if (bad) issues.push(bad);
       const r = c.compile(name);
-      r.imports.forEach((i) => imports.set(i.importPath, i));
-      r.sources.forEach(([p, s]) => sources.set(p, s));
+      for (const i of r.imports) imports.set(i.importPath, i);
+      for (const [p, s] of r.sources) sources.set(p, s);
       issues.push(...r.issues);
       comps.push(ast.field(name, r.expr));
     }
@@ -384,6 +393,7 @@ export type ReleaseOptions<S extends ConfigShape> = {
   namespace?: string;
   /** The cluster's DNS domain, used in fully qualified Service names; defaults to `cluster.local`. */
   clusterDomain?: string;
+  // biome-ignore lint/complexity/noBannedTypes: `{} extends T` asks whether every field of T is optional
 } & ({} extends ValuesOf<S> ? { values?: ValuesOf<S> } : { values: ValuesOf<S> });
 
 /** The immutable state of a {@link ModuleRelease}. */
@@ -570,6 +580,7 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
 }
 
 /** Defines a module. */
+// biome-ignore lint/complexity/noBannedTypes: `{}` is the empty config shape (a module without config)
 export function defineModule<S extends ConfigShape = {}, R extends Record<string, Component> = Record<string, Component>>(def: ModuleDefinition<S, R>): Module<S> {
   return new Module(def as ModuleDefinition<S>, callSite());
 }

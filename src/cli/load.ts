@@ -37,7 +37,10 @@ export function secretValues(flags: readonly string[]): { values: Record<string,
     }
     const segs = path!.split(".");
     let cur = values;
-    for (const seg of segs.slice(0, -1)) cur = (cur[seg] ??= {}) as Record<string, unknown>;
+    for (const seg of segs.slice(0, -1)) {
+      cur[seg] ??= {};
+      cur = cur[seg] as Record<string, unknown>;
+    }
     cur[segs[segs.length - 1]!] = value;
     paths.push(segs);
   }

@@ -49,7 +49,7 @@ export interface JsonSchema {
 export function isSecretSchema(schema: JsonSchema): boolean {
   if (schema["x-opm-secret"]) return true;
   const p = schema.properties;
-  if (!p || !p.group || !p.key) return false;
+  if (!p?.group || !p.key) return false;
   // A `core.#Secret` as the engine exports it: its fields, or a reference to the definition.
   const refsSecret = ((schema as { allOf?: { $ref?: string }[] }).allOf ?? []).some((a) => /core_v1\.Secret$/.test(a.$ref ?? ""));
   return !!(p.source || refsSecret);
@@ -115,7 +115,7 @@ export function checkValue(schema: JsonSchema, v: unknown, path: string, context
       if (!Array.isArray(v)) return [...out, issue("invalid_type", `expected a list, got ${describeValue(v)}`, "[...]")];
       if (schema.minItems !== undefined && v.length < schema.minItems) out.push(issue("out_of_range", `needs at least ${schema.minItems} items, got ${v.length}`, `list.MinItems(${schema.minItems})`));
       if (schema.maxItems !== undefined && v.length > schema.maxItems) out.push(issue("out_of_range", `allows at most ${schema.maxItems} items, got ${v.length}`, `list.MaxItems(${schema.maxItems})`));
-      if (schema.items) v.forEach((x, i) => out.push(...check(schema.items!, x, at(i))));
+      if (schema.items) for (const [i, x] of v.entries()) out.push(...check(schema.items, x, at(i)));
       return out;
     }
     case "object": {

@@ -15,6 +15,7 @@ export const RAW = Symbol.for("opm-ts.rawcue");
 export const REF_TOKEN_START = "\u0000opmref:";
 export const REF_TOKEN_END = "\u0000";
 /** Every reference token in a string. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the NUL bytes delimit a token no author text can contain
 export const REF_TOKEN_RE = /\u0000opmref:\d+\u0000/g;
 
 /** Whether a value is a reference (a value only a release supplies). */

@@ -369,7 +369,7 @@ function normalizeDerivedDefault(s: JsonSchema): JsonSchema {
     const { enum: _e, default: _d, ...base } = s;
     return { ...base, "x-opm-derived-default": true };
   }
-  if (!s.oneOf || s.oneOf.length !== 2) return s;
+  if (s.oneOf?.length !== 2) return s;
   const neg = s.oneOf.find((x) => x.not);
   const pos = s.oneOf.find((x) => !x.not);
   if (!neg || !pos) return s;

@@ -17,7 +17,7 @@ const isParsed = (f: CueFile | ParsedFile): f is ParsedFile => "package" in f &&
 
 /** True when a field with this label is declared anywhere in the body (at any depth). */
 function declaresField(body: string, label: string): boolean {
-  let tokens;
+  let tokens: ReturnType<typeof tokenize>;
   try {
     tokens = tokenize(body).filter((t) => t.kind !== "comment");
   } catch (e) {

@@ -129,7 +129,8 @@ export function shake(roots: readonly ShakeRoot[], resolve: (importPath: string)
     let names = kept.get(importPath);
     if (!names) {
       // A package reached at all keeps the declarations that declare no name.
-      kept.set(importPath, (names = new Set()));
+      names = new Set();
+      kept.set(importPath, names);
       for (const f of p.files) for (const d of f.decls) if (d.decl.label === undefined) keepDecl(importPath, f, d);
     }
     if (names.has("*") || names.has(name)) continue;

@@ -56,7 +56,7 @@ export function checkValuesSize(values: Record<string, unknown>, provenance: Pro
           ...at(p),
         });
       }
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, String(i)]));
+    } else if (Array.isArray(v)) for (const [i, x] of v.entries()) walk(x, [...p, String(i)]);
     else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, [...p, k]);
   };
   walk(values, []);
