@@ -12,7 +12,7 @@ import path from "node:path";
 import * as ast from "../core/cue/ast.js";
 import { printExpr, printFile } from "../core/cue/print.js";
 import { policyExpr, type PolicyUse } from "../../dsl/policy.js";
-import { EngineError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../core/errors.js";
+import { EngineError, OpmError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../core/errors.js";
 import type { Provenance } from "../../dsl/config.js";
 import { CORE_IMPORT, Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
 import { CUSTOM_PACKAGE } from "../../dsl/define.js";
@@ -32,6 +32,7 @@ import { sha256 } from "../core/hash.js";
 import { scrubText, secretValuesOf } from "../core/redact.js";
 import { cleanViolation, compareViolations, violationIssue, violationPath } from "./violations.js";
 import { compareObjects, isClusterScoped } from "./order.js";
+import { renderStaged, type StageStats } from "./staged.js";
 import { type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
 export { violationIssue, violationPath };
@@ -57,6 +58,23 @@ export interface RenderOptions {
    * cached in memory only, never on disk.
    */
   cache?: boolean;
+  /**
+   * `"staged"` (the default) evaluates the release in stages (see render/staged.ts);
+   * `"reference"` evaluates the single whole program. `OPM_RENDER=reference` sets the
+   * default. Both give byte-identical results.
+   */
+  mode?: RenderMode;
+}
+
+/** How a release is evaluated: in stages, or as the single reference program. */
+export type RenderMode = "staged" | "reference";
+
+/** The render mode when not given: `OPM_RENDER` (`staged` or `reference`), else staged. */
+export function defaultRenderMode(): RenderMode {
+  const env = process.env.OPM_RENDER;
+  if (env === "reference" || env === "staged") return env;
+  if (env) throw new OpmError("usage", `OPM_RENDER=${JSON.stringify(env)} is not a render mode: use staged or reference`);
+  return "staged";
 }
 
 export interface RenderStats {
@@ -65,8 +83,14 @@ export interface RenderStats {
   evalMs: number;
   postMs: number;
   programBytes: number;
-  /** Whether the evaluation was answered from the result cache. */
+  /** Whether the evaluation was answered from the result cache (staged: every program and pair). */
   cached?: boolean;
+  /** How the release was evaluated (`reference` also when the staged render handed over to it). */
+  mode?: RenderMode;
+  /** Set when the staged render handed over to the reference program (an error to report, or a CUE module's policies). */
+  fallback?: boolean;
+  /** Stage figures of a staged render. */
+  stages?: StageStats;
 }
 
 /** A module written in CUE (a folder of .cue files), with release settings. */
@@ -92,7 +116,7 @@ export function loadCueModule(dir: string, release: Omit<CueModuleInput, "kind" 
   return { kind: "CueModule", dir: display, files, ...release };
 }
 
-interface Prepared {
+export interface Prepared {
   files: CueSourceFile[];
   sources: Map<string, SourceLocation>;
   provenance: Provenance;
@@ -201,7 +225,7 @@ function releaseFileText(modulePackage: string, input: CueModuleInput): string {
 }
 
 /** What `core.#Render` evaluates to (see catalog/core/transformer.cue). */
-interface RenderOut {
+export interface RenderOut {
   release: ReleaseInfo extends infer R ? Omit<R & object, "module"> : never;
   module: ReleaseInfo["module"];
   components: Record<
@@ -221,14 +245,8 @@ interface RenderOut {
   objects: { component: string; transformer: string; output: K8sObject[] }[];
 }
 
-/** Groups parsed files by package and builds the linked program for the release. */
-export function buildProgram(
-  files: CueSourceFile[],
-  provider = KUBERNETES_PROVIDER,
-  policies: readonly PolicyUse[] = [],
-  matched?: Record<string, string[]>,
-  diagnose?: DiagnoseMode,
-): { source: string; packages: CuePackage[] } {
+/** The release's own packages (by package name), how its imports resolve, and the release package. */
+export function localPackages(files: CueSourceFile[]): { local: Map<string, CuePackage>; resolve: (importPath: string) => CuePackage | undefined; releasePkg: CuePackage } {
   const parsed = files.map((f) => parseHeader(f));
   const byPkg = new Map<string, ParsedFile[]>();
   for (const f of parsed) byPkg.set(f.package, [...(byPkg.get(f.package) ?? []), f]);
@@ -240,17 +258,13 @@ export function buildProgram(
     const wanted = importPath.includes(":") ? importPath.split(":")[1]! : defaultAlias(importPath).replace(/[^A-Za-z0-9_]/g, "_");
     return local.get(wanted) ?? (local.size === 2 ? [...local.values()].find((p) => p.name !== "release") : undefined);
   };
-  const releasePkg = local.get("release")!;
-  const providerPkg = catalogPackage(provider);
-  if (!providerPkg) throw new ValidationError([{ code: "io", path: "", message: `unknown provider package ${provider}` }]);
-  const core = packageField(CORE_IMPORT);
-  // Transformers defined in TypeScript (package custom, `#Transformers`) extend the provider.
-  const custom = local.get(CUSTOM_PACKAGE);
-  const extended = custom?.files.some((f) => /^#Transformers\s*:/m.test(f.body)) ? ` & {transformers: {for k, t in ${packageField(custom.importPath)}.#Transformers {(k): t}}}` : "";
-  const roots = [releasePkg, providerPkg, ...(custom ? [custom] : [])];
-  // Platform policies defined in TypeScript live in a package of their own.
+  return { local, resolve, releasePkg: local.get("release")! };
+}
+
+/** The package of platform policies defined in TypeScript, if any. */
+export function platformPackage(policies: readonly PolicyUse[]): CuePackage | undefined {
   const platformCustom = [...new Map(policies.flatMap((p) => (p.custom ? [[p.custom.fqn, p.custom] as const] : []))).values()];
-  const platformPkg: CuePackage | undefined = platformCustom.length
+  return platformCustom.length
     ? {
         importPath: PLATFORM_IMPORT,
         name: "platform",
@@ -262,6 +276,33 @@ export function buildProgram(
         ],
       }
     : undefined;
+}
+
+/** What a release's program must compute besides the objects: policy checks, release secrets. */
+export function programNeeds(files: CueSourceFile[], policies: readonly PolicyUse[]): { checkPolicies: boolean; releaseSecrets: boolean } {
+  // Only modules that declare them pay for policy checks and release secrets.
+  const text = files.map((f) => f.text).join("\n");
+  return { checkPolicies: policies.length > 0 || /#policies\s*:/.test(text), releaseSecrets: /#secrets\s*:/.test(text) };
+}
+
+/** Groups parsed files by package and builds the linked program for the release. */
+export function buildProgram(
+  files: CueSourceFile[],
+  provider = KUBERNETES_PROVIDER,
+  policies: readonly PolicyUse[] = [],
+  matched?: Record<string, string[]>,
+  diagnose?: DiagnoseMode,
+): { source: string; packages: CuePackage[] } {
+  const { local, resolve, releasePkg } = localPackages(files);
+  const providerPkg = catalogPackage(provider);
+  if (!providerPkg) throw new ValidationError([{ code: "io", path: "", message: `unknown provider package ${provider}` }]);
+  const core = packageField(CORE_IMPORT);
+  // Transformers defined in TypeScript (package custom, `#Transformers`) extend the provider.
+  const custom = local.get(CUSTOM_PACKAGE);
+  const extended = custom?.files.some((f) => /^#Transformers\s*:/m.test(f.body)) ? ` & {transformers: {for k, t in ${packageField(custom.importPath)}.#Transformers {(k): t}}}` : "";
+  const roots = [releasePkg, providerPkg, ...(custom ? [custom] : [])];
+  // Platform policies defined in TypeScript live in a package of their own.
+  const platformPkg = platformPackage(policies);
   if (platformPkg) roots.push(platformPkg);
   for (const p of policies) {
     if (p.custom) continue;
@@ -269,10 +310,7 @@ export function buildProgram(
     if (!pkg) throw new ValidationError([{ code: "io", path: "", message: `unknown policy package ${p.cue.importPath}` }]);
     if (!roots.includes(pkg)) roots.push(pkg);
   }
-  // Only modules that declare them pay for policy checks and release secrets.
-  const text = files.map((f) => f.text).join("\n");
-  const checkPolicies = policies.length > 0 || /#policies\s*:/.test(text);
-  const releaseSecrets = /#secrets\s*:/.test(text);
+  const { checkPolicies, releaseSecrets } = programNeeds(files, policies);
   const platform = policies.map((p) => printExpr(policyExpr(p, packageField(p.custom ? PLATFORM_IMPORT : p.cue.importPath)), "\t\t"));
   const rel = "out.#release";
   // The release package is placed inside `#release` rather than linked as a field of
@@ -524,10 +562,19 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   let found: Violation[];
   let releaseObjects: K8sObject[];
   const evalStats: EvalStats = { evalMs: 0 };
-  try {
+  const mode = options.mode ?? defaultRenderMode();
+  const cache = options.cache === false ? false : prepared.secrets.length ? "memory" : true;
+  const releaseLabel = prepared.release?.name ?? (input as CueModuleInput).name ?? `of ${(input as CueModuleInput).dir}`;
+  const staged = mode === "staged" ? await renderStaged({ prepared, engine, provider, platform, ...(matched ? { matched } : {}), cache, label: releaseLabel, ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}) }).catch((e: unknown) => {
+    throw EngineError.is(e) ? scrubError(e, prepared.secrets) : e;
+  }) : undefined;
+  if (staged) {
+    ({ out, releaseObjects } = staged);
+    found = staged.violations;
+  } else try {
     const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, {
-      label: `release ${prepared.release?.name ?? (input as CueModuleInput).name ?? `of ${(input as CueModuleInput).dir}`}`,
-      cache: options.cache === false ? false : prepared.secrets.length ? "memory" : true,
+      label: `release ${releaseLabel}`,
+      cache,
       stats: evalStats,
       ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}),
     });
@@ -570,7 +617,17 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     json: (o = {}) => toJsonList(forOutput(objects, o)),
   };
   if (options.stats) {
-    Object.assign(options.stats, { compileMs: t1 - t0, linkMs: t2 - t1, evalMs: t3 - t2, postMs: performance.now() - t3, programBytes: source.length, cached: Boolean(evalStats.cached) });
+    Object.assign(options.stats, {
+      compileMs: t1 - t0,
+      linkMs: t2 - t1,
+      evalMs: t3 - t2,
+      postMs: performance.now() - t3,
+      programBytes: staged ? staged.programBytes : source.length,
+      cached: staged ? staged.cached : Boolean(evalStats.cached),
+      mode: staged ? "staged" : "reference",
+      fallback: mode === "staged" && !staged,
+      ...(staged ? { stages: staged.stages } : {}),
+    });
   }
   return result;
 }

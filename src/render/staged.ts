@@ -1,0 +1,207 @@
+/**
+ * The staged render: the same results as the reference program (one whole program, see
+ * `buildProgram`), computed by several smaller CUE programs, all evaluated by the engine:
+ *
+ * 1. stage 1 resolves the release to plain data through `core.#Render` (no transformer
+ *    runs): identity, per component its labels, resources, traits, transformer context,
+ *    matched transformers and concrete data, the values and the module's secrets;
+ * 2. stage 2 evaluates each matched (component, transformer) pair on that literal data.
+ *    Each pair has a key of its own (the digest of its standalone program) and its result
+ *    is cached under it, so a changed component re-evaluates only its own pairs. The pairs
+ *    not cached are evaluated several to a program (a program's linked catalog costs far
+ *    more than a pair), one program per worker of the pool, and put back in the reference
+ *    program's order, so the output never depends on the pool size;
+ * 3. stage 3 checks the policies on the literal components and objects, and renders the
+ *    release's secrets.
+ *
+ * The staged render answers `undefined` (the caller then runs the reference program) when
+ * it cannot give the reference's answer itself: when a stage fails in CUE (the reference
+ * program then reports the error, with its paths, `file:line`s and diagnosis), and for a
+ * module written in CUE that declares `#policies` (its policies are CUE of the module's
+ * package, not data the render can hand to a separate program).
+ */
+import { EngineError, EngineTimeoutError } from "../core/errors.js";
+import type { PolicyUse } from "../../dsl/policy.js";
+import { CUSTOM_PACKAGE } from "../../dsl/define.js";
+import type { Engine, EvalStats } from "../engine/engine.js";
+import {
+  stage1Program,
+  stage2Pairs,
+  stage2Program,
+  stage3Program,
+  transformerTable,
+  transformerTableProgram,
+  type Pair,
+  type ProviderInput,
+  type Stage1Out,
+  type TransformerSummary,
+  type TransformerTable,
+} from "../program/stages.js";
+import { localPackages, platformPackage, programNeeds, type Prepared, type RenderOut } from "./render.js";
+import type { K8sObject, Violation } from "./types.js";
+
+/** Timings and counts of a staged render (in {@link RenderStats.stages}). */
+export interface StageStats {
+  /** Wall milliseconds of stage 1 (the release resolved to data). */
+  stage1Ms: number;
+  /** Wall milliseconds of stage 2 (the pairs). */
+  stage2Ms: number;
+  /** Wall milliseconds of stage 3 (policies, release secrets); 0 when not needed. */
+  stage3Ms: number;
+  /** Matched (component, transformer) pairs. */
+  pairs: number;
+  /** Pairs answered from the result cache. */
+  pairsCached: number;
+  /** Programs evaluated (or answered from the cache), the transformer table included. */
+  programs: number;
+}
+
+export interface StagedInput {
+  prepared: Prepared;
+  engine: Engine;
+  provider: string;
+  platform: readonly PolicyUse[];
+  /** Component → matching transformers, when matched in TypeScript. */
+  matched?: Record<string, string[]>;
+  /** Result cache mode of every evaluation. */
+  cache: boolean | "memory";
+  /** Name of the release, for labels of evaluations. */
+  label: string;
+  timeoutMs?: number;
+}
+
+export interface StagedOutput {
+  out: RenderOut;
+  violations: Violation[];
+  releaseObjects: K8sObject[];
+  programBytes: number;
+  stages: StageStats;
+  /** Whether every program and pair was answered from the result cache. */
+  cached: boolean;
+}
+
+const tables = new Map<string, Promise<TransformerTable>>();
+
+/** The provider's transformer table, evaluated once per process (and cached by the engine). */
+function table(engine: Engine, p: ProviderInput, cache: boolean | "memory"): Promise<TransformerTable> {
+  const { source } = transformerTableProgram(p);
+  let t = tables.get(source);
+  if (!t) {
+    t = engine.eval<{ out: { transformers: Record<string, TransformerSummary>; definitions: Record<string, string> } }>(source, { label: `the transformers of ${p.provider}`, cache: cache === false ? false : true }).then((v) => transformerTable(p, v.out));
+    tables.set(source, t);
+    t.catch(() => tables.delete(source));
+  }
+  return t;
+}
+
+/** A crash or a timeout is the evaluator's failure, not the program's: it is reported as it is. */
+function evaluatorFailure(e: unknown): boolean {
+  return EngineTimeoutError.is(e) || (EngineError.is(e) && e.issues.some((i) => /^the CUE (evaluator crashed|engine worker stopped)/.test(i.message)));
+}
+
+/** Short name of a transformer for messages: `opm.dev/.../deployment@v1` → `deployment`. */
+function shortName(fqn: string): string {
+  return fqn.replace(/@v\d+$/, "").split("/").pop() ?? fqn;
+}
+
+function pairsLabel(release: string, pairs: readonly Pair[]): string {
+  const named = pairs.slice(0, 4).map((p) => `component ${p.component}, transformer ${shortName(p.transformer)}`);
+  return `${named.join("; ")}${pairs.length > 4 ? `; and ${pairs.length - 4} more pairs` : ""} (release ${release})`;
+}
+
+/** Splits `xs` into at most `n` contiguous, nearly equal chunks. */
+function chunks<T>(xs: readonly T[], n: number): T[][] {
+  const k = Math.max(1, Math.min(n, xs.length));
+  const out: T[][] = [];
+  for (let i = 0; i < k; i++) out.push(xs.slice(Math.floor((i * xs.length) / k), Math.floor(((i + 1) * xs.length) / k)));
+  return out.filter((c) => c.length);
+}
+
+/**
+ * Evaluates a release in stages. Undefined when the reference program must answer
+ * (see the file comment); a crash or a timeout of the evaluator is thrown.
+ */
+export async function renderStaged(s: StagedInput): Promise<StagedOutput | undefined> {
+  const { prepared: p, engine } = s;
+  const { checkPolicies, releaseSecrets } = programNeeds(p.files, s.platform);
+  if (checkPolicies && !p.release) return undefined;
+  const { local, resolve, releasePkg } = localPackages(p.files);
+  const customPkg = local.get(CUSTOM_PACKAGE);
+  const custom = customPkg?.files.some((f) => /^#Transformers\s*:/m.test(f.body)) ? customPkg : undefined;
+  const stats: StageStats = { stage1Ms: 0, stage2Ms: 0, stage3Ms: 0, pairs: 0, pairsCached: 0, programs: 1 };
+  const opts = (label: string) => ({ label, cache: s.cache, ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}) });
+  let programBytes = 0;
+  let cached = true;
+  try {
+    const t0 = performance.now();
+    const tab = await table(engine, { provider: s.provider, ...(custom ? { custom } : {}) }, s.cache);
+    // Stage 1: the release as data.
+    const source1 = stage1Program({ release: releasePkg, resolve, ...(s.matched ? { matched: s.matched } : {}), transformers: tab.transformers, allData: checkPolicies, secrets: releaseSecrets });
+    programBytes += source1.length;
+    stats.programs++;
+    const st1: EvalStats = { evalMs: 0 };
+    const one = (await engine.eval<{ out: Stage1Out }>(source1, { ...opts(`release ${s.label} (stage 1: the release resolved to data)`), stats: st1 })).out;
+    cached &&= Boolean(st1.cached);
+    const t1 = performance.now();
+    stats.stage1Ms = t1 - t0;
+    // Stage 2: the pairs, from the cache or several to a program, one program per worker.
+    const contexts = Object.fromEntries(Object.entries(one.components).map(([cn, c]) => [cn, c.context]));
+    const pairs = stage2Pairs(tab, one.pairs, one.data, contexts);
+    stats.pairs = pairs.length;
+    const results: (string | undefined)[] = await Promise.all(pairs.map((pair) => engine.cachedPart(pair.key, s.cache)));
+    const todo = pairs.map((pair, i) => ({ pair, i })).filter(({ i }) => results[i] === undefined);
+    stats.pairsCached = pairs.length - todo.length;
+    if (todo.length) cached = false;
+    await Promise.all(
+      chunks(todo, engine.workers).map(async (chunk) => {
+        const source = stage2Program(tab, chunk.map((c) => c.pair));
+        programBytes += source.length;
+        stats.programs++;
+        const texts = (await engine.eval<{ out: string[] }>(source, { ...opts(pairsLabel(s.label, chunk.map((c) => c.pair))), cache: false })).out;
+        chunk.forEach(({ pair, i }, j) => {
+          results[i] = texts[j]!;
+          engine.rememberPart(pair.key, texts[j]!, s.cache);
+        });
+      }),
+    );
+    const outputs = results.map((r) => JSON.parse(r!) as K8sObject[]);
+    const t2 = performance.now();
+    stats.stage2Ms = t2 - t1;
+    // Stage 3: policies and the release's secrets, on literal data.
+    let violations: Violation[] = [];
+    let releaseObjects: K8sObject[] = [];
+    if (checkPolicies || releaseSecrets) {
+      const rel = p.release!;
+      const customOf = (u: PolicyUse) => (u.custom ? (s.platform.includes(u) ? platformPackage(s.platform) : customPkg) : undefined);
+      const policies = checkPolicies ? [...(rel?.module.policies ?? []), ...s.platform].map((use) => ({ use, ...(customOf(use) ? { pkg: customOf(use)! } : {}) })) : [];
+      const source3 = stage3Program({
+        provider: s.provider,
+        policies,
+        components: checkPolicies ? Object.fromEntries(Object.entries(one.components).map(([cn, c]) => [cn, { labels: c.labels, resources: c.resources, traits: c.traits, data: one.data[cn]! }])) : {},
+        objects: checkPolicies ? pairs.flatMap((pair, i) => outputs[i]!.map((o) => ({ component: pair.component, object: JSON.stringify(o) }))) : [],
+        ...(releaseSecrets ? { secrets: { list: one.secrets ?? [], release: one.release, module: one.module } } : {}),
+      });
+      programBytes += source3.length;
+      stats.programs++;
+      const st3: EvalStats = { evalMs: 0 };
+      const three = (await engine.eval<{ out: { violations?: Violation[]; secrets?: K8sObject[] } }>(source3, { ...opts(`release ${s.label} (stage 3: policies and secrets)`), stats: st3 })).out;
+      cached &&= Boolean(st3.cached);
+      violations = three.violations ?? [];
+      releaseObjects = three.secrets ?? [];
+      stats.stage3Ms = performance.now() - t2;
+    }
+    const out: RenderOut = {
+      release: one.release,
+      module: one.module,
+      components: one.components,
+      transformers: tab.transformers,
+      values: one.values,
+      objects: pairs.map((pair, i) => ({ component: pair.component, transformer: pair.transformer, output: outputs[i]! })),
+    };
+    return { out, violations, releaseObjects, programBytes, stages: stats, cached };
+  } catch (e) {
+    if (evaluatorFailure(e)) throw e;
+    if (EngineError.is(e)) return undefined;
+    throw e;
+  }
+}
