@@ -187,16 +187,17 @@ describe("the staged render gives the reference program's answer", () => {
 // The staged render's own promises, beyond equality.
 describe("staged render", () => {
   it("re-evaluates only the pairs of a changed component", async () => {
+    // A tag of this run: nothing of it is in the disk cache yet.
+    const tag = `1.${Date.now()}`;
     const make = (image: string) =>
       defineModule({
         metadata: { modulePath: "example.com/t", name: "inc", version: "1.0.0" },
         config: {},
         components: () => ({
-          a: StatelessWorkload({ container: { image: "nginx:1.27", ports: { http: { targetPort: 80 } } } }).with(Expose({ ports: { http: { targetPort: 80 } } })),
+          a: StatelessWorkload({ container: { image: `nginx:a-${tag}`, ports: { http: { targetPort: 80 } } } }).with(Expose({ ports: { http: { targetPort: 80 } } })),
           b: StatelessWorkload({ container: { image, ports: { http: { targetPort: 80 } } } }).with(Expose({ ports: { http: { targetPort: 80 } } })),
         }),
       });
-    const tag = `1.${Date.now()}`;
     const first: RenderStats = {} as RenderStats;
     await render(make(`nginx:${tag}`), { engine, mode: "staged", stats: first });
     const again: RenderStats = {} as RenderStats;
