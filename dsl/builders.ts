@@ -70,7 +70,7 @@ export function resource<F extends string>(def: ResourceDefinition<F>, spec: unk
     fqn: def.fqn,
     cue: def.cue,
     spec: { [def.specKey]: spec },
-    issues: checkValue(def.schema, spec, def.specKey),
+    issues: checkValue(def.schema, spec, def.specKey, "spec"),
     site: callSite(),
   });
 }
@@ -83,7 +83,7 @@ export function trait<F extends string, A extends string>(def: TraitDefinition<F
     cue: def.cue,
     spec: { [def.specKey]: spec },
     appliesTo: def.appliesTo,
-    issues: checkValue(def.schema, spec, def.specKey),
+    issues: checkValue(def.schema, spec, def.specKey, "spec"),
     site: callSite(),
   }) as TraitPart<F, A>;
 }
@@ -97,7 +97,7 @@ export function blueprint<F extends string, C extends string>(def: BlueprintDefi
     spec: { ...spec },
     composes: def.composes,
     ...(def.labels ? { labels: def.labels } : {}),
-    issues: typeof spec === "object" && spec !== null ? checkValue(blueprintSchema(def), spec, "") : [],
+    issues: typeof spec === "object" && spec !== null ? checkValue(blueprintSchema(def), spec, "", "spec") : [],
     site: callSite(),
   }) as BlueprintPart<F, C>;
   return component(part) as unknown as Component<F | C>;

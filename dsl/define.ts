@@ -111,7 +111,7 @@ export function defineResource<const F extends string, S extends ConfigShape>(
       fqn: d.fqn,
       cue: { importPath: CUSTOM_IMPORT, alias: CUSTOM_PACKAGE, def: `#${d.cueName}` },
       spec: { [d.specKey]: spec },
-      issues: checkValue(schema, spec, d.specKey),
+      issues: checkValue(schema, spec, d.specKey, "spec"),
       site: callSite(),
       definition: d,
     });
@@ -134,7 +134,7 @@ export function defineTrait<S extends ConfigShape, const A extends string = neve
       cue: { importPath: CUSTOM_IMPORT, alias: CUSTOM_PACKAGE, def: `#${d.cueName}` },
       spec: { [d.specKey]: spec },
       appliesTo: d.appliesTo,
-      issues: checkValue(schema, spec, d.specKey),
+      issues: checkValue(schema, spec, d.specKey, "spec"),
       site: callSite(),
       definition: d,
     });

@@ -61,14 +61,19 @@ export function isSecretSchema(schema: JsonSchema): boolean {
  * values and CUE checks them. Objects with `properties` and no `additionalProperties` are closed,
  * as CUE definitions are; an unknown field gets a "did you mean" when one is close.
  */
-export function checkValue(schema: JsonSchema, v: unknown, path: string): Issue[] {
+export function checkValue(schema: JsonSchema, v: unknown, path: string, context: ValueContext = "values"): Issue[] {
   if (v === undefined || isSymbolic(v)) return [];
   const at = (k: string | number) => (path ? `${path}.${k}` : String(k));
   const issue = (code: Issue["code"], message: string, constraint?: string): Issue => ({ code, path, message, ...(constraint ? { constraint } : {}) });
-  if (isSecretSchema(schema)) return checkSecret(v, path);
+  if (isSecretSchema(schema)) {
+    if (context === "values") return checkSecret(v, path);
+    const wrong = specSecret(v, path);
+    if (wrong) return [wrong];
+  }
+  const check = (s: JsonSchema, x: unknown, p: string) => checkValue(s, x, p, context);
   const out: Issue[] = [];
   const branches = schema.oneOf ?? schema.anyOf;
-  if (branches && !branches.some((s) => checkValue(s, v, path).length === 0)) {
+  if (branches && !branches.some((s) => check(s, v, path).length === 0)) {
     out.push(issue("invalid_type", `${describeValue(v)} matches none of the ${branches.length} allowed shapes`, "oneOf"));
   }
   if (schema.enum) {
@@ -110,7 +115,7 @@ export function checkValue(schema: JsonSchema, v: unknown, path: string): Issue[
       if (!Array.isArray(v)) return [...out, issue("invalid_type", `expected a list, got ${describeValue(v)}`, "[...]")];
       if (schema.minItems !== undefined && v.length < schema.minItems) out.push(issue("out_of_range", `needs at least ${schema.minItems} items, got ${v.length}`, `list.MinItems(${schema.minItems})`));
       if (schema.maxItems !== undefined && v.length > schema.maxItems) out.push(issue("out_of_range", `allows at most ${schema.maxItems} items, got ${v.length}`, `list.MaxItems(${schema.maxItems})`));
-      if (schema.items) v.forEach((x, i) => out.push(...checkValue(schema.items!, x, at(i))));
+      if (schema.items) v.forEach((x, i) => out.push(...check(schema.items!, x, at(i))));
       return out;
     }
     case "object": {
@@ -122,25 +127,27 @@ export function checkValue(schema: JsonSchema, v: unknown, path: string): Issue[
       for (const [key, x] of Object.entries(obj)) {
         if (x === undefined) continue;
         const sub = Object.hasOwn(props, key) ? props[key] : undefined;
-        if (sub) out.push(...checkValue(sub, x, at(key)));
+        if (sub) out.push(...check(sub, x, at(key)));
         else if (extra === false) {
           const known = Object.keys(props);
           const near = known.find((k) => k.toLowerCase() === key.toLowerCase() || levenshtein(k, key) <= 2);
           out.push({ code: "unknown_field", path: at(key), message: `unknown field "${key}"${near ? ` (did you mean "${near}"?)` : ""}; allowed: ${known.join(", ") || "none"}`, constraint: "closed" });
-        } else if (extra && extra !== true) out.push(...checkValue(extra, x, at(key)));
+        } else if (extra && extra !== true) out.push(...check(extra, x, at(key)));
       }
       const required = new Set(schema.required ?? []);
       for (const [key, sub] of Object.entries(props)) {
         if (obj[key] !== undefined || !required.has(key) || sub.default !== undefined || hasAllDefaults(sub)) continue;
         // A missing object is reported as the fields inside it that need a value.
-        const inner = sub.type === "object" && sub.properties && !isSecretSchema(sub) ? checkValue(sub, {}, at(key)) : [];
+        const inner = sub.type === "object" && sub.properties && !isSecretSchema(sub) ? check(sub, {}, at(key)) : [];
         if (inner.length) {
           out.push(...inner);
           continue;
         }
         out.push(
           isSecretSchema(sub)
-            ? { code: "required", path: at(key), message: "a secret value is required: give it in a values file, with --secret <path>=@file or =env:VAR, or as { secretRef } / { external }", constraint: "required" }
+            ? context === "values"
+              ? { code: "required", path: at(key), message: "a secret value is required: give it in a values file, with --secret <path>=@file or =env:VAR, or as { secretRef } / { external }", constraint: "required" }
+              : { code: "required", path: at(key), message: "a secret is required: wire a config secret here (cfg.<field> of a config.secret() field)", constraint: SPEC_SECRET }
             : { code: "required", path: at(key), message: "a value is required and has no default", constraint: "required" },
         );
       }
@@ -192,6 +199,37 @@ export function levenshtein(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++)
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]!;
+}
+
+/**
+ * Where a value is written: `values` (a release's values, where a secret is given as a string,
+ * `{ secretRef }` or `{ external }`), or `spec` (a component's spec in module code, where a
+ * secret is a config secret, `cfg.x` of a `config.secret()` field).
+ */
+export type ValueContext = "values" | "spec";
+
+const SPEC_SECRET = "a config secret (cfg.<field> of a config.secret() field), or { group, key, source: { from: \"secret\", name, key } } naming a Secret that exists";
+
+/**
+ * A secret written into a component's spec: module code references secrets, it never holds
+ * them. A value, `{ secretRef }` or `{ external }` belongs in the release's values (declare a
+ * config.secret() field); a literal or external `core.#Secret` here would point at a Secret
+ * that no part of the release renders.
+ */
+function specSecret(v: unknown, at: string): Issue | undefined {
+  const bad = (got: string): Issue => ({
+    code: "secret",
+    path: at,
+    message: `${got} cannot be written in a component's spec: declare the secret with config.secret() in the module's config, wire it here as cfg.<field>, and give its value (a string, { secretRef } or { external }) in the release's values`,
+    constraint: SPEC_SECRET,
+  });
+  if (typeof v === "string") return bad("a secret value");
+  if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  if ("secretRef" in o || "external" in o) return bad(`{ ${"secretRef" in o ? "secretRef" : "external"} }`);
+  const from = (o.source as { from?: unknown } | undefined)?.from;
+  if (from === "literal" || from === "external") return bad(`a secret with source.from "${from}"`);
+  return undefined;
 }
 
 const SECRET_FORMS = 'a string (the value), { secretRef: { name, key } } or { external: { store, remoteKey, property? } }';

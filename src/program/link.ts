@@ -187,18 +187,22 @@ export interface LinkResult {
  * fields: their linked bodies are handed to `extra`, which places them where they are
  * used, so that they are evaluated once rather than once as a field and again where
  * they are referenced (CUE v0.4.3 re-evaluates a struct wherever it is referenced).
+ * `packages` replaces packages by import path before the catalog is asked (the reduced
+ * packages of `shake()`, so that only what the program uses is linked).
  */
 export function link(
   roots: CuePackage[],
   extra: string | ((inlined: ReadonlyMap<string, string>) => string),
   resolve: (importPath: string) => CuePackage | undefined = () => undefined,
   inline: ReadonlySet<string> = new Set(),
+  packages: ReadonlyMap<string, CuePackage> = new Map(),
 ): LinkResult {
-  const packages = new Map<string, CuePackage>();
+  const find = (importPath: string) => packages.get(importPath) ?? catalogPackage(importPath) ?? resolve(importPath);
+  const linked = new Map<string, CuePackage>();
   const stdlib = new Map<string, string>();
   const visit = (pkg: CuePackage) => {
-    if (packages.has(pkg.importPath)) return;
-    packages.set(pkg.importPath, pkg);
+    if (linked.has(pkg.importPath)) return;
+    linked.set(pkg.importPath, pkg);
     for (const f of pkg.files) {
       for (const imp of f.imports) {
         if (isStdlib(imp.path)) {
@@ -207,7 +211,7 @@ export function link(
           stdlib.set(imp.alias, imp.path);
           continue;
         }
-        const dep = catalogPackage(imp.path) ?? resolve(imp.path);
+        const dep = find(imp.path);
         if (!dep) throw new LinkError(`${f.file.name}: cannot find package "${imp.path}"`);
         if (inline.has(dep.importPath)) throw new LinkError(`${f.file.name}: package "${imp.path}" cannot be imported here`);
         visit(dep);
@@ -216,7 +220,7 @@ export function link(
   };
   roots.forEach(visit);
   const fields = new Map<string, string>();
-  for (const p of packages.keys()) fields.set(p, packageField(p));
+  for (const p of linked.keys()) fields.set(p, packageField(p));
   const inlined = new Map<string, string>();
   const parts: string[] = [];
   if (stdlib.size) {
@@ -226,13 +230,13 @@ export function link(
         "\n)",
     );
   }
-  for (const [importPath, pkg] of [...packages].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [importPath, pkg] of [...linked].sort(([a], [b]) => a.localeCompare(b))) {
     const lets = new Map<string, string>();
     for (const f of pkg.files) {
       for (const imp of f.imports) {
         if (isStdlib(imp.path)) continue;
         const prev = lets.get(imp.alias);
-        const target = fields.get((catalogPackage(imp.path) ?? resolve(imp.path))!.importPath)!;
+        const target = fields.get(find(imp.path)!.importPath)!;
         if (prev && prev !== target) throw new LinkError(`${f.file.name}: "${imp.alias}" names two different packages in package ${pkg.name}`);
         lets.set(imp.alias, target);
       }

@@ -231,3 +231,36 @@ describe("secret wiring into volumes, and references to missing keys", () => {
     expect(err.message).not.toContain(PLANTED);
   });
 });
+
+describe("a secret written in a component's spec", () => {
+  const withEnv = (secret: unknown) =>
+    defineModule({
+      metadata: { modulePath: "example.com/modules", name: "inline", version: "0.1.0" },
+      config: {},
+      // Plain JavaScript (or a cast) can write what the types refuse; the builder still checks.
+      components: () => ({ web: StatelessWorkload({ container: { image: "nginx:1.27", env: { TOKEN: { secret: secret as never } } } }) }),
+    });
+
+  it.each([
+    ["a value", PLANTED, "a secret value"],
+    ["{ secretRef }", { secretRef: { name: "payments", key: "token" } }, "{ secretRef }"],
+    ["{ external }", { external: { store: "vault", remoteKey: "k" } }, "{ external }"],
+    ["a literal core secret", { group: "api", key: "token", source: { from: "literal", value: PLANTED } }, 'source.from "literal"'],
+  ])("%s is refused before CUE runs, at the author's line, without the value", async (_name, secret, said) => {
+    const err = await render(withEnv(secret), { cache: false }).catch((e: unknown) => e);
+    expect(ValidationError.is(err)).toBe(true);
+    const issues = (err as ValidationError).issues;
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ code: "secret", path: "components.web.spec.container.env.TOKEN.secret", source: { file: expect.stringMatching(/secrets\.test\.ts$/) } });
+    expect(issues[0]!.message).toContain(said);
+    expect(issues[0]!.message).toContain("config.secret()");
+    expect(String((err as Error).message) + JSON.stringify(issues)).not.toContain(PLANTED);
+  });
+
+  it("a core secret that names an existing Secret renders a reference to it", async () => {
+    const out = await render(withEnv({ group: "api", key: "token", source: { from: "secret", name: "payments", key: "token" } }), { cache: false });
+    const dep = out.objects.find((o) => o.kind === "Deployment") as any;
+    expect(dep.spec.template.spec.containers[0].env).toEqual([{ name: "TOKEN", valueFrom: { secretKeyRef: { name: "payments", key: "token" } } }]);
+    expect(out.objects.some((o) => o.kind === "Secret")).toBe(false);
+  });
+});
