@@ -18,6 +18,7 @@ import { policyExpr, type PolicyUse } from "../../dsl/policy.js";
 import { CORE_IMPORT } from "../../dsl/module.js";
 import { sha256 } from "../core/hash.js";
 import { catalogPackage, link, packageField, type CuePackage } from "./link.js";
+import { shake } from "./shake.js";
 
 /** A package a program starts from, and (a hint for tree-shaking) the names it uses. */
 export interface ProgramRoot {
@@ -26,22 +27,33 @@ export interface ProgramRoot {
 }
 
 /**
- * Links a program: the packages reachable from `roots` as hidden fields, then `extra`.
- * Packages in `inline` are handed to `extra` rather than emitted (see {@link link}).
- * This is the single function to replace when programs are tree-shaken.
+ * Links a program holding only what it uses: the declarations reachable from `roots` (a
+ * root without `names` keeps its whole package), across packages (`shake`), then `extra`.
+ * `extra` may use only the names the roots list. Packages in `inline` are handed to
+ * `extra` rather than emitted (see {@link link}). `stdlib` packages `extra` uses are
+ * imported even when no linked declaration imports them.
  */
 export function linkProgram(
   roots: readonly ProgramRoot[],
   extra: string | ((inlined: ReadonlyMap<string, string>) => string),
   resolve: (importPath: string) => CuePackage | undefined = () => undefined,
   inline: ReadonlySet<string> = new Set(),
+  stdlib: readonly string[] = [],
 ): string {
-  return link(
-    roots.map((r) => r.pkg),
+  const own = new Map(roots.map((r) => [r.pkg.importPath, r.pkg] as const));
+  const { packages } = shake(
+    roots.map((r) => ({ importPath: r.pkg.importPath, ...(r.names ? { names: r.names } : {}) })),
+    (ip) => own.get(ip) ?? catalogPackage(ip) ?? resolve(ip),
+  );
+  const source = link(
+    roots.map((r) => packages.get(r.pkg.importPath) ?? r.pkg),
     extra,
     resolve,
     inline,
+    packages,
   ).source;
+  const missing = stdlib.filter((p) => !source.includes(`"${p}"`));
+  return missing.length ? `${missing.map((p) => `import "${p}"`).join("\n")}\n\n${source}` : source;
 }
 
 /** The match rules of a transformer, as `core.#Render` lists them. */
@@ -91,7 +103,7 @@ export function transformerTableProgram(p: ProviderInput): { source: string; can
     `\tdefinitions: {${candidates.map((d) => `${JSON.stringify(d)}: ${P}.${d}.metadata.fqn`).join(", ")}}`,
     `}`,
   ].join("\n");
-  const roots: ProgramRoot[] = [{ pkg }, ...(p.custom ? [{ pkg: p.custom }] : [])];
+  const roots: ProgramRoot[] = [{ pkg, names: ["#Provider", ...candidates] }, ...(p.custom ? [{ pkg: p.custom }] : [])];
   return { source: linkProgram(roots, extra, (ip) => (p.custom && ip === "opm.dev/custom@v1" ? p.custom : undefined)), candidates };
 }
 
@@ -176,7 +188,7 @@ export function stage1Program(s: Stage1Input): string {
       ...(s.secrets ? [`\tsecrets: renderOut.#release._unified.#secrets`] : []),
       `}`,
     ].join("\n");
-  return linkProgram([{ pkg: s.release }], extra, s.resolve, new Set([s.release.importPath]));
+  return linkProgram([{ pkg: s.release }, { pkg: catalogPackage(CORE_IMPORT)!, names: ["#Render", "#Match"] }], extra, s.resolve, new Set([s.release.importPath]), ["encoding/json"]);
 }
 
 // ---------------------------------------------------------------- stage 2
@@ -195,7 +207,7 @@ const preludes = new Map<string, { text: string; digest: string }>();
 
 /** The linked packages a transformer's programs start with, and their digest (memoised by content). */
 function prelude(roots: readonly ProgramRoot[]): { text: string; digest: string } {
-  const text = linkProgram(roots, "");
+  const text = linkProgram(roots, "", () => undefined, new Set(), ["encoding/json"]);
   let p = preludes.get(text);
   if (!p) {
     if (preludes.size > 64) preludes.clear();
@@ -222,11 +234,8 @@ export function stage2Pairs(table: TransformerTable, pairs: readonly [string, st
 /** One program evaluating several pairs: `out` lists each pair's output as JSON text, in order. */
 export function stage2Program(table: TransformerTable, pairs: readonly Pair[]): string {
   const roots = new Map<string, ProgramRoot>();
-  for (const p of pairs) for (const r of table.roots(p.transformer)) {
-    const have = roots.get(r.pkg.importPath);
-    roots.set(r.pkg.importPath, { pkg: r.pkg, ...(have?.names && r.names ? { names: [...new Set([...have.names, ...r.names])] } : have && !have.names ? {} : r.names ? { names: r.names } : {}) });
-  }
-  return linkProgram([...roots.values()], `out: [\n${pairs.map((p) => `\t${p.expr},`).join("\n")}\n]`);
+  for (const p of pairs) for (const r of table.roots(p.transformer)) roots.set(`${r.pkg.importPath} ${r.names?.join(" ") ?? "*"}`, r);
+  return linkProgram([...roots.values()], `out: [\n${pairs.map((p) => `\t${p.expr},`).join("\n")}\n]`, () => undefined, new Set(), ["encoding/json"]);
 }
 
 // ---------------------------------------------------------------- stage 3
