@@ -38,6 +38,8 @@ import {
   type TransformerTable,
 } from "../program/stages.js";
 import { localPackages, platformPackage, programNeeds, type Prepared, type RenderOut } from "./render.js";
+import { Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
+import { refsIn } from "../../dsl/refs.js";
 import type { K8sObject, Violation } from "./types.js";
 
 /** Timings and counts of a staged render (in {@link RenderStats.stages}). */
@@ -117,6 +119,43 @@ function chunks<T>(xs: readonly T[], n: number): T[][] {
   return out.filter((c) => c.length);
 }
 
+/** Components per stage-1 program when a release is split (see {@link stage1Parts}). */
+const STAGE1_CHUNK = 8;
+
+interface Stage1Part {
+  files: CueSourceFile[];
+  matched?: Record<string, string[]>;
+  first?: string;
+  last?: string;
+}
+
+/**
+ * The stage-1 programs of a release. A TypeScript release whose components do not refer to
+ * each other (`#components.<name>`) is split into releases of the same module with a slice
+ * of its components each: they evaluate side by side on the pool, and a changed component
+ * re-evaluates only its slice (each slice is cached by its own text). Otherwise one program.
+ */
+function stage1Parts(p: Prepared, matched: Record<string, string[]> | undefined): Stage1Part[] {
+  const whole = [{ files: p.files, ...(matched ? { matched } : {}) }];
+  const rel = p.release;
+  if (!rel || !matched || rel.module.transformers.length) return whole;
+  const built = rel.module.components();
+  const names = Object.keys(built);
+  if (names.length <= STAGE1_CHUNK) return whole;
+  if (Object.values(built).some((c) => refsIn([c.parts.map((x) => x.spec), c.ownAnnotations]).some((r) => r.root === "#components"))) return whole;
+  const m = rel.module;
+  const out: Stage1Part[] = [];
+  for (let i = 0; i < names.length; i += STAGE1_CHUNK) {
+    const slice = names.slice(i, i + STAGE1_CHUNK);
+    const sub = new Module({ metadata: m.metadata, config: m.config, policies: [...m.policies], components: () => Object.fromEntries(slice.map((n) => [n, built[n]!])) } as never, m.site);
+    const release = new ModuleRelease(sub, { name: rel.name, namespace: rel.namespace, clusterDomain: rel.clusterDomain, values: { ...rel.values }, provenance: () => undefined });
+    const compiled = release.compile();
+    if (compiled.issues.length) return whole;
+    out.push({ files: compiled.files, matched: Object.fromEntries(slice.map((n) => [n, matched[n] ?? []])), first: slice[0]!, last: slice[slice.length - 1]! });
+  }
+  return out;
+}
+
 /**
  * Evaluates a release in stages. Undefined when the reference program must answer
  * (see the file comment); a crash or a timeout of the evaluator is thrown.
@@ -135,13 +174,22 @@ export async function renderStaged(s: StagedInput): Promise<StagedOutput | undef
   try {
     const t0 = performance.now();
     const tab = await table(engine, { provider: s.provider, ...(custom ? { custom } : {}) }, s.cache);
-    // Stage 1: the release as data.
-    const source1 = stage1Program({ release: releasePkg, resolve, ...(s.matched ? { matched: s.matched } : {}), transformers: tab.transformers, allData: checkPolicies, secrets: releaseSecrets });
-    programBytes += source1.length;
-    stats.programs++;
-    const st1: EvalStats = { evalMs: 0 };
-    const one = (await engine.eval<{ out: Stage1Out }>(source1, { ...opts(`release ${s.label} (stage 1: the release resolved to data)`), stats: st1 })).out;
-    cached &&= Boolean(st1.cached);
+    // Stage 1: the release as data, in chunks of components when they are independent.
+    const parts = stage1Parts(p, s.matched);
+    const ones = await Promise.all(
+      parts.map(async (part, i) => {
+        const local1 = part.files === p.files ? { releasePkg, resolve } : localPackages(part.files);
+        const source1 = stage1Program({ release: local1.releasePkg, resolve: local1.resolve, ...(part.matched ? { matched: part.matched } : {}), transformers: tab.transformers, allData: checkPolicies, secrets: releaseSecrets });
+        programBytes += source1.length;
+        stats.programs++;
+        const st1: EvalStats = { evalMs: 0 };
+        const what = parts.length > 1 ? `components ${part.first}…${part.last} (stage 1, part ${i + 1} of ${parts.length})` : "stage 1: the release resolved to data";
+        const value = (await engine.eval<{ out: Stage1Out }>(source1, { ...opts(`release ${s.label} (${what})`), stats: st1 })).out;
+        cached &&= Boolean(st1.cached);
+        return value;
+      }),
+    );
+    const one: Stage1Out = ones.length === 1 ? ones[0]! : { ...ones[0]!, components: Object.assign({}, ...ones.map((o) => o.components)), data: Object.assign({}, ...ones.map((o) => o.data)), pairs: ones.flatMap((o) => o.pairs) };
     const t1 = performance.now();
     stats.stage1Ms = t1 - t0;
     // Stage 2: the pairs, from the cache or several to a program, one program per worker.

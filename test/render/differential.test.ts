@@ -7,7 +7,9 @@
  *
  * Cases: every example (TypeScript modules and the CUE folder examples/hello-cue), the
  * bench modules (bench/modules.mjs, which imports the built package: run `npm run build`
- * first), the test fixtures, and the bad inputs of the other render tests.
+ * first), 200 generated components (test/support/generated-components.ts, seeded, covering
+ * every blueprint, resource and trait of the catalog), the test fixtures, and the bad
+ * inputs of the other render tests.
  */
 import { readdirSync, existsSync } from "node:fs";
 import path from "node:path";
@@ -19,6 +21,7 @@ import { AllowedRegistries, MinReplicas, NoHostAccess, NoLatestTag, ResourcesReq
 import { loadCueModule, render, type RenderOptions, type RenderStats } from "../../src/render/render.js";
 import { parseValues } from "../../src/render/values.js";
 import { importModuleFile } from "../../src/cli/load.js";
+import { generateModule, readGeneratorCatalog, type GeneratorCatalog } from "../support/generated-components.js";
 import { Echo } from "../fixtures/modules/echo-policies.js";
 import { secretData } from "../fixtures/modules/secret-data.js";
 import shop from "../fixtures/modules/shop.js";
@@ -83,6 +86,9 @@ const examples = readdirSync("examples", { withFileTypes: true })
   .map((d) => d.name)
   .sort();
 
+let generator: Promise<GeneratorCatalog> | undefined;
+const generatorCatalog = () => (generator ??= readGeneratorCatalog(engine));
+
 /** The bench's modules (built from the package in dist/). */
 const benchModules = (): Promise<{ statelessModule(n: number): any; manyTraitsModule(n: number): Promise<any> }> => import(BENCH_MODULES);
 const BENCH_MODULES = "../../bench/modules.mjs";
@@ -103,6 +109,8 @@ const cases: Case[] = [
   // The bench modules.
   { name: "bench: 10 stateless components", input: async () => (await benchModules()).statelessModule(10).release({ name: "bench", namespace: "bench" }) },
   { name: "bench: many traits, 5 components", input: async () => (await (await benchModules()).manyTraitsModule(5)).release({ name: "bench", namespace: "bench" }) },
+  // 200 generated components covering every blueprint, resource and trait (seeded), in four modules.
+  ...[1, 2, 3, 4].map((seed): Case => ({ name: `generated: 50 components, seed ${seed}`, input: async () => generateModule(await generatorCatalog(), { seed, count: 50 }) })),
   // Fixtures that render.
   { name: "fixture shop", input: () => shop.release({ values: { image: "shop:1.0" } }) },
   { name: "bad: shop without its required image", input: () => shop as never },
@@ -166,7 +174,7 @@ describe("the staged render gives the reference program's answer", () => {
   });
 
   for (const c of cases) {
-    it(c.name, async () => {
+    it(c.name, { timeout: 900_000 }, async () => {
       const refStats: RenderStats = {} as RenderStats;
       const stagedStats: RenderStats = {} as RenderStats;
       const want = await outcome(c, "reference", refStats);
