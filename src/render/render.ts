@@ -556,7 +556,11 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   // every component/transformer pair in CUE).
   const provider = options.provider ?? KUBERNETES_PROVIDER;
   const matched = prepared.release && !prepared.release.module.transformers.length ? matchRelease(prepared.release, await transformerRules(engine, provider)) : undefined;
-  const { source } = buildProgram(prepared.files, provider, platform, matched);
+  // The reference program (built here for the reference render, and by a staged render only
+  // when it hands over).
+  let source = "";
+  const build = () => (source = buildProgram(prepared.files, provider, platform, matched).source);
+  if ((options.mode ?? defaultRenderMode()) === "reference") build();
   const t2 = performance.now();
   let out: RenderOut;
   let found: Violation[];
@@ -572,6 +576,7 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     ({ out, releaseObjects } = staged);
     found = staged.violations;
   } else try {
+    if (!source) build();
     const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, {
       label: `release ${releaseLabel}`,
       cache,

@@ -38,6 +38,7 @@ import {
   type TransformerTable,
 } from "../program/stages.js";
 import { localPackages, platformPackage, programNeeds, type Prepared, type RenderOut } from "./render.js";
+import { catalogPackage } from "../program/link.js";
 import { Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
 import { refsIn } from "../../dsl/refs.js";
 import type { K8sObject, Violation } from "./types.js";
@@ -164,6 +165,9 @@ export async function renderStaged(s: StagedInput): Promise<StagedOutput | undef
   const { prepared: p, engine } = s;
   const { checkPolicies, releaseSecrets } = programNeeds(p.files, s.platform);
   if (checkPolicies && !p.release) return undefined;
+  // An unknown provider or policy package is reported by the reference program's linker.
+  const uses = [...s.platform, ...(p.release?.module.policies ?? [])];
+  if (!catalogPackage(s.provider) || uses.some((u) => !u.custom && !catalogPackage(u.cue.importPath))) return undefined;
   const { local, resolve, releasePkg } = localPackages(p.files);
   const customPkg = local.get(CUSTOM_PACKAGE);
   const custom = customPkg?.files.some((f) => /^#Transformers\s*:/m.test(f.body)) ? customPkg : undefined;
