@@ -72,6 +72,9 @@ function references(tokens: readonly Token[], aliases: ReadonlyMap<string, strin
   return { local, aliases: used };
 }
 
+/** Each file's analysed declarations (the catalog's files are read once per process, so they are analysed once). */
+const analysed = new WeakMap<ParsedFile, DeclInfo[]>();
+
 /**
  * The declarations reachable from `roots`, and the packages reduced to them. `resolve`
  * finds a package by import path (default: the catalog); imports it cannot find (the
@@ -86,7 +89,8 @@ export function shake(roots: readonly ShakeRoot[], resolve: (importPath: string)
     if (!pkg) return undefined;
     const files = pkg.files.map((f): FileInfo => {
       const imports = new Map(f.imports.map((i) => [i.alias, i.path] as const));
-      const decls = topLevelDecls(f.body, f.file.name).map((decl) => ({ decl, ...references(decl.tokens, imports) }));
+      let decls = analysed.get(f);
+      if (!decls) analysed.set(f, (decls = topLevelDecls(f.body, f.file.name).map((decl) => ({ decl, ...references(decl.tokens, imports) }))));
       return { file: f, imports, decls };
     });
     const byName = new Map<string, DeclInfo[]>();

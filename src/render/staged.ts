@@ -87,12 +87,14 @@ const tables = new Map<string, Promise<TransformerTable>>();
 
 /** The provider's transformer table, evaluated once per process (and cached by the engine). */
 function table(engine: Engine, p: ProviderInput, cache: boolean | "memory"): Promise<TransformerTable> {
-  const { source } = transformerTableProgram(p);
-  let t = tables.get(source);
+  // Keyed by the provider and the module's own definitions (the catalog is read once per process).
+  const key = `${p.provider}\u0000${p.custom?.files.map((f) => f.file.text).join("\u0000") ?? ""}`;
+  let t = tables.get(key);
   if (!t) {
+    const { source } = transformerTableProgram(p);
     t = engine.eval<{ out: { transformers: Record<string, TransformerSummary>; definitions: Record<string, string> } }>(source, { label: `the transformers of ${p.provider}`, cache: cache === false ? false : true }).then((v) => transformerTable(p, v.out));
-    tables.set(source, t);
-    t.catch(() => tables.delete(source));
+    tables.set(key, t);
+    t.catch(() => tables.delete(key));
   }
   return t;
 }
