@@ -555,12 +555,15 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   // For a TypeScript release, match transformers here (the same rules, without evaluating
   // every component/transformer pair in CUE).
   const provider = options.provider ?? KUBERNETES_PROVIDER;
-  const matched = prepared.release && !prepared.release.module.transformers.length ? matchRelease(prepared.release, await transformerRules(engine, provider)) : undefined;
   // The reference program (built here for the reference render, and by a staged render only
-  // when it hands over).
+  // when it hands over; a staged render matches with its own table of the same rules).
+  let matched: Record<string, string[]> | undefined;
   let source = "";
-  const build = () => (source = buildProgram(prepared.files, provider, platform, matched).source);
-  if ((options.mode ?? defaultRenderMode()) === "reference") build();
+  const build = async () => {
+    matched = prepared.release && !prepared.release.module.transformers.length ? matchRelease(prepared.release, await transformerRules(engine, provider)) : undefined;
+    source = buildProgram(prepared.files, provider, platform, matched).source;
+  };
+  if ((options.mode ?? defaultRenderMode()) === "reference") await build();
   const t2 = performance.now();
   let out: RenderOut;
   let found: Violation[];
@@ -569,14 +572,14 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   const mode = options.mode ?? defaultRenderMode();
   const cache = options.cache === false ? false : prepared.secrets.length ? "memory" : true;
   const releaseLabel = prepared.release?.name ?? (input as CueModuleInput).name ?? `of ${(input as CueModuleInput).dir}`;
-  const staged = mode === "staged" ? await renderStaged({ prepared, engine, provider, platform, ...(matched ? { matched } : {}), cache, label: releaseLabel, ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}) }).catch((e: unknown) => {
+  const staged = mode === "staged" ? await renderStaged({ prepared, engine, provider, platform, cache, label: releaseLabel, ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}) }).catch((e: unknown) => {
     throw EngineError.is(e) ? scrubError(e, prepared.secrets) : e;
   }) : undefined;
   if (staged) {
     ({ out, releaseObjects } = staged);
     found = staged.violations;
   } else try {
-    if (!source) build();
+    if (!source) await build();
     const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, {
       label: `release ${releaseLabel}`,
       cache,

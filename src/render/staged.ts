@@ -39,6 +39,7 @@ import {
 } from "../program/stages.js";
 import { localPackages, platformPackage, programNeeds, type Prepared, type RenderOut } from "./render.js";
 import { catalogPackage } from "../program/link.js";
+import { matchRelease } from "../program/match.js";
 import { Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
 import { refsIn } from "../../dsl/refs.js";
 import type { K8sObject, Violation } from "./types.js";
@@ -64,8 +65,6 @@ export interface StagedInput {
   engine: Engine;
   provider: string;
   platform: readonly PolicyUse[];
-  /** Component → matching transformers, when matched in TypeScript. */
-  matched?: Record<string, string[]>;
   /** Result cache mode of every evaluation. */
   cache: boolean | "memory";
   /** Name of the release, for labels of evaluations. */
@@ -180,8 +179,10 @@ export async function renderStaged(s: StagedInput): Promise<StagedOutput | undef
   try {
     const t0 = performance.now();
     const tab = await table(engine, { provider: s.provider, ...(custom ? { custom } : {}) }, s.cache);
+    // A TypeScript release is matched here, by the same rules as `core.#Match` (match.ts).
+    const matched = p.release && !p.release.module.transformers.length ? matchRelease(p.release, tab.transformers) : undefined;
     // Stage 1: the release as data, in chunks of components when they are independent.
-    const parts = stage1Parts(p, s.matched);
+    const parts = stage1Parts(p, matched);
     const ones = await Promise.all(
       parts.map(async (part, i) => {
         const local1 = part.files === p.files ? { releasePkg, resolve } : localPackages(part.files);
