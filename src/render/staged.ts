@@ -121,6 +121,12 @@ function chunks<T>(xs: readonly T[], n: number): T[][] {
   return out.filter((c) => c.length);
 }
 
+/**
+ * Fewest pairs per stage-2 program: a program's linked catalog costs about as much as a few
+ * pairs, and a second worker costs far more to start, so a small release stays on one worker.
+ */
+const MIN_PAIRS_PER_PROGRAM = 8;
+
 /** Components per stage-1 program when a release is split (see {@link stage1Parts}). */
 const STAGE1_CHUNK = 8;
 
@@ -208,7 +214,7 @@ export async function renderStaged(s: StagedInput): Promise<StagedOutput | undef
     stats.pairsCached = pairs.length - todo.length;
     if (todo.length) cached = false;
     await Promise.all(
-      chunks(todo, engine.workers).map(async (chunk) => {
+      chunks(todo, Math.min(engine.workers, Math.ceil(todo.length / MIN_PAIRS_PER_PROGRAM))).map(async (chunk) => {
         const source = stage2Program(tab, chunk.map((c) => c.pair));
         programBytes += source.length;
         stats.programs++;
