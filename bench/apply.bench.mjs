@@ -108,7 +108,7 @@ try {
 const rss = process.resourceUsage().maxRSS / 1024;
 const row = (label, xs, ref) => {
   const m = median(xs);
-  const ratio = ref && ref.length ? `  ${(m / median(ref)).toFixed(2)}× kubectl` : "";
+  const ratio = ref?.length ? `  ${(m / median(ref)).toFixed(2)}× kubectl` : "";
   console.log(`${label.padEnd(40)} ${m.toFixed(0).padStart(6)} ms  (runs: ${xs.map((x) => x.toFixed(0)).join(", ")})${ratio}`);
 };
 console.log(`server: ${serverVersion}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; node ${process.version}`);

@@ -10,7 +10,8 @@ import { Engine } from "../src/engine/engine.js";
 import type { CuePackage } from "../src/program/link.js";
 import { catalogPackages, readIndex, readSchemas, specSchema } from "../src/program/catalog-index.js";
 import { catalogTables, updateCatalogDoc } from "./catalog-doc.js";
-import { codegenInput, emitAll, paramsDefinition } from "./emit.js";
+import { emitAll } from "./emit.js";
+import { codegenInput, paramsDefinition } from "./plan.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const OUT_DIR = path.join(root, "dsl", "generated");

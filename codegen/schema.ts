@@ -124,11 +124,11 @@ export function schemaToType(s: JsonSchema, ref: RefName = noRefs): ts.TypeNode 
   const name = ref(s);
   if (name) return f.createTypeReferenceNode(name);
   const branches = s.oneOf ?? s.anyOf;
-  if (branches && branches.length) {
+  if (branches?.length) {
     const { oneOf: _o, anyOf: _a, ...base } = s;
     return f.createUnionTypeNode(branches.map((b) => schemaToType(mergeBranch(base, b), ref)));
   }
-  if (s.enum && s.enum.length) return s.enum.length === 1 ? literal(s.enum[0]) : f.createUnionTypeNode(s.enum.map(literal));
+  if (s.enum?.length) return s.enum.length === 1 ? literal(s.enum[0]) : f.createUnionTypeNode(s.enum.map(literal));
   switch (s.type) {
     case "string":
       return keyword(ts.SyntaxKind.StringKeyword);

@@ -4,7 +4,7 @@ import type { Issue, SourceLocation } from "../src/core/errors.js";
 import { REDACTED } from "../src/core/redact.js";
 import { checkValue, isSecretSchema, type JsonSchema } from "../src/core/schema.js";
 import { callSite } from "./source.js";
-import { makeRef, type Ref } from "./refs.js";
+import { makeRef, markOptional, type Ref } from "./refs.js";
 
 /** A JSON-schema-like description of a config field (the same shape the engine's OpenAPI export has). */
 /** The settings a config field builder carries (used by subclasses). */
@@ -255,7 +255,8 @@ export class SecretField extends ConfigField<SecretInput> {
     return { ...this.base("object"), "x-opm-secret": true };
   }
   override ref(path: readonly string[]): unknown {
-    return makeRef<SecretValue>("#config", path);
+    const r = makeRef<SecretValue>("#config", path);
+    return this.isOptional ? markOptional(r) : r;
   }
 }
 
@@ -310,8 +311,15 @@ export function redactionMarkers(schema: JsonSchema, values: unknown): Issue[] {
 
 /** Paths of every secret field declared in a schema (below objects, not inside lists or maps). */
 export function secretPaths(schema: JsonSchema, path: string[] = []): string[][] {
-  if (isSecretSchema(schema)) return [path];
-  if (schema.type === "object" && schema.properties) return Object.entries(schema.properties).flatMap(([k, s]) => secretPaths(s, [...path, k]));
+  return secretFields(schema, path).map((s) => s.path);
+}
+
+/** Every secret field declared in a schema, and whether a release may leave it out. */
+export function secretFields(schema: JsonSchema, path: string[] = [], optional = false): { path: string[]; optional: boolean }[] {
+  if (isSecretSchema(schema)) return [{ path, optional }];
+  if (schema.type === "object" && schema.properties) {
+    return Object.entries(schema.properties).flatMap(([k, s]) => secretFields(s, [...path, k], optional || !(schema.required ?? []).includes(k)));
+  }
   return [];
 }
 

@@ -1,8 +1,8 @@
 import * as ast from "../src/core/cue/ast.js";
-import { printFile } from "../src/core/cue/print.js";
+import { printSourceFile, type PrintedFile } from "../src/core/cue/print.js";
 import { quoteString } from "../src/core/cue/quote.js";
 import { Component } from "./component.js";
-import { checkShape, fieldAt, mapSecrets, redactionMarkers, shapeDefaultIssues, refsFor, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
+import { checkShape, fieldAt, mapSecrets, redactionMarkers, shapeDefaultIssues, refsFor, secretFields, secretPaths, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
 import { OpmError, ValidationError, type Issue, type SourceLocation } from "../src/core/errors.js";
 import type { CueRef } from "./parts.js";
 import { callSite } from "./source.js";
@@ -92,9 +92,23 @@ export interface ModuleDefinition<S extends ConfigShape, R extends Record<string
   transformers?: readonly CustomTransformer[];
 }
 
+/** What a compiled module declares that the render acts on (so it never searches the CUE text for it). */
+export interface CompiledDeclarations {
+  /** The module declares `#policies` (policies it applies to its components). */
+  policies: boolean;
+  /** The module declares `#secrets` (config secrets rendered as Secrets or ExternalSecrets). */
+  secrets: boolean;
+  /** The module's custom package declares `#Transformers` (transformers defined in TypeScript). */
+  transformers: boolean;
+}
+
 /** The result of compiling a module or release to CUE. */
 export interface Compiled {
   files: CueSourceFile[];
+  /** The same files with their headers as data (package, imports, body), in the same order. */
+  printed: PrintedFile[];
+  /** What the module declares. */
+  declares: CompiledDeclarations;
   /** Where each path came from, e.g. `components.web.spec.scaling` → a TypeScript call site. */
   sources: Map<string, SourceLocation>;
   /** Problems found while building (all of them). */
@@ -239,7 +253,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
         .filter((k) => this.metadata[k] !== undefined)
         .map((k) => ast.field(k, ast.fromJSON(this.metadata[k]))),
     );
-    const secrets = secretPaths({ type: "object", ...shapeSchema(this.config) });
+    const secrets = secretFields({ type: "object", ...shapeSchema(this.config) });
     const policyImports = new Map(this.policies.map((p) => [p.cue.importPath, { path: p.cue.importPath, alias: p.cue.alias }]));
     for (const p of this.policies) issues.push(...p.issues);
     const built = this.components();
@@ -257,7 +271,14 @@ export class Module<S extends ConfigShape = ConfigShape> {
           ? [ast.field("#policies", ast.list(this.policies.map((p) => policyExpr(p))), { doc: "Policies the module applies to its components." })]
           : []),
         ...(secrets.length
-          ? [ast.field("#secrets", ast.list(secrets.map((p) => ast.sel(ast.ident("#config"), ...p))), { doc: "The module's secrets, rendered as Secrets or ExternalSecrets by group." })]
+          ? [
+              ast.field(
+                "#secrets",
+                // An optional secret a release leaves out renders nothing.
+                ast.list(secrets.map((s) => (s.optional ? ast.comprehension([{ kind: "if", cond: ast.binary("!=", ast.sel(ast.ident("#config"), ...s.path), ast.ident("_|_")) }], ast.struct([ast.embed(ast.sel(ast.ident("#config"), ...s.path))])) : ast.sel(ast.ident("#config"), ...s.path)))),
+                { doc: "The module's secrets, rendered as Secrets or ExternalSecrets by group." },
+              ),
+            ]
           : []),
         ...(usesContext ? [ast.field("#context", ast.ident("_"), { doc: "The release that deploys the module (name, namespace, cluster domain); the release fills it in." })] : []),
       ],
@@ -277,7 +298,7 @@ export class Module<S extends ConfigShape = ConfigShape> {
       comps.push(ast.field(name, r.expr));
     }
     const custom: CustomDefinition[] = Object.values(built).flatMap((c) => c.parts.map((p) => p.definition).filter(isCustomDefinition));
-    let customFile: CueSourceFile | undefined;
+    let customFile: PrintedFile | undefined;
     try {
       customFile = customPackageFile(custom, this.transformers, this.policies.flatMap((p) => (p.custom ? [p.custom] : [])));
     } catch (e) {
@@ -289,12 +310,11 @@ export class Module<S extends ConfigShape = ConfigShape> {
       [...imports.values()].map((i) => ({ path: i.importPath, alias: i.alias })),
       [ast.field("#components", ast.struct(comps))],
     );
+    const printed = [printSourceFile("module.cue", moduleFile), printSourceFile("components.cue", componentsFile), ...(customFile ? [customFile] : [])];
     return {
-      files: [
-        { name: "module.cue", text: printFile(moduleFile) },
-        { name: "components.cue", text: printFile(componentsFile) },
-        ...(customFile ? [customFile] : []),
-      ],
+      files: printed.map((p) => p.file),
+      printed,
+      declares: { policies: this.policies.length > 0, secrets: secrets.length > 0, transformers: customFile !== undefined },
       sources,
       issues,
     };
@@ -304,6 +324,53 @@ export class Module<S extends ConfigShape = ConfigShape> {
   toCue(): string {
     return joinFiles(this.compile().files);
   }
+}
+
+/** What a release package file says (see {@link releaseFile}). */
+export interface ReleaseFileSpec {
+  /** Import path and package name of the module the release deploys. */
+  moduleImport: string;
+  modulePackage: string;
+  /** The release name; without one, the release takes the module's own name. */
+  name?: string;
+  namespace: string;
+  clusterDomain?: string;
+  /** The values, as plain JSON data. */
+  values: unknown;
+  /** A comment above the values. */
+  valuesDoc?: string;
+  /** The file's doc comment. */
+  doc?: string;
+}
+
+/**
+ * The one builder of a release package file (`release.cue`): `core.#ModuleRelease` with
+ * the release's identity, the module and the values. Used for TypeScript releases and for
+ * the release of a CUE module folder rendered from the command line.
+ */
+export function releaseFile(r: ReleaseFileSpec): ast.File {
+  const name = r.name !== undefined ? ast.lit(r.name) : ast.sel(ast.ident(r.modulePackage), "metadata", "name");
+  return ast.file(
+    "release",
+    [
+      { path: CORE_IMPORT, alias: "core" },
+      { path: r.moduleImport, alias: r.modulePackage },
+    ],
+    [
+      ast.embed(
+        ast.and(
+          ast.sel(ast.ident("core"), "#ModuleRelease"),
+          ast.struct([
+            ast.field("metadata", ast.struct([ast.field("name", name), ast.field("namespace", ast.lit(r.namespace))])),
+            ...(r.clusterDomain !== undefined ? [ast.field("clusterDomain", ast.lit(r.clusterDomain))] : []),
+            ast.field("#module", ast.ident(r.modulePackage)),
+            ast.field("values", ast.fromJSON(r.values), r.valuesDoc ? { doc: r.valuesDoc } : {}),
+          ]),
+        ),
+      ),
+    ],
+    r.doc,
+  );
 }
 
 export function joinFiles(files: CueSourceFile[]): string {
@@ -475,30 +542,21 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
     if (!DOMAIN.test(this.clusterDomain) || this.clusterDomain.length > 253) {
       issues.push({ code: "invalid_name", path: "release.clusterDomain", message: `${JSON.stringify(this.clusterDomain)} is not a DNS domain such as cluster.local`, constraint: DOMAIN.source, ...((sites.clusterDomain ?? this.site) ? { source: sites.clusterDomain ?? this.site } : {}) });
     }
-    const release = ast.file(
-      "release",
-      [
-        { path: CORE_IMPORT, alias: "core" },
-        { path: this.module.importPath, alias: this.module.packageName },
-      ],
-      [
-        ast.embed(
-          ast.and(
-            ast.sel(ast.ident("core"), "#ModuleRelease"),
-            ast.struct([
-              ast.field("metadata", ast.struct([ast.field("name", ast.lit(this.name)), ast.field("namespace", ast.lit(this.namespace))])),
-              ...(this.#s.clusterDomain !== undefined ? [ast.field("clusterDomain", ast.lit(this.#s.clusterDomain))] : []),
-              ast.field("#module", ast.ident(this.module.packageName)),
-              ast.field("values", ast.fromJSON(this.encodedValues(options.redactSecrets, omitted)), omitted.length ? { doc: `Literal secrets left out (give them again with --secret or a values file): ${omitted.join(", ")}` } : {}),
-            ]),
-          ),
-        ),
-      ],
-      `Release ${quoteString(this.name)} of ${this.module.fqn} in namespace ${quoteString(this.namespace)}.`,
-    );
+    const values = this.encodedValues(options.redactSecrets, omitted);
+    const release = releaseFile({
+      moduleImport: this.module.importPath,
+      modulePackage: this.module.packageName,
+      name: this.name,
+      namespace: this.namespace,
+      ...(this.#s.clusterDomain !== undefined ? { clusterDomain: this.#s.clusterDomain } : {}),
+      values,
+      ...(omitted.length ? { valuesDoc: `Literal secrets left out (give them again with --secret or a values file): ${omitted.join(", ")}` } : {}),
+      doc: `Release ${quoteString(this.name)} of ${this.module.fqn} in namespace ${quoteString(this.namespace)}.`,
+    });
     const sources = new Map(m.sources);
     if (this.site) sources.set("release", this.site);
-    return { files: [...m.files, { name: "release.cue", text: printFile(release) }], sources, issues };
+    const printed = [...m.printed, printSourceFile("release.cue", release)];
+    return { files: printed.map((p) => p.file), printed, declares: m.declares, sources, issues };
   }
   /** The release as canonical CUE text; literal secret values are redacted. */
   toCue(): string {

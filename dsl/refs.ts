@@ -99,6 +99,20 @@ export function refExpr(r: Ref<unknown>): ast.Expr {
 
 export { REF_SELF };
 
+const optionalRefs = new WeakSet<object>();
+
+/** Marks a reference to an optional config field (a release may leave it out). */
+export function markOptional<T>(r: T): T {
+  optionalRefs.add(r as object);
+  return r;
+}
+
+/** A reference to an optional config secret: a field whose value holds one directly is left out when the release gives none. */
+function optionalRefIn(v: unknown): Ref<unknown> | undefined {
+  if (!v || typeof v !== "object" || isRef(v) || Array.isArray(v)) return undefined;
+  return Object.values(v as Record<string, unknown>).find((x): x is Ref<unknown> => isRef(x) && optionalRefs.has(((x as unknown as Record<symbol, Ref<unknown> | undefined>)[REF_SELF] ?? x) as object));
+}
+
 /** Converts an author's value (plain data with references inside) to a CUE expression. */
 export function toExpr(v: unknown): ast.Expr {
   if (isRef(v)) return refExpr(v);
@@ -122,7 +136,11 @@ export function toExpr(v: unknown): ast.Expr {
     return ast.struct(
       Object.entries(v as Record<string, unknown>)
         .filter(([, x]) => x !== undefined)
-        .map(([k, x]) => ast.field(k, toExpr(x))),
+        .map(([k, x]) => {
+          const opt = optionalRefIn(x);
+          const f = ast.field(k, toExpr(x));
+          return opt ? ast.comprehension([{ kind: "if", cond: ast.binary("!=", refExpr(opt), ast.ident("_|_")) }], ast.struct([f])) : f;
+        }),
     );
   }
   return ast.fromJSON(v);

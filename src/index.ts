@@ -36,7 +36,8 @@ import type * as ast from "./core/cue/ast.js";
 /** The CUE syntax tree that definitions compile to (types only). */
 export type { ast };
 export { defineModule, Module, ModuleRelease } from "../dsl/module.js";
-export type { ModuleDefinition, ModuleMetadata, ReleaseOptions, ReleaseState, Compiled, CueSourceFile } from "../dsl/module.js";
+export type { ModuleDefinition, ModuleMetadata, ReleaseOptions, ReleaseState, Compiled, CompiledDeclarations, CueSourceFile } from "../dsl/module.js";
+export type { PrintedFile } from "./core/cue/print.js";
 export { component, Component } from "../dsl/component.js";
 export type { ComponentState } from "../dsl/component.js";
 export type { Part, CueRef } from "../dsl/parts.js";

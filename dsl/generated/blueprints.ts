@@ -2,7 +2,6 @@
 // Typed builders for the CUE package opm.dev/catalog/blueprints@v1.
 import { type BlueprintDefinition, type SpecInput, blueprint } from "../builders.js";
 import { type Component } from "../component.js";
-import { type Input } from "../refs.js";
 import type { ContainerSpec, VolumeClaimTemplatesSpec } from "./resources.js";
 import type { CronJobConfigSpec, JobConfigSpec, ScalingSpec } from "./traits.js";
 import "./resources.js";

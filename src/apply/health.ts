@@ -110,7 +110,7 @@ export function health(o: KObject | undefined): Health {
     case "Service": {
       if (spec.type === "LoadBalancer") {
         const ing = (s.loadBalancer as { ingress?: unknown[] } | undefined)?.ingress;
-        return ing && ing.length ? ready("load balancer provisioned") : progress("waiting for a load balancer address");
+        return ing?.length ? ready("load balancer provisioned") : progress("waiting for a load balancer address");
       }
       return ready("service");
     }

@@ -7,26 +7,20 @@
  *
  * @packageDocumentation
  */
-export { apply, diff, status, deleteRelease, waitReady } from "./apply.js";
-export type {
-  ApplyOptions,
-  ApplyReport,
-  CommonOptions,
-  DeleteOptions,
-  DeleteReport,
-  DiffAction,
-  DiffOptions,
-  DiffReport,
-  LifecycleEvent,
-  ObjectAction,
-  ObjectDiff,
-  ObjectResult,
-  ObjectStatus,
-  ReleaseTarget,
-  StatusReport,
-} from "./apply.js";
-export { KubeClient, loadKubeConfig } from "./client.js";
-export type { ConnectionOptions, KObject, LoadedKubeConfig, ObjectRef } from "./client.js";
+export { apply } from "./apply.js";
+export type { ApplyOptions, ApplyReport } from "./apply.js";
+export { diff } from "./diff.js";
+export type { DiffAction, DiffOptions, DiffReport, ObjectDiff } from "./diff.js";
+export { status } from "./status.js";
+export type { ObjectStatus, StatusReport } from "./status.js";
+export { deleteRelease } from "./delete.js";
+export type { DeleteOptions, DeleteReport } from "./delete.js";
+export { waitReady } from "./wait.js";
+export type { CommonOptions, LifecycleEvent, ObjectAction, ObjectResult, ReleaseTarget } from "./lifecycle.js";
+export { KubeClient } from "./client.js";
+export type { ConnectionOptions, KObject, ObjectRef } from "./client.js";
+export { loadKubeConfig } from "./kubeconfig.js";
+export type { LoadedKubeConfig } from "./kubeconfig.js";
 export { ApplyError, ConflictError } from "./errors.js";
 export type { ApplyErrorCode, ConflictDetail } from "./errors.js";
 export { health } from "./health.js";

@@ -4,12 +4,12 @@
  * and prints only through `io`.
  */
 import type { RenderResult } from "../render/types.js";
-import type { LifecycleEvent, ReleaseTarget } from "../apply/apply.js";
+import type { LifecycleEvent, ReleaseTarget } from "../apply/lifecycle.js";
 import type { KubeClient } from "../apply/client.js";
 import { ApplyError } from "../apply/errors.js";
 
 /** The apply layer (and @kubernetes/client-node), loaded when a command runs. */
-const lifecycle = () => import("../apply/apply.js");
+const lifecycle = () => import("../apply/index.js");
 
 export interface CliIO {
   /** Print one line to stdout. */

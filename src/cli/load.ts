@@ -97,44 +97,41 @@ function importTs(url: string): Promise<unknown> {
   return tsLoader.then((load) => load(url));
 }
 
-/** Loads an author's TypeScript module file through tsx; it must default-export a Module or ModuleRelease. */
-export async function importModuleFile(file: string): Promise<Module | ModuleRelease> {
-  const abs = path.resolve(file);
+/**
+ * The one loader of an author's TypeScript file: imports it through tsx and returns its
+ * default export once `accept` takes it (else a `load` error saying what it must export).
+ */
+async function loadDefaultExport<T>(file: string, accept: (v: unknown) => v is T, expected: string): Promise<T> {
   let mod: { default?: unknown };
   try {
-    mod = (await importTs(pathToFileURL(abs).href)) as { default?: unknown };
+    mod = (await importTs(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
   } catch (e) {
     if (OpmError.is(e)) throw e;
     throw loadFailure(file, e);
   }
   let value = mod.default;
   // tsx may wrap a CommonJS-style default export.
-  if (value && typeof value === "object" && "default" in value && !Module.is(value) && !ModuleRelease.is(value)) value = (value as { default: unknown }).default;
-  if (!Module.is(value) && !ModuleRelease.is(value)) {
-    throw new OpmError("load", `${file} must default-export a Module (defineModule(...)) or a ModuleRelease (module.release(...))`);
-  }
+  if (value && typeof value === "object" && "default" in value && !Array.isArray(value) && !accept(value)) value = (value as { default: unknown }).default;
+  if (!accept(value)) throw new OpmError("load", `${file} must default-export ${expected}`);
   return value;
+}
+
+/** Loads an author's TypeScript module file through tsx; it must default-export a Module or ModuleRelease. */
+export function importModuleFile(file: string): Promise<Module | ModuleRelease> {
+  return loadDefaultExport(file, (v): v is Module | ModuleRelease => Module.is(v) || ModuleRelease.is(v), "a Module (defineModule(...)) or a ModuleRelease (module.release(...))");
 }
 
 /** Loads policy files: each default-exports a policy (NoLatestTag(), ...) or a list of them. */
 export async function loadPolicies(files: readonly string[]): Promise<PolicyUse[]> {
   const out: PolicyUse[] = [];
+  const policies = (v: unknown): v is PolicyUse | PolicyUse[] => {
+    const list = Array.isArray(v) ? v : [v];
+    return list.length > 0 && list.every(isPolicyUse);
+  };
   for (const file of files) {
     if (!existsSync(file)) throw new OpmError("usage", `policy file ${file} does not exist`);
-    let mod: { default?: unknown };
-    try {
-      mod = (await importTs(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
-    } catch (e) {
-      if (OpmError.is(e)) throw e;
-      throw loadFailure(file, e);
-    }
-    let value = mod.default;
-    if (value && typeof value === "object" && "default" in value && !isPolicyUse(value) && !Array.isArray(value)) value = (value as { default: unknown }).default;
-    const list = Array.isArray(value) ? value : [value];
-    if (!list.length || !list.every(isPolicyUse)) {
-      throw new OpmError("load", `${file} must default-export a policy (e.g. NoLatestTag()) or a list of policies`);
-    }
-    out.push(...(list as PolicyUse[]));
+    const value = await loadDefaultExport(file, policies, "a policy (e.g. NoLatestTag()) or a list of policies");
+    out.push(...(Array.isArray(value) ? value : [value]));
   }
   return out;
 }

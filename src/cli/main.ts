@@ -125,7 +125,7 @@ const commands: Record<string, Command> = {
         const { toJson } = await import("../render/serialize.js");
         const docs = format === "json" ? items.map((o) => toJson(o)) : result.yaml(show).split(/^---\n/m).filter(Boolean);
         mkdirSync(outDir, { recursive: true });
-        docs.forEach((doc, i) => writeFileSync(path.join(outDir, objectFileName(items[i]!, i, format)), doc));
+        for (const [i, doc] of docs.entries()) writeFileSync(path.join(outDir, objectFileName(items[i]!, i, format)), doc);
         io.err(`wrote ${docs.length} objects to ${outDir}\n`);
         return 0;
       }

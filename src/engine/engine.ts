@@ -1,16 +1,21 @@
+/**
+ * The engine: the CUE evaluator (cue-wasm) in a pool of worker threads, with timeouts, crash
+ * recovery and the result cache. Loading and compiling cue-wasm is in wasm.ts, the worker's
+ * program in worker-source.ts, the result cache in cache.ts.
+ *
+ * Size: over 400 lines because the `Engine` class is one state machine (worker slots, the job
+ * queue, timeouts, crash replacement, the cache lookups around each job) whose parts share its
+ * private state; splitting the class would only spread that state across files.
+ */
 import { Worker } from "node:worker_threads";
-import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { gunzip } from "node:zlib";
-import { promisify } from "node:util";
 import { availableParallelism } from "node:os";
 import { EngineError, EngineTimeoutError, OpmError, type Issue } from "../core/errors.js";
 import { parseDuration } from "../core/duration.js";
 import { WORKER_SOURCE } from "./worker-source.js";
 import { ResultCache, resultKey } from "./cache.js";
+import { cacheFile, cueModule, cueWasmFiles, evaluatorId } from "./wasm.js";
+
+export { cacheFile } from "./wasm.js";
 
 /** Options of an {@link Engine}. */
 export interface EngineOptions {
@@ -49,117 +54,6 @@ interface Job {
   reject: (e: unknown) => void;
 }
 
-// ---------------------------------------------------------------- loading cue-wasm
-
-interface CueWasmFiles {
-  version: string;
-  /** cue-wasm's Go runtime glue (defines `globalThis.Go`). */
-  wasmExecUrl: string;
-  /** cue-wasm's ES module exporting the gzipped, base64-encoded WebAssembly module. */
-  inlinePath: string;
-  /** Where the decompressed module is cached. */
-  cachePath: string | undefined;
-}
-
-let files: CueWasmFiles | undefined;
-
-/** Finds the files of the installed cue-wasm package (ESM only, so read from its folder). */
-function cueWasmFiles(): CueWasmFiles {
-  if (files) return files;
-  const require = createRequire(import.meta.url);
-  const dist = path.dirname(require.resolve("cue-wasm"));
-  const pkgDir = path.dirname(dist);
-  const version = (JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8")) as { version: string }).version;
-  // The ESM entry imports its two chunks by hashed names: read them from it.
-  const entry = readFileSync(path.join(dist, "cue-wasm-index.modern.js"), "utf8");
-  const wasmExec = /import\("\.\/(wasm_exec\.full-[\w]+\.js)"\)/.exec(entry)?.[1];
-  const inline = /import\("\.\/(cue\.wasm\.full\.inline-[\w]+\.js)"\)/.exec(entry)?.[1];
-  if (!wasmExec || !inline) throw new Error(`opm-ts: cannot find the WebAssembly chunks of cue-wasm ${version} in ${dist}`);
-  files = {
-    version,
-    wasmExecUrl: pathToFileURL(path.join(dist, wasmExec)).href,
-    inlinePath: path.join(dist, inline),
-    cachePath: cachePath(pkgDir, `cue-wasm-${version}-${inline.replace(/^cue\.wasm\.full\.inline-|\.js$/g, "")}.wasm`),
-  };
-  return files;
-}
-
-/**
- * The cache file for the decompressed module: `OPM_CACHE_DIR` if set (`off` disables
- * the cache), else `node_modules/.cache/opm-ts/` beside the installed cue-wasm.
- */
-function cachePath(pkgDir: string, name: string): string | undefined {
-  const env = process.env.OPM_CACHE_DIR;
-  if (env === "off") return undefined;
-  if (env) return path.join(env, name);
-  const nodeModules = path.dirname(pkgDir);
-  if (path.basename(nodeModules) !== "node_modules") return undefined;
-  return path.join(nodeModules, ".cache", "opm-ts", name);
-}
-
-/** A file in opm-ts's cache folder (see `cachePath`), or undefined when caching is off. */
-export function cacheFile(name: string): string | undefined {
-  const require = createRequire(import.meta.url);
-  return cachePath(path.dirname(path.dirname(require.resolve("cue-wasm"))), name);
-}
-
-const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
-
-/** A compiled WebAssembly module (the `lib` settings leave the WebAssembly API untyped). */
-type WasmModule = object;
-declare const WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> };
-
-async function readCache(f: CueWasmFiles): Promise<Uint8Array | undefined> {
-  if (!f.cachePath) return undefined;
-  try {
-    const cached = await readFile(f.cachePath);
-    return WASM_MAGIC.every((b, i) => cached[i] === b) ? cached : undefined;
-  } catch {
-    return undefined; // not cached yet
-  }
-}
-
-/** Decodes the module from cue-wasm's inline chunk and caches it (best effort). */
-async function decodeAndCache(f: CueWasmFiles): Promise<Uint8Array> {
-  const mod = (await import(pathToFileURL(f.inlinePath).href)) as { default: string };
-  const bytes = await promisify(gunzip)(Buffer.from(mod.default, "base64"));
-  if (f.cachePath) {
-    try {
-      await mkdir(path.dirname(f.cachePath), { recursive: true });
-      const tmp = `${f.cachePath}.${process.pid}.${Date.now()}.tmp`;
-      await writeFile(tmp, bytes);
-      await rename(tmp, f.cachePath); // atomic: concurrent processes never see half a file
-    } catch {
-      /* a read-only install: decode again next time */
-    }
-  }
-  return bytes;
-}
-
-let compiled: Promise<WasmModule> | undefined;
-
-/** The compiled cue-wasm module, shared by every engine (and worker) of the process. */
-function cueModule(): Promise<WasmModule> {
-  if (!compiled) {
-    const f = cueWasmFiles();
-    compiled = (async () => {
-      const cached = await readCache(f);
-      if (cached) {
-        try {
-          return await WebAssembly.compile(cached);
-        } catch {
-          /* a damaged cache file: decode again (and overwrite it) */
-        }
-      }
-      return WebAssembly.compile(await decodeAndCache(f));
-    })();
-    compiled.catch(() => {
-      compiled = undefined;
-    });
-  }
-  return compiled;
-}
-
 // ---------------------------------------------------------------- the result cache
 
 let sharedCache: ResultCache | undefined;
@@ -167,7 +61,7 @@ let sharedCacheDir: string | undefined;
 
 /**
  * The process-wide result cache: in memory, and on disk in `results/` of opm-ts's cache
- * folder (see `cachePath`; `OPM_CACHE_DIR=off` keeps it in memory only).
+ * folder (see `cachePath` in wasm.ts; `OPM_CACHE_DIR=off` keeps it in memory only).
  * `OPM_RENDER_CACHE_MAX_MB` bounds the disk cache (default 256).
  */
 export function resultCache(): ResultCache {
@@ -183,12 +77,6 @@ export function resultCache(): ResultCache {
 /** Whether results are cached: not when `OPM_RENDER_CACHE=off` (read at every call). */
 function cacheEnabled(): boolean {
   return process.env.OPM_RENDER_CACHE !== "off";
-}
-
-/** What identifies the evaluator in a cache key: cue-wasm's version and the hash of its WebAssembly chunk. */
-function evaluatorId(): string {
-  const f = cueWasmFiles();
-  return `cue-wasm@${f.version}/${path.basename(f.inlinePath)}`;
 }
 
 // ---------------------------------------------------------------- the engine
@@ -528,7 +416,7 @@ export function parseEngineError(text: string): Issue[] {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   const out: Issue[] = [];
   for (const line of lines.length ? lines : [text]) {
-    const m = /^(?:cue: marshal error: )?((?:[#_A-Za-z0-9$"\-\/.@]|\[\d+\])+?): (.*)$/.exec(line);
+    const m = /^(?:cue: marshal error: )?((?:[#_A-Za-z0-9$"\-/.@]|\[\d+\])+?): (.*)$/.exec(line);
     if (m && !/\s/.test(m[1]!)) out.push({ code: "engine", path: m[1]!, message: m[2]! });
     else out.push({ code: "engine", path: "", message: line.replace(/^cue: marshal error: /, "") });
   }

@@ -8,6 +8,9 @@
  * - resources and traits declare `#specKey` and `#spec: <specKey>: <schema>`;
  * - blueprints list `composedResources` and `composedTraits`.
  */
+import * as ast from "../core/cue/ast.js";
+import { topLevelDecls } from "../core/cue/lexer.js";
+import { printDeclList, printImportBlock } from "../core/cue/print.js";
 import { catalogPackage, catalogPackagePaths, link, packageField, type CuePackage } from "./link.js";
 import { rewriteImports } from "./rewrite.js";
 import { isStdlib } from "./link.js";
@@ -70,36 +73,18 @@ export interface Decl {
 }
 
 /**
- * Splits a package body into top-level declarations. Catalog files are formatted with
- * top-level labels at column 0 (as `cue fmt` writes them), which this relies on.
+ * The named top-level fields of a package body (read with the one CUE lexer), each with
+ * the comments directly above it.
  */
-export function splitDecls(body: string): Decl[] {
-  const lines = body.split("\n");
-  const out: Decl[] = [];
-  let pending: string[] = [];
-  let cur: { name: string; lines: string[] } | undefined;
-  for (const line of lines) {
-    const m = /^(#?[A-Za-z_$][A-Za-z0-9_$]*)\??\s*:/.exec(line);
-    if (m) {
-      if (cur) out.push({ name: cur.name, text: cur.lines.join("\n").trimEnd() });
-      cur = { name: m[1]!, lines: [...pending, line] };
-      pending = [];
-    } else if (/^\/\//.test(line) || (line.trim() === "" && !cur)) {
-      pending.push(line);
-    } else if (line.trim() === "" && pending.length === 0) {
-      cur?.lines.push(line);
-    } else if (cur) {
-      cur.lines.push(...pending, line);
-      pending = [];
-    }
-  }
-  if (cur) out.push({ name: cur.name, text: cur.lines.join("\n").trimEnd() });
-  return out;
+export function splitDecls(body: string, name?: string): Decl[] {
+  return topLevelDecls(body, name)
+    .filter((d) => d.kind === "field" && d.label !== undefined)
+    .map((d) => ({ name: d.label!, text: d.text }));
 }
 
 /** Every definition name declared at the top level of a package. */
 export function packageDefinitions(pkg: CuePackage): string[] {
-  return pkg.files.flatMap((f) => splitDecls(f.body).map((d) => d.name)).filter((n) => n.startsWith("#"));
+  return pkg.files.flatMap((f) => splitDecls(f.body, f.file.name).map((d) => d.name)).filter((n) => n.startsWith("#"));
 }
 
 /** Catalog packages other than core, by import path. */
@@ -140,19 +125,21 @@ function targets(pkgs: CuePackage[]): IndexTarget[] {
 export async function readIndex(engine: Engine, packages: CuePackage[] = catalogPackages()): Promise<CatalogIndex> {
   const ts = targets(packages);
   const fields = ts.map((t, i) => {
-    const ref = `${packageField(t.pkg.importPath)}.${t.def}`;
-    const common = `kind: ${ref}.kind, metadata: ${ref}.metadata`;
-    const extra: Record<EntryKind, string> = {
-      resource: `specKey: ${ref}.#specKey`,
-      trait: `specKey: ${ref}.#specKey, appliesTo: ${ref}.appliesTo`,
-      blueprint: `composedResources: ${ref}.composedResources, composedTraits: ${ref}.composedTraits, if ${ref}.workloadType != _|_ { workloadType: ${ref}.workloadType }`,
-      transformer: `requiredLabels: ${ref}.requiredLabels, requiredResources: ${ref}.requiredResources, optionalResources: ${ref}.optionalResources, requiredTraits: ${ref}.requiredTraits, optionalTraits: ${ref}.optionalTraits`,
-      policy: `params: [for k, _ in ${ref}.#params {k}]`,
+    const ref = (...names: string[]) => ast.sel(ast.ident(packageField(t.pkg.importPath)), t.def, ...names);
+    const copy = (...names: string[]) => names.map((n) => ast.field(n, ref(n)));
+    const extra: Record<EntryKind, ast.Decl[]> = {
+      resource: [ast.field("specKey", ref("#specKey"))],
+      trait: [ast.field("specKey", ref("#specKey")), ...copy("appliesTo")],
+      blueprint: [
+        ...copy("composedResources", "composedTraits"),
+        ast.comprehension([{ kind: "if", cond: ast.binary("!=", ref("workloadType"), ast.ident("_|_")) }], ast.struct(copy("workloadType"))),
+      ],
+      transformer: copy("requiredLabels", "requiredResources", "optionalResources", "requiredTraits", "optionalTraits"),
+      policy: [ast.field("params", ast.list([ast.comprehension([{ kind: "for", key: "k", value: "_", source: ref("#params") }], ast.struct([ast.embed(ast.ident("k"))]))]))],
     };
-    const body = [common, extra[t.kind]].filter(Boolean).join(", ");
-    return `\t"${i}": { ${body} }`;
+    return ast.field(String(i), ast.struct([...copy("kind", "metadata"), ...extra[t.kind]]));
   });
-  const { source } = link(packages, `index: {\n${fields.join("\n")}\n}`, (p) => packages.find((x) => x.importPath === p));
+  const { source } = link(packages, printDeclList([ast.field("index", ast.struct(fields))]), (p) => packages.find((x) => x.importPath === p));
   const raw = (await engine.eval<{ index: Record<string, Record<string, unknown> & { metadata: { fqn: string; name: string; description?: string } }> }>(source)).index;
   const index: CatalogIndex = { resources: [], traits: [], blueprints: [], transformers: [], policies: [] };
   ts.forEach((t, i) => {
@@ -253,7 +240,7 @@ function openapiProgram(pkgs: CuePackage[], excluded: Map<string, Set<string>>):
         if (isStdlib(imp.path)) continue;
         aliases.set(imp.alias, packageField(imp.path));
       }
-      for (const d of splitDecls(f.body)) {
+      for (const d of splitDecls(f.body, f.file.name)) {
         if (ex.has(d.name) || !d.name.startsWith("#")) continue;
         let text = rewriteImports(markNonEmptyLists(markDerivedDefaults(widenPatternKeys(d.text))), local);
         text = rewriteImports(text, aliases);
@@ -266,11 +253,9 @@ function openapiProgram(pkgs: CuePackage[], excluded: Map<string, Set<string>>):
         decls.push(text);
       }
     }
-    parts.push(`${visible}: {\n${decls.join("\n\n")}\n}`);
+    parts.push(printDeclList([ast.field(visible, ast.struct([ast.embed(ast.raw(decls.join("\n\n")))]))]));
   }
-  const imports = stdlib.size
-    ? "import (\n" + [...stdlib].sort(([a], [b]) => a.localeCompare(b)).map(([alias, p]) => `\t${alias} "${p}"`).join("\n") + "\n)\n\n"
-    : "";
+  const imports = stdlib.size ? printImportBlock([...stdlib].sort(([a], [b]) => a.localeCompare(b)).map(([alias, p]) => ({ alias, path: p }))) + "\n\n" : "";
   return imports + parts.join("\n\n") + "\n";
 }
 

@@ -1,3 +1,6 @@
+import * as ast from "../core/cue/ast.js";
+import { topLevelDecls } from "../core/cue/lexer.js";
+import { printDeclList } from "../core/cue/print.js";
 import type { JsonSchema } from "../core/schema.js";
 import type { Engine } from "../engine/engine.js";
 import { catalogPackage, isStdlib, link, packageField, type ParsedFile } from "./link.js";
@@ -8,46 +11,10 @@ import { rewriteImports } from "./rewrite.js";
  * text (up to the end of the declaration), or undefined.
  */
 export function topLevelFieldText(body: string, label: string): string | undefined {
-  let depth = 0;
-  let i = 0;
-  let lineStart = true;
-  let valueStart = -1;
-  while (i < body.length) {
-    const c = body[i]!;
-    if (c === "/" && body[i + 1] === "/") {
-      while (i < body.length && body[i] !== "\n") i++;
-      continue;
-    }
-    if (c === '"') {
-      const multi = body.startsWith('"""', i);
-      const close = multi ? '"""' : '"';
-      i += close.length;
-      while (i < body.length && !body.startsWith(close, i)) i += body[i] === "\\" ? 2 : 1;
-      i += close.length;
-      lineStart = false;
-      continue;
-    }
-    if (c === "\n") {
-      if (depth === 0 && valueStart >= 0) return body.slice(valueStart, i).trim();
-      lineStart = true;
-      i++;
-      continue;
-    }
-    if (lineStart && depth === 0 && valueStart < 0 && /\s/.test(c) === false) {
-      const m = new RegExp(`^${label.replace(/[#$]/g, "\\$&")}\\s*:`).exec(body.slice(i));
-      if (m) {
-        valueStart = i + m[0].length;
-        i = valueStart;
-        lineStart = false;
-        continue;
-      }
-    }
-    if (!/\s/.test(c)) lineStart = false;
-    if ("{[(".includes(c)) depth++;
-    if ("}])".includes(c)) depth--;
-    i++;
-  }
-  return valueStart >= 0 ? body.slice(valueStart).trim() : undefined;
+  const d = topLevelDecls(body).find((x) => x.kind === "field" && x.label === label && !x.optional);
+  if (!d) return undefined;
+  const colon = d.tokens.find((t) => t.kind === "punct" && t.text === ":")!;
+  return body.slice(colon.end, d.end).trim();
 }
 
 interface OpenAPIDoc {
@@ -72,7 +39,7 @@ export async function cueConfigSchema(engine: Engine, files: readonly ParsedFile
     }
     // A package holding only the imports, so the linker brings in their packages and stdlib.
     const holder = { importPath: "local/config", name: "config", files: [{ ...f, body: "" }] };
-    const withStd = link([holder], `#config: ${rewriteImports(text, aliases)}`).source;
+    const withStd = link([holder], printDeclList([ast.field("#config", ast.raw(rewriteImports(text, aliases)))])).source;
     try {
       const doc = await engine.openapi<OpenAPIDoc>(withStd);
       return doc.components?.schemas?.config;

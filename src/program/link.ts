@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import * as ast from "../core/cue/ast.js";
+import { CueSyntaxError, defaultAlias, readHeader, type Header } from "../core/cue/lexer.js";
+import { printDeclList, printImportBlock } from "../core/cue/print.js";
 import { OpmError } from "../core/errors.js";
 import { rewriteImports } from "./rewrite.js";
 
@@ -49,58 +52,20 @@ export function isStdlib(importPath: string): boolean {
   return STDLIB.has(importPath);
 }
 
-/** Strips comments and blank lines at the start, returning the offset of the first token. */
-function skipTrivia(text: string, pos: number): number {
-  for (;;) {
-    const m = /^(?:\s+|\/\/[^\n]*)/.exec(text.slice(pos));
-    if (!m || m[0].length === 0) return pos;
-    pos += m[0].length;
-  }
-}
-
-/** Parses a file's package clause and imports; the rest is kept as text. */
+/** Parses a file's package clause and imports (with the one CUE lexer); the rest is kept as text. */
 export function parseHeader(file: CueFile): ParsedFile {
-  const t = file.text;
-  let pos = skipTrivia(t, 0);
-  const pkg = /^package\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(t.slice(pos));
-  if (!pkg) throw new LinkError(`${file.name}: a CUE file must start with a package clause`);
-  pos = skipTrivia(t, pos + pkg[0].length);
-  const imports: ParsedFile["imports"] = [];
-  const spec = /^(?:([A-Za-z_][A-Za-z0-9_]*)\s+)?"([^"]+)"/;
-  const add = (m: RegExpExecArray) => {
-    const p = m[2]!;
-    const alias = m[1] ?? defaultAlias(p);
-    imports.push({ alias, path: p });
-  };
-  for (;;) {
-    const imp = /^import\s*/.exec(t.slice(pos));
-    if (!imp) break;
-    pos += imp[0].length;
-    if (t[pos] === "(") {
-      pos = skipTrivia(t, pos + 1);
-      while (t[pos] !== ")") {
-        const m = spec.exec(t.slice(pos));
-        if (!m) throw new LinkError(`${file.name}: cannot read the import list`);
-        add(m);
-        pos = skipTrivia(t, pos + m[0].length);
-      }
-      pos = skipTrivia(t, pos + 1);
-    } else {
-      const m = spec.exec(t.slice(pos));
-      if (!m) throw new LinkError(`${file.name}: cannot read the import`);
-      add(m);
-      pos = skipTrivia(t, pos + m[0].length);
-    }
+  let h: Header;
+  try {
+    h = readHeader(file.text, file.name);
+  } catch (e) {
+    if (e instanceof CueSyntaxError) throw new LinkError(e.message);
+    throw e;
   }
-  const bodyLine = t.slice(0, pos).split("\n").length - 1;
-  return { file, package: pkg[1]!, imports, body: t.slice(pos), bodyLine };
+  const imports = h.imports.map((i) => ({ alias: i.alias ?? defaultAlias(i.path), path: i.path }));
+  return { file, package: h.package, imports, body: file.text.slice(h.bodyOffset), bodyLine: h.bodyLine };
 }
 
-/** The identifier an import is known by when it has no alias: its last path element. */
-export function defaultAlias(importPath: string): string {
-  const noQual = importPath.split(":")[1] ?? importPath.replace(/@v\d+$/, "").split("/").pop()!;
-  return noQual;
-}
+export { defaultAlias };
 
 // ---------------------------------------------------------------- the catalog on disk
 
@@ -224,11 +189,7 @@ export function link(
   const inlined = new Map<string, string>();
   const parts: string[] = [];
   if (stdlib.size) {
-    parts.push(
-      "import (\n" +
-        [...stdlib].sort(([a], [b]) => a.localeCompare(b)).map(([alias, p]) => `\t${alias === defaultAlias(p) ? "" : alias + " "}"${p}"`).join("\n") +
-        "\n)",
-    );
+    parts.push(printImportBlock([...stdlib].sort(([a], [b]) => a.localeCompare(b)).map(([alias, p]) => (alias === defaultAlias(p) ? { path: p } : { alias, path: p }))));
   }
   for (const [importPath, pkg] of [...linked].sort(([a], [b]) => a.localeCompare(b))) {
     const lets = new Map<string, string>();
@@ -243,7 +204,7 @@ export function link(
     }
     const bodies = pkg.files.map((f) => `// ${f.file.name}\n${rewriteImports(f.body.trim(), lets)}`).join("\n\n");
     if (inline.has(importPath)) inlined.set(importPath, bodies);
-    else parts.push(`${fields.get(importPath)}: {\n${bodies}\n}`);
+    else parts.push(printDeclList([ast.field(fields.get(importPath)!, ast.struct([ast.embed(ast.raw(bodies))]))]));
   }
   parts.push(typeof extra === "string" ? extra : extra(inlined));
   return { source: parts.join("\n\n") + "\n", fields };

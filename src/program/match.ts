@@ -4,6 +4,8 @@ import type { ModuleRelease } from "../../dsl/module.js";
 import { cacheFile, type Engine } from "../engine/engine.js";
 import { catalogPackage, link, packageField, type CuePackage } from "./link.js";
 import { sha256 } from "../core/hash.js";
+import * as ast from "../core/cue/ast.js";
+import { printDeclList } from "../core/cue/print.js";
 
 /** What a transformer requires of a component (its match rules). */
 export interface TransformerRule {
@@ -44,11 +46,13 @@ export function transformerRules(engine: Engine, provider: string): Promise<Reco
         /* not cached yet */
       }
     }
-    const K = packageField(provider);
-    const { source } = link(
-      [pkg],
-      `out: {for tn, t in ${K}.#Provider.transformers {(tn): {requiredLabels: t.requiredLabels, requiredResources: t.requiredResources, requiredTraits: t.requiredTraits}}}`,
+    const t = ast.ident("t");
+    const rule = ast.struct((["requiredLabels", "requiredResources", "requiredTraits"] as const).map((k) => ast.field(k, ast.sel(t, k))));
+    const each = ast.comprehension(
+      [{ kind: "for", key: "tn", value: "t", source: ast.sel(ast.ident(packageField(provider)), "#Provider", "transformers") }],
+      ast.struct([ast.field({ dynamic: ast.ident("tn") }, rule)]),
     );
+    const { source } = link([pkg], printDeclList([ast.field("out", ast.struct([each]))]));
     const rules = (await engine.eval<{ out: Record<string, TransformerRule> }>(source)).out;
     if (file) {
       try {
@@ -65,6 +69,37 @@ export function transformerRules(engine: Engine, provider: string): Promise<Reco
   return load;
 }
 
+/** What matching reads of a component: its labels and the FQNs of its resources and traits. */
+export interface MatchSubject {
+  labels: Record<string, string>;
+  resources: ReadonlySet<string> | readonly string[];
+  traits: ReadonlySet<string> | readonly string[];
+}
+
+const has = (xs: ReadonlySet<string> | readonly string[], x: string) => ("has" in xs ? xs.has(x) : xs.includes(x));
+
+/**
+ * What a component lacks for a transformer, by the rules `core.#Match` applies (required
+ * labels equal, required resources and traits present): empty when the transformer matches.
+ * The one TypeScript copy of those rules.
+ */
+export function missingFor(c: MatchSubject, r: TransformerRule): string[] {
+  return [
+    ...Object.entries(r.requiredLabels).filter(([k, v]) => c.labels[k] !== v).map(([k, v]) => `label ${k}=${v}`),
+    ...r.requiredResources.filter((f) => !has(c.resources, f)).map((f) => `resource ${f}`),
+    ...r.requiredTraits.filter((f) => !has(c.traits, f)).map((f) => `trait ${f}`),
+  ];
+}
+
+/** The transformers closest to matching a component that none matches, each with what it needs. */
+export function nearestTransformers(c: MatchSubject, rules: Record<string, TransformerRule>): string {
+  // Transformers whose required resources the component has come first, then fewer missing things.
+  const ranked = Object.entries(rules)
+    .map(([tn, t]) => ({ tn, resources: t.requiredResources.filter((f) => !has(c.resources, f)).length, missing: missingFor(c, t) }))
+    .sort((a, b) => a.resources - b.resources || a.missing.length - b.missing.length || a.tn.localeCompare(b.tn));
+  return ranked.slice(0, 6).map((r) => `${r.tn} needs ${r.missing.join(", ")}`).join("; ");
+}
+
 /**
  * The transformers that match each component of a TypeScript release, by the same rules
  * `core.#Match` applies (required labels equal, required resources and traits present).
@@ -76,7 +111,7 @@ export function matchRelease(rel: ModuleRelease<any>, rules: Record<string, Tran
   for (const [name, c] of Object.entries(rel.module.components())) {
     const { labels, fqns } = c.summary();
     out[name] = Object.entries(rules)
-      .filter(([, r]) => Object.entries(r.requiredLabels).every(([k, v]) => labels[k] === v) && r.requiredResources.every((f) => fqns.has(f)) && r.requiredTraits.every((f) => fqns.has(f)))
+      .filter(([, r]) => missingFor({ labels, resources: fqns, traits: fqns }, r).length === 0)
       .map(([tn]) => tn);
   }
   return out;

@@ -1,100 +1,35 @@
+import { CueSyntaxError, tokenize, type Token } from "../core/cue/lexer.js";
+
 /**
- * Rewrites references to imported packages (`alias.#Def`) into references to the
- * hidden fields that hold those packages in a linked program. A small CUE lexer skips
- * comments and string literals but enters string interpolations.
+ * Rewrites references to imported packages (`alias.#Def`, or an alias used as a value)
+ * into references to the hidden fields that hold those packages in a linked program.
+ * Read with the one CUE lexer, so comments and string literals are left alone while the
+ * expressions inside string interpolations are rewritten. A label (`alias: …`) and a
+ * selector (`x.alias`) are not references. Text the lexer cannot read is returned as is
+ * (the engine then reports the syntax error in its own words).
  */
 export function rewriteImports(body: string, aliases: ReadonlyMap<string, string>): string {
   if (aliases.size === 0) return body;
+  let tokens: Token[];
+  try {
+    tokens = tokenize(body).filter((t) => t.kind !== "comment");
+  } catch (e) {
+    if (e instanceof CueSyntaxError) return body;
+    throw e;
+  }
   let out = "";
-  let i = 0;
-  const n = body.length;
-  const isIdStart = (c: string) => /[A-Za-z_$#]/.test(c);
-  const isId = (c: string) => /[A-Za-z0-9_$#]/.test(c);
-
-  // Scans code until `stop` (a closing paren at depth 0 when inside an interpolation).
-  const code = (inInterp: boolean): void => {
-    let depth = 0;
-    let prev = ""; // last significant character emitted
-    while (i < n) {
-      const c = body[i]!;
-      if (c === "/" && body[i + 1] === "/") {
-        const end = body.indexOf("\n", i);
-        const stop = end === -1 ? n : end;
-        out += body.slice(i, stop);
-        i = stop;
-        continue;
-      }
-      if (c === '"' || (c === "#" && /^#+"/.test(body.slice(i, i + 8)))) {
-        string();
-        prev = '"';
-        continue;
-      }
-      if (inInterp) {
-        if (c === "(") depth++;
-        if (c === ")") {
-          if (depth === 0) return;
-          depth--;
-        }
-      }
-      if (isIdStart(c) && !(c === "#" && body[i + 1] === '"')) {
-        let j = i + 1;
-        while (j < n && isId(body[j]!)) j++;
-        const word = body.slice(i, j);
-        const target = aliases.get(word);
-        // A package is referenced as `alias.X` or as a bare value (`#module: alias`), never as a label.
-        const isLabel = /^\??\s*:/.test(body.slice(j, j + 3)) && body[j] !== "." ;
-        if (target && prev !== "." && !isLabel) out += target;
-        else out += word;
-        i = j;
-        prev = "a";
-        continue;
-      }
-      out += c;
-      // The last dot of an ellipsis (`[...alias.#T]`) is not a selector.
-      if (!/\s/.test(c)) prev = c === "." && body.slice(i - 2, i) === ".." ? "…" : c;
-      i++;
-    }
-  };
-
-  const string = (): void => {
-    let hashes = 0;
-    while (body[i] === "#") {
-      hashes++;
-      out += "#";
-      i++;
-    }
-    const multi = body.startsWith('"""', i);
-    const quote = multi ? '"""' : '"';
-    out += quote;
-    i += quote.length;
-    const close = quote + "#".repeat(hashes);
-    const interp = "\\" + "#".repeat(hashes) + "(";
-    while (i < n) {
-      if (body.startsWith(close, i)) {
-        out += close;
-        i += close.length;
-        return;
-      }
-      if (body.startsWith(interp, i)) {
-        out += interp;
-        i += interp.length;
-        code(true);
-        if (i < n) {
-          out += ")";
-          i++;
-        }
-        continue;
-      }
-      if (body[i] === "\\" && hashes === 0) {
-        out += body.slice(i, i + 2);
-        i += 2;
-        continue;
-      }
-      out += body[i];
-      i++;
-    }
-  };
-
-  code(false);
-  return out;
+  let at = 0;
+  for (let j = 0; j < tokens.length; j++) {
+    const t = tokens[j]!;
+    const target = t.kind === "ident" ? aliases.get(t.text) : undefined;
+    if (!target) continue;
+    const prev = tokens[j - 1];
+    const next = tokens[j + 1];
+    if (prev?.kind === "punct" && prev.text === ".") continue;
+    const isLabel = next?.kind === "punct" && (next.text === ":" || (next.text === "?" && tokens[j + 2]?.text === ":"));
+    if (isLabel) continue;
+    out += body.slice(at, t.start) + target;
+    at = t.end;
+  }
+  return out + body.slice(at);
 }

@@ -19,9 +19,14 @@ import type { Engine } from "../engine/engine.js";
  * struct unified with `#Render` is evaluated whole, so its objects must not fail), and:
  * - `pairs`: for each (component, transformer) pair, whether its output evaluates (the
  *   pairs given, or every pair `core.#Match` accepts);
- * - `pair`: one pair's output, to read its error.
+ * - `pair`: one pair's output, to read its error;
+ * - `expr`: the given declarations, where `renderOut` is not `core.#Render` but holds only
+ *   `#release` and `#provider` (see all-errors.ts).
  */
-export type DiagnoseMode = { kind: "pairs"; pairs?: readonly (readonly [string, string])[] } | { kind: "pair"; component: string; transformer: string };
+export type DiagnoseMode =
+  | { kind: "pairs"; pairs?: readonly (readonly [string, string])[] }
+  | { kind: "pair"; component: string; transformer: string }
+  | { kind: "expr"; field: string };
 
 /** At most this many failing pairs are evaluated one by one (each is a whole evaluation). */
 const MAX_PAIRS = 20;
@@ -34,6 +39,7 @@ export const DIAGNOSE_MATCHED = "{for cn, _ in #release.components {(cn): []}}";
 
 /** The top-level field of a diagnosis program; `core` is the linked core package's field. */
 export function diagnoseField(mode: DiagnoseMode, core: string): string {
+  if (mode.kind === "expr") return mode.field;
   if (mode.kind === "pair") return `output: ${transform(JSON.stringify(mode.transformer), JSON.stringify(mode.component))}`;
   const ok = `ok: json.Marshal(${transform("tn", "cn")}) != _|_`;
   if (mode.pairs) return `diag: [for p in ${JSON.stringify(mode.pairs)} let cn = p[0] let tn = p[1] {component: cn, transformer: tn, ${ok}}]`;
@@ -44,6 +50,36 @@ export function diagnoseField(mode: DiagnoseMode, core: string): string {
     `\tfor tn, t in renderOut.transformers if (${core}.#Match & {#c: s, #t: t}).ok {component: cn, transformer: tn, ${ok}},`,
     `]`,
   ].join("\n");
+}
+
+/**
+ * The `pairs` and `pair` fields of an expr-mode diagnosis program (see all-errors.ts) in
+ * which each component is rendered alone: `core.#Render` over a release holding only that
+ * component, so one component's failing field does not fail every other's transformers.
+ * `components` maps each component to the CUE expression of the spec its transformers see
+ * (the fields of its spec that evaluate, when others fail), or undefined for its own spec.
+ */
+export function isolatedField(mode: Exclude<DiagnoseMode, { kind: "expr" }>, core: string, components: Record<string, string | undefined>, matched?: Record<string, string[]>): string {
+  const R = "renderOut.#release";
+  const q = (s: string) => JSON.stringify(s);
+  const lets = [
+    `let diagR = {`,
+    ...Object.entries(components).map(([cn, spec]) => {
+      const c = `${R}._unified.#components[${q(cn)}]`;
+      return [
+        `\t${q(cn)}: ${core}.#Render & {`,
+        `\t\t#release: {metadata: ${R}.metadata, _unified: metadata: ${R}._unified.metadata, values: {}, components: ${q(cn)}: {metadata: ${c}.metadata, spec: ${spec ?? `${c}.spec`}, #resources: ${c}.#resources, #traits: ${c}.#traits, #names: ${c}.#names}}`,
+        `\t\t#provider: renderOut.#provider`,
+        ...(matched?.[cn] ? [`\t\t#matched: ${q(cn)}: ${JSON.stringify(matched[cn])}`] : []),
+        `\t}`,
+      ].join("\n");
+    }),
+    `}`,
+  ].join("\n");
+  const out = (tn: string, cn: string) => `(renderOut.#provider.transformers[${tn}].#transform & {#component: diagR[${cn}]._data[${cn}], #context: diagR[${cn}].components[${cn}].context}).output`;
+  if (mode.kind === "pair") return `${lets}\noutput: ${out(q(mode.transformer), q(mode.component))}`;
+  const names = JSON.stringify(Object.keys(components));
+  return `${lets}\ndiag: [for cn in ${names} for tn in (*diagR[cn].components[cn].matched | []) {component: cn, transformer: tn, ok: json.Marshal(${out("tn", "cn")}) != _|_}]`;
 }
 
 /** `output.0.spec.rules.0.http` → `spec.rules[0].http` of object 1. */
@@ -70,6 +106,8 @@ export interface DiagnoseInput {
   matched?: Record<string, string[]>;
   /** The program in a diagnosis mode. */
   program: (mode: DiagnoseMode) => string;
+  /** Errors that are not the transformer's: a component's own field failing (listed elsewhere). */
+  ignore?: (component: string, message: string, enginePath: string) => boolean;
   /** The author's field and line for a pair: the trait the transformer needs, else the component. */
   site: (component: string, transformer: string) => { path: string; source?: SourceLocation };
   /** True when the transformer reads `#component.spec.<key>` (to explain `undefined field: <key>`). */
@@ -107,6 +145,7 @@ export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | 
       const { object, field } = outputField(i.path);
       // The evaluator counts every place the same cause shows ("and 31 more errors"); each failing pair is listed here.
       const message = i.message.replace(/ \(and \d+ more errors?\)$/, "");
+      if (d.ignore?.(component, message, i.path)) continue;
       const undef = /^undefined field: ([A-Za-z0-9_]+)/.exec(message)?.[1];
       const hint = undef && d.readsSpec(transformer, undef) ? ` (component "${component}" has no spec.${undef}, which transformer ${short} reads)` : "";
       issues.push({

@@ -5,29 +5,37 @@
  * release file is replaced; a name the file computes (not a plain string) is refused.
  */
 import { OpmError } from "../core/errors.js";
+import { CueSyntaxError, tokenize, type Token } from "../core/cue/lexer.js";
+import * as ast from "../core/cue/ast.js";
+import { printFile } from "../core/cue/print.js";
 import { quoteString } from "../core/cue/quote.js";
 import type { CueSourceFile } from "../../dsl/module.js";
 
-/** The text with comments and the insides of string literals blanked (same length and offsets). */
-function mask(text: string): string {
+/**
+ * The text with comments and the insides of string literals (interpolations included)
+ * blanked, same length and offsets; undefined when the lexer cannot read it (the engine
+ * then reports the syntax error).
+ */
+function mask(text: string): string | undefined {
+  let tokens: Token[];
+  try {
+    tokens = tokenize(text);
+  } catch (e) {
+    if (e instanceof CueSyntaxError) return undefined;
+    throw e;
+  }
   const out = text.split("");
-  let i = 0;
   const blank = (from: number, to: number) => {
     for (let k = from; k < to; k++) if (out[k] !== "\n") out[k] = " ";
   };
-  while (i < text.length) {
-    if (text.startsWith("//", i)) {
-      const end = text.indexOf("\n", i);
-      const stop = end < 0 ? text.length : end;
-      blank(i, stop);
-      i = stop;
-    } else if (text[i] === '"' || text[i] === "'") {
-      const q = text.startsWith('"""', i) || text.startsWith("'''", i) ? text.slice(i, i + 3) : text[i]!;
-      let j = i + q.length;
-      while (j < text.length && !text.startsWith(q, j)) j += text[j] === "\\" ? 2 : 1;
-      blank(i + 1, Math.min(j + q.length - 1, text.length));
-      i = j + q.length;
-    } else i++;
+  let depth = 0;
+  let open = 0;
+  for (const t of tokens) {
+    if (t.kind === "comment") blank(t.start, t.end);
+    else if (t.kind === "string" && depth === 0) blank(t.start + 1, t.end - 1);
+    else if (t.kind === "interpStart") {
+      if (depth++ === 0) open = t.start;
+    } else if (t.kind === "interpEnd" && --depth === 0) blank(open + 1, t.end - 1);
   }
   return out.join("");
 }
@@ -54,6 +62,7 @@ interface Site {
 function identitySites(text: string): Site[] {
   const m = mask(text);
   const sites: Site[] = [];
+  if (m === undefined) return sites;
   const value = (field: Site["field"], at: number) => {
     const lit = /^"(?:[^"\\\n]|\\.)*"(?=\s*(?:$|[,}\n]|\/\/))/.exec(text.slice(at));
     sites.push({ field, start: at, end: at + (lit ? lit[0].length : 0), literal: Boolean(lit) });
@@ -118,7 +127,7 @@ export function overrideReleaseIdentity(
   });
   const missing = wanted.filter(([k]) => !found.has(k));
   if (missing.length) {
-    out.push({ name: extraFileName, text: `package release\n\nmetadata: {\n${missing.map(([k, v]) => `\t${k}: ${quoteString(v)}\n`).join("")}}\n` });
+    out.push({ name: extraFileName, text: printFile(ast.file("release", [], [ast.field("metadata", ast.struct(missing.map(([k, v]) => ast.field(k, ast.lit(v)))))])) });
   }
   return out;
 }

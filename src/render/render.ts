@@ -10,21 +10,23 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as ast from "../core/cue/ast.js";
-import { printExpr, printFile } from "../core/cue/print.js";
+import { printDeclList, printSourceFile, type PrintedFile } from "../core/cue/print.js";
 import { policyExpr, type PolicyUse } from "../../dsl/policy.js";
 import { EngineError, OpmError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../core/errors.js";
 import type { Provenance } from "../../dsl/config.js";
-import { CORE_IMPORT, Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
+import { CORE_IMPORT, Module, ModuleRelease, releaseFile, type CueSourceFile } from "../../dsl/module.js";
 import { CUSTOM_PACKAGE } from "../../dsl/define.js";
 import { defaultEngine, type Engine, type EvalStats } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../program/link.js";
 import { cueConfigSchema } from "../program/config-schema.js";
+import { readProgramInput, type ProgramInput } from "../program/input.js";
 import { overrideReleaseIdentity } from "./release-identity.js";
 import { checkObjectSizes, checkValuesSize } from "./limits.js";
-import { matchRelease, transformerRules } from "../program/match.js";
+import { matchRelease, nearestTransformers, transformerRules } from "../program/match.js";
 import { checkObjects } from "./object-checks.js";
 import { withheldSecrets } from "./withheld.js";
-import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, type DiagnoseMode } from "./diagnose.js";
+import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, isolatedField, type DiagnoseMode } from "./diagnose.js";
+import { componentFields, diagnosisProgram, MAX_LEAVES, probeFields, releaseValueIssues, type FieldNode } from "./all-errors.js";
 import { checkValue } from "../core/schema.js";
 import { fieldAt, mapSecrets, redactionMarkers, secretSource } from "../../dsl/config.js";
 import { canonicalObject, forOutput, stableJson, toJsonList, toYaml } from "./serialize.js";
@@ -83,7 +85,7 @@ export interface RenderStats {
   evalMs: number;
   postMs: number;
   programBytes: number;
-  /** Whether the evaluation was answered from the result cache (staged: every program and pair). */
+  /** Whether the evaluation was answered from the result cache. */
   cached?: boolean;
   /** How the release was evaluated (`reference` also when the staged render handed over to it). */
   mode?: RenderMode;
@@ -125,6 +127,8 @@ export interface Prepared {
   secrets: string[];
   /** The TypeScript release, when the input was one. */
   release?: ModuleRelease<any>;
+  /** The files with their headers read, and what they declare (handed over by the compiler, or read once). */
+  program: ProgramInput;
 }
 
 function isCueModuleInput(v: unknown): v is CueModuleInput {
@@ -145,6 +149,7 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
       configSite: (f) => fieldAt(rel.module.config, f.split("."))?.site,
       secrets: rel.secretLiterals(),
       release: rel,
+      program: { files: compiled.printed, declares: compiled.declares },
     };
   }
   const parsed = input.files.map((f) => parseHeader(f));
@@ -180,48 +185,31 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   const releaseFiles = new Set(parsed.filter((f) => f.package === "release").map((f) => f.file));
   const identity = { name: input.name, namespace: input.namespace };
   const files = hasRelease ? overrideReleaseIdentity(input.files, (f) => releaseFiles.has(f), identity, path.join(input.dir, "release identity (from the command line)")) : [...input.files];
+  const generated: PrintedFile[] = [];
   if (!hasRelease) {
     const mods = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== CUSTOM_PACKAGE);
     if (mods.length !== 1) {
       throw new ValidationError([{ code: "io", path: "", message: `${input.dir}: expected one module package, found ${mods.join(", ") || "none"}` }]);
     }
-    files.push({ name: path.join(input.dir, "release.cue (from the command line)"), text: releaseFileText(mods[0]!, input) });
+    generated.push(printSourceFile(path.join(input.dir, "release.cue (from the command line)"), releaseFileAst(mods[0]!, input)));
   } else if (input.values && Object.keys(input.values).length) {
-    files.push({ name: path.join(input.dir, "values (from the command line)"), text: printFile(ast.file("release", [], [ast.field("values", ast.fromJSON(input.values))])) });
+    generated.push(printSourceFile(path.join(input.dir, "values (from the command line)"), ast.file("release", [], [ast.field("values", ast.fromJSON(input.values))])));
   }
-  return { files, sources: new Map(), provenance: prov, configSite: () => undefined, secrets };
+  // Files read above are not read again (a release file whose identity was replaced is).
+  const read = new Map<CueSourceFile, ParsedFile>(parsed.map((f) => [f.file, f]));
+  const program = readProgramInput([...files.map((f) => read.get(f) ?? f), ...generated], CUSTOM_PACKAGE);
+  return { files: [...files, ...generated.map((g) => g.file)], sources: new Map(), provenance: prov, configSite: () => undefined, secrets, program };
 }
 
-function releaseFileText(modulePackage: string, input: CueModuleInput): string {
-  return printFile(
-    ast.file(
-      "release",
-      [
-        { path: CORE_IMPORT, alias: "core" },
-        { path: `local/${modulePackage}`, alias: modulePackage },
-      ],
-      [
-        ast.embed(
-          ast.and(
-            ast.sel(ast.ident("core"), "#ModuleRelease"),
-            ast.struct([
-              ast.field(
-                "metadata",
-                ast.struct([
-                  ...(input.name !== undefined ? [ast.field("name", ast.lit(input.name))] : []),
-                  ast.field("namespace", ast.lit(input.namespace ?? "default")),
-                ]),
-              ),
-              ...(input.name !== undefined ? [] : [ast.field("metadata", ast.struct([ast.field("name", ast.sel(ast.ident(modulePackage), "metadata", "name"))]))]),
-              ...(input.clusterDomain ? [ast.field("clusterDomain", ast.lit(input.clusterDomain))] : []),
-              ast.field("#module", ast.ident(modulePackage)),
-              ast.field("values", ast.fromJSON(input.values ?? {})),
-            ]),
-          ),
-        ),
-      ],
-    ),
-  );
+function releaseFileAst(modulePackage: string, input: CueModuleInput): ast.File {
+  return releaseFile({
+    moduleImport: `local/${modulePackage}`,
+    modulePackage,
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    namespace: input.namespace ?? "default",
+    ...(input.clusterDomain ? { clusterDomain: input.clusterDomain } : {}),
+    values: input.values ?? {},
+  });
 }
 
 /** What `core.#Render` evaluates to (see catalog/core/transformer.cue). */
@@ -246,8 +234,7 @@ export interface RenderOut {
 }
 
 /** The release's own packages (by package name), how its imports resolve, and the release package. */
-export function localPackages(files: CueSourceFile[]): { local: Map<string, CuePackage>; resolve: (importPath: string) => CuePackage | undefined; releasePkg: CuePackage } {
-  const parsed = files.map((f) => parseHeader(f));
+export function localPackages(parsed: readonly ParsedFile[]): { local: Map<string, CuePackage>; resolve: (importPath: string) => CuePackage | undefined; releasePkg: CuePackage } {
   const byPkg = new Map<string, ParsedFile[]>();
   for (const f of parsed) byPkg.set(f.package, [...(byPkg.get(f.package) ?? []), f]);
   const releaseFiles = byPkg.get("release");
@@ -269,37 +256,41 @@ export function platformPackage(policies: readonly PolicyUse[]): CuePackage | un
         importPath: PLATFORM_IMPORT,
         name: "platform",
         files: [
-          parseHeader({
-            name: "platform policies (from TypeScript)",
-            text: printFile(ast.file("platform", [{ path: CORE_IMPORT, alias: "core" }, ...[...new Set(platformCustom.flatMap((c) => c.imports))].map((p) => ({ path: p }))], platformCustom.map((c) => c.decl))),
-          }),
+          printSourceFile(
+            "platform policies (from TypeScript)",
+            ast.file("platform", [{ path: CORE_IMPORT, alias: "core" }, ...[...new Set(platformCustom.flatMap((c) => c.imports))].map((p) => ({ path: p }))], platformCustom.map((c) => c.decl)),
+          ),
         ],
       }
     : undefined;
 }
 
-/** What a release's program must compute besides the objects: policy checks, release secrets. */
-export function programNeeds(files: CueSourceFile[], policies: readonly PolicyUse[]): { checkPolicies: boolean; releaseSecrets: boolean } {
-  // Only modules that declare them pay for policy checks and release secrets.
-  const text = files.map((f) => f.text).join("\n");
-  return { checkPolicies: policies.length > 0 || /#policies\s*:/.test(text), releaseSecrets: /#secrets\s*:/.test(text) };
-}
-
-/** Groups parsed files by package and builds the linked program for the release. */
+/**
+ * Groups parsed files by package and builds the linked program for the release. `files`
+ * are the compiler's files with their headers and declarations (a {@link ProgramInput}),
+ * or CUE files to read first.
+ */
 export function buildProgram(
-  files: CueSourceFile[],
+  files: CueSourceFile[] | ProgramInput,
   provider = KUBERNETES_PROVIDER,
   policies: readonly PolicyUse[] = [],
   matched?: Record<string, string[]>,
   diagnose?: DiagnoseMode,
 ): { source: string; packages: CuePackage[] } {
-  const { local, resolve, releasePkg } = localPackages(files);
+  const input = Array.isArray(files) ? readProgramInput(files, CUSTOM_PACKAGE) : files;
+  const { local, resolve, releasePkg } = localPackages(input.files);
   const providerPkg = catalogPackage(provider);
   if (!providerPkg) throw new ValidationError([{ code: "io", path: "", message: `unknown provider package ${provider}` }]);
   const core = packageField(CORE_IMPORT);
+  const coreRef = (name: string) => ast.sel(ast.ident(core), name);
   // Transformers defined in TypeScript (package custom, `#Transformers`) extend the provider.
   const custom = local.get(CUSTOM_PACKAGE);
-  const extended = custom?.files.some((f) => /^#Transformers\s*:/m.test(f.body)) ? ` & {transformers: {for k, t in ${packageField(custom.importPath)}.#Transformers {(k): t}}}` : "";
+  const providerExpr = (): ast.Expr => {
+    const base = ast.sel(ast.ident(packageField(provider)), "#Provider");
+    if (!custom || !input.declares.transformers) return base;
+    const each = ast.comprehension([{ kind: "for", key: "k", value: "t", source: ast.sel(ast.ident(packageField(custom.importPath)), "#Transformers") }], ast.struct([ast.field({ dynamic: ast.ident("k") }, ast.ident("t"))]));
+    return ast.and(base, ast.struct([ast.field("transformers", ast.struct([each]))]));
+  };
   const roots = [releasePkg, providerPkg, ...(custom ? [custom] : [])];
   // Platform policies defined in TypeScript live in a package of their own.
   const platformPkg = platformPackage(policies);
@@ -310,36 +301,60 @@ export function buildProgram(
     if (!pkg) throw new ValidationError([{ code: "io", path: "", message: `unknown policy package ${p.cue.importPath}` }]);
     if (!roots.includes(pkg)) roots.push(pkg);
   }
-  const { checkPolicies, releaseSecrets } = programNeeds(files, policies);
-  const platform = policies.map((p) => printExpr(policyExpr(p, packageField(p.custom ? PLATFORM_IMPORT : p.cue.importPath)), "\t\t"));
-  const rel = "out.#release";
+  // Only modules that declare them pay for policy checks and release secrets.
+  const checkPolicies = policies.length > 0 || input.declares.policies;
+  const releaseSecrets = input.declares.secrets;
+  const platform = policies.map((p) => policyExpr(p, packageField(p.custom ? PLATFORM_IMPORT : p.cue.importPath)));
+  const out = (...names: string[]) => ast.sel(ast.ident("out"), ...names);
+  const rel = (...names: string[]) => out("#release", ...names);
+  const forIn = (value: string, source: ast.Expr, body: ast.Struct, key?: string): ast.Comprehension =>
+    ast.comprehension([{ kind: "for", ...(key ? { key } : {}), value, source }], body);
   // The release package is placed inside `#release` rather than linked as a field of
   // its own: it is then evaluated once (see docs/performance.md).
-  const extra = (inlined: ReadonlyMap<string, string>) =>
-    [
-      `${diagnose ? "let renderOut =" : "out:"} ${core}.#Render & {\n\t#release: {\n${inlined.get(releasePkg.importPath)}\n\t}\n\t#provider: ${packageField(provider)}.#Provider${extended}${diagnose ? `\n\t#matched: ${DIAGNOSE_MATCHED}` : matched ? `\n\t#matched: ${JSON.stringify(matched)}` : ""}\n}`,
-      ...(diagnose ? [diagnoseField(diagnose, core)] : []),
-      ...(checkPolicies && !diagnose
-        ? [
-            `violations: (${core}.#CheckPolicies & {`,
-            `\t#policies: [for p in ${rel}._unified.#policies {p}, ${platform.join(", ")}]`,
-            `\t#input: {`,
-            `\t\tcomponents: (${core}.#PolicyComponents & {#components: ${rel}.components}).out`,
-            `\t\tobjects: [for o in out.objects for x in o.output {component: o.component, object: x}]`,
-            `\t}`,
-            `}).violations`,
-          ]
-        : []),
-      ...(releaseSecrets && !diagnose
-        ? [
-            `secrets: (${packageField(provider)}.#ReleaseSecrets & {`,
-            `\t#secrets: ${rel}._unified.#secrets`,
-            `\t#release: out.release`,
-            `\t#labels: (${core}.#ReleaseLabels & {#release: out.release, #module: out.module}).out`,
-            `}).output`,
-          ]
-        : []),
-    ].join("\n");
+  const extra = (inlined: ReadonlyMap<string, string>): string => {
+    const renderBody = ast.struct([
+      ast.field("#release", ast.struct([ast.embed(ast.raw(inlined.get(releasePkg.importPath)!))])),
+      ast.field("#provider", providerExpr()),
+      ...(diagnose ? [ast.field("#matched", ast.raw(DIAGNOSE_MATCHED))] : matched ? [ast.field("#matched", ast.fromJSON(matched))] : []),
+    ]);
+    // An expression probe reads the release alone: it does not run the transformers.
+    const renderExpr = diagnose?.kind === "expr" ? renderBody : ast.and(coreRef("#Render"), renderBody);
+    const decls: ast.Decl[] = [diagnose ? ast.letDecl("renderOut", renderExpr) : ast.field("out", renderExpr)];
+    if (diagnose) decls.push(ast.embed(ast.raw(diagnoseField(diagnose, core))));
+    if (checkPolicies && !diagnose) {
+      const policyList = ast.list([forIn("p", rel("_unified", "#policies"), ast.struct([ast.embed(ast.ident("p"))])), ...platform]);
+      const objects = ast.comprehension(
+        [
+          { kind: "for", value: "o", source: out("objects") },
+          { kind: "for", value: "x", source: ast.sel(ast.ident("o"), "output") },
+        ],
+        ast.struct([ast.field("component", ast.sel(ast.ident("o"), "component")), ast.field("object", ast.ident("x"))]),
+      );
+      const check = ast.and(
+        coreRef("#CheckPolicies"),
+        ast.struct([
+          ast.field("#policies", policyList),
+          ast.field(
+            "#input",
+            ast.struct([
+              ast.field("components", ast.sel(ast.paren(ast.and(coreRef("#PolicyComponents"), ast.struct([ast.field("#components", rel("components"))]))), "out")),
+              ast.field("objects", ast.list([objects])),
+            ]),
+          ),
+        ]),
+      );
+      decls.push(ast.field("violations", ast.sel(ast.paren(check), "violations")));
+    }
+    if (releaseSecrets && !diagnose) {
+      const labels = ast.sel(ast.paren(ast.and(coreRef("#ReleaseLabels"), ast.struct([ast.field("#release", out("release")), ast.field("#module", out("module"))]))), "out");
+      const secrets = ast.and(
+        ast.sel(ast.ident(packageField(provider)), "#ReleaseSecrets"),
+        ast.struct([ast.field("#secrets", rel("_unified", "#secrets")), ast.field("#release", out("release")), ast.field("#labels", labels)]),
+      );
+      decls.push(ast.field("secrets", ast.sel(ast.paren(secrets), "output")));
+    }
+    return printDeclList(decls);
+  };
   const { source } = link(roots, extra, resolve, new Set([releasePkg.importPath]));
   return { source, packages: [...local.values()] };
 }
@@ -385,9 +400,14 @@ function scrubError(e: EngineError, secrets: readonly string[]): EngineError {
 }
 
 function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUse[] = []): never {
+  const issues = mapEngineIssues(p, e.issues, policies);
+  throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
+}
+
+function mapEngineIssues(p: Prepared, engineIssues: readonly Issue[], policies: readonly PolicyUse[] = []): Issue[] {
   // A policy's own CUE failing is reported as that policy's problem.
   const byDef = new Map([...policies, ...(p.release?.module.policies ?? [])].map((u) => [u.cue.def, u] as const));
-  const issues: Issue[] = e.issues.map((i) => {
+  return engineIssues.map((i) => {
     const def = /(#[A-Za-z0-9]+Policy)\b/.exec(i.path)?.[1];
     const use = def ? byDef.get(def) : undefined;
     if (use) {
@@ -400,17 +420,69 @@ function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUs
     const code: Issue["code"] = author?.code ?? (/field not allowed/.test(i.message) ? "unknown_field" : /incomplete value/.test(i.message) ? "required" : /out of bound|invalid value/.test(i.message) ? "out_of_range" : /conflicting values/.test(i.message) ? "conflict" : "engine");
     return { code, path, message: scrubText(author?.message ?? explain(i.message), p.secrets), ...(author?.constraint ? { constraint: author.constraint } : {}), ...(source ? { source } : {}) };
   });
-  throw new ValidationError(issues, `${issues.length} error${issues.length === 1 ? "" : "s"} from CUE evaluation`);
+}
+
+/** Every error of a failed evaluation, each in the author's terms (see all-errors.ts). */
+async function allErrors(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched: Record<string, string[]> | undefined, first: EngineError): Promise<Issue[]> {
+  const parsed = p.files.map((f) => parseHeader(f));
+  const program = (decls: string) => diagnosisProgram(buildProgram(p.files, provider, platform, undefined, { kind: "expr", field: decls }).source);
+  const issues: Issue[] = [];
+  // A CUE module's own release may set values its #config refuses: checked like a values file.
+  const components = componentFields(parsed.filter((f) => f.package !== "release"));
+  const ownRelease = !p.release && parsed.some((f) => f.package === "release");
+  const probed = await probeFields({ engine, program, components, label: "the diagnosis of a failed render", ...(ownRelease ? { checkValues: () => releaseValueIssues(engine, parsed, program) } : {}) });
+  issues.push(...probed.values);
+  const declared = new Map<string, SourceLocation>();
+  const index = (n: FieldNode): void => void (declared.set(n.path.join("."), n.source), n.children.forEach(index));
+  components.forEach(index);
+  const seen = new Set<string>();
+  for (const f of probed.errors) {
+    const [i] = mapEngineIssues(p, [{ code: "engine", path: f.path, message: f.message }], platform);
+    if (seen.has(`${i!.path}\n${i!.message}`)) continue;
+    seen.add(`${i!.path}\n${i!.message}`);
+    const at = declared.get(i!.path) ?? f.source;
+    issues.push({ ...i!, ...(!i!.source && at ? { source: at } : {}) });
+  }
+  if (probed.unread.length) issues.push({ code: "engine", path: "components", message: `${probed.unread.length} more failing field${probed.unread.length === 1 ? "" : "s"} not evaluated one by one (at most ${MAX_LEAVES} are): ${probed.unread.join(", ")}` });
+  // Transformers are checked too, each component rendered alone; a component with failing
+  // fields is given the fields of its spec that evaluate. An error that is a component's own
+  // field failing, or a field left out, is not the transformer's.
+  const specs: Record<string, string | undefined> = {};
+  for (const c of components) {
+    const cn = c.path[1]!;
+    const keys = probed.specKeys[cn];
+    const spec = `renderOut.#release._unified.#components[${JSON.stringify(cn)}].spec`;
+    specs[cn] = keys ? `{${keys.passing.map((k) => `${JSON.stringify(k)}: json.Unmarshal(json.Marshal(${spec}[${JSON.stringify(k)}]))`).join(", ")}}` : `json.Unmarshal(json.Marshal(${spec}))`;
+  }
+  const notTheirs = (cn: string, message: string, at: string) =>
+    (issues.length > 0 && /#components\./.test(at)) || (probed.specKeys[cn]?.failing ?? []).some((k) => message.startsWith(`undefined field: ${k}`));
+  const core = packageField(CORE_IMPORT);
+  const isolated = components.length
+    ? await diagnose(p, engine, provider, platform, matched, notTheirs, (mode) => ({ kind: "expr", field: mode.kind === "expr" ? mode.field : isolatedField(mode, core, specs, matched) }))
+    : undefined;
+  const found = isolated?.length || issues.length ? isolated : await diagnose(p, engine, provider, platform, matched, notTheirs);
+  const messages = new Set(issues.map((i) => i.message));
+  issues.push(...(found ?? []).filter((i) => !messages.has(i.message)));
+  return issues;
 }
 
 /** Which transformers broke which components, each with the author's line (see diagnose.ts). */
-async function diagnose(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched?: Record<string, string[]>): Promise<Issue[] | undefined> {
+async function diagnose(
+  p: Prepared,
+  engine: Engine,
+  provider: string,
+  platform: readonly PolicyUse[],
+  matched?: Record<string, string[]>,
+  ignore?: (component: string, message: string, enginePath: string) => boolean,
+  mode: (m: DiagnoseMode) => DiagnoseMode = (m) => m,
+): Promise<Issue[] | undefined> {
   const rules = await transformerRules(engine, provider).catch(() => undefined);
   const providerText = (catalogPackage(provider)?.files ?? []).map((f) => f.body).join("\n");
   return diagnoseTransformers({
     engine,
     matched,
-    program: (mode) => buildProgram(p.files, provider, platform, undefined, mode).source,
+    ...(ignore ? { ignore } : {}),
+    program: (m) => diagnosisProgram(buildProgram(p.program, provider, platform, undefined, mode(m)).source),
     site: (cn, tn) => {
       const needs = rules?.[tn]?.requiredTraits ?? [];
       const part = p.release?.module.components()[cn]?.parts.find((x) => needs.includes(x.fqn));
@@ -423,23 +495,6 @@ async function diagnose(p: Prepared, engine: Engine, provider: string, platform:
   });
 }
 
-/** What a component lacks for a transformer (the same rules as `core.#Match`). */
-function missingFor(c: RenderOut["components"][string], t: RenderOut["transformers"][string]): string[] {
-  return [
-    ...Object.entries(t.requiredLabels).filter(([k, v]) => c.labels[k] !== v).map(([k, v]) => `label ${k}=${v}`),
-    ...t.requiredResources.filter((r) => !c.resources.includes(r)).map((r) => `resource ${r}`),
-    ...t.requiredTraits.filter((r) => !c.traits.includes(r)).map((r) => `trait ${r}`),
-  ];
-}
-
-function nearest(c: RenderOut["components"][string], transformers: RenderOut["transformers"]): string {
-  // Transformers whose required resources the component has come first, then fewer missing things.
-  const ranked = Object.entries(transformers)
-    .map(([tn, t]) => ({ tn, resources: t.requiredResources.filter((r) => !c.resources.includes(r)).length, missing: missingFor(c, t) }))
-    .sort((a, b) => a.resources - b.resources || a.missing.length - b.missing.length || a.tn.localeCompare(b.tn));
-  return ranked.slice(0, 6).map((r) => `${r.tn} needs ${r.missing.join(", ")}`).join("; ");
-}
-
 function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = []): { objects: K8sObject[]; issues: Issue[] } {
   const issues: Issue[] = [];
   for (const [cn, c] of Object.entries(out.components)) {
@@ -447,7 +502,7 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
     const source = locate(p, `components.${cn}`);
     const at = source ? { source } : {};
     if (!matched.length) {
-      issues.push({ code: "unmatched_component", path: `components.${cn}`, message: `no transformer matches component "${cn}" (labels: ${JSON.stringify(c.labels)}; resources: ${c.resources.join(", ") || "none"}; traits: ${c.traits.join(", ") || "none"}). Closest: ${nearest(c, out.transformers)}`, ...at });
+      issues.push({ code: "unmatched_component", path: `components.${cn}`, message: `no transformer matches component "${cn}" (labels: ${JSON.stringify(c.labels)}; resources: ${c.resources.join(", ") || "none"}; traits: ${c.traits.join(", ") || "none"}). Closest: ${nearestTransformers(c, out.transformers)}`, ...at });
       continue;
     }
     for (const t of c.traits) {
@@ -561,15 +616,15 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   let source = "";
   const build = async () => {
     matched = prepared.release && !prepared.release.module.transformers.length ? matchRelease(prepared.release, await transformerRules(engine, provider)) : undefined;
-    source = buildProgram(prepared.files, provider, platform, matched).source;
+    source = buildProgram(prepared.program, provider, platform, matched).source;
   };
-  if ((options.mode ?? defaultRenderMode()) === "reference") await build();
+  const mode = options.mode ?? defaultRenderMode();
+  if (mode === "reference") await build();
   const t2 = performance.now();
   let out: RenderOut;
   let found: Violation[];
   let releaseObjects: K8sObject[];
   const evalStats: EvalStats = { evalMs: 0 };
-  const mode = options.mode ?? defaultRenderMode();
   const cache = options.cache === false ? false : prepared.secrets.length ? "memory" : true;
   const releaseLabel = prepared.release?.name ?? (input as CueModuleInput).name ?? `of ${(input as CueModuleInput).dir}`;
   const staged = mode === "staged" ? await renderStaged({ prepared, engine, provider, platform, cache, label: releaseLabel, ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}) }).catch((e: unknown) => {
@@ -590,9 +645,9 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     releaseObjects = value.secrets ?? [];
     found = value.violations ?? [];
   } catch (e) {
-    if (EngineError.is(e) && e.code === "engine" && e.issues.some((i) => /(^|\.)output\.|#transform/.test(i.path))) {
-      const found = await diagnose(prepared, engine, provider, platform, matched);
-      if (found?.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
+    if (EngineError.is(e) && e.code === "engine") {
+      const found = await allErrors(prepared, engine, provider, platform, matched, e);
+      if (found.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
     }
     if (EngineError.is(e) && e.code === "engine") mapEngineError(prepared, e, platform);
     if (EngineError.is(e)) throw scrubError(e, prepared.secrets);

@@ -37,10 +37,11 @@ import {
   type TransformerSummary,
   type TransformerTable,
 } from "../program/stages.js";
-import { localPackages, platformPackage, programNeeds, type Prepared, type RenderOut } from "./render.js";
+import { localPackages, platformPackage, type Prepared, type RenderOut } from "./render.js";
+import type { ParsedFile } from "../program/link.js";
 import { catalogPackage } from "../program/link.js";
 import { matchRelease } from "../program/match.js";
-import { Module, ModuleRelease, type CueSourceFile } from "../../dsl/module.js";
+import { Module, ModuleRelease } from "../../dsl/module.js";
 import { refsIn } from "../../dsl/refs.js";
 import type { K8sObject, Violation } from "./types.js";
 
@@ -131,7 +132,7 @@ const MIN_PAIRS_PER_PROGRAM = 8;
 const STAGE1_CHUNK = 8;
 
 interface Stage1Part {
-  files: CueSourceFile[];
+  files: readonly ParsedFile[];
   matched?: Record<string, string[]>;
   first?: string;
   last?: string;
@@ -144,7 +145,7 @@ interface Stage1Part {
  * re-evaluates only its slice (each slice is cached by its own text). Otherwise one program.
  */
 function stage1Parts(p: Prepared, matched: Record<string, string[]> | undefined): Stage1Part[] {
-  const whole = [{ files: p.files, ...(matched ? { matched } : {}) }];
+  const whole = [{ files: p.program.files, ...(matched ? { matched } : {}) }];
   const rel = p.release;
   if (!rel || !matched || rel.module.transformers.length) return whole;
   const built = rel.module.components();
@@ -159,7 +160,7 @@ function stage1Parts(p: Prepared, matched: Record<string, string[]> | undefined)
     const release = new ModuleRelease(sub, { name: rel.name, namespace: rel.namespace, clusterDomain: rel.clusterDomain, values: { ...rel.values }, provenance: () => undefined });
     const compiled = release.compile();
     if (compiled.issues.length) return whole;
-    out.push({ files: compiled.files, matched: Object.fromEntries(slice.map((n) => [n, matched[n] ?? []])), first: slice[0]!, last: slice[slice.length - 1]! });
+    out.push({ files: compiled.printed, matched: Object.fromEntries(slice.map((n) => [n, matched[n] ?? []])), first: slice[0]!, last: slice[slice.length - 1]! });
   }
   return out;
 }
@@ -170,14 +171,16 @@ function stage1Parts(p: Prepared, matched: Record<string, string[]> | undefined)
  */
 export async function renderStaged(s: StagedInput): Promise<StagedOutput | undefined> {
   const { prepared: p, engine } = s;
-  const { checkPolicies, releaseSecrets } = programNeeds(p.files, s.platform);
+  // Only modules that declare them pay for policy checks and release secrets (as in the reference program).
+  const checkPolicies = s.platform.length > 0 || p.program.declares.policies;
+  const releaseSecrets = p.program.declares.secrets;
   if (checkPolicies && !p.release) return undefined;
   // An unknown provider or policy package is reported by the reference program's linker.
   const uses = [...s.platform, ...(p.release?.module.policies ?? [])];
   if (!catalogPackage(s.provider) || uses.some((u) => !u.custom && !catalogPackage(u.cue.importPath))) return undefined;
-  const { local, resolve, releasePkg } = localPackages(p.files);
+  const { local, resolve, releasePkg } = localPackages(p.program.files);
   const customPkg = local.get(CUSTOM_PACKAGE);
-  const custom = customPkg?.files.some((f) => /^#Transformers\s*:/m.test(f.body)) ? customPkg : undefined;
+  const custom = p.program.declares.transformers ? customPkg : undefined;
   const stats: StageStats = { stage1Ms: 0, stage2Ms: 0, stage3Ms: 0, pairs: 0, pairsCached: 0, programs: 1 };
   const opts = (label: string) => ({ label, cache: s.cache, ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}) });
   let programBytes = 0;
@@ -191,7 +194,7 @@ export async function renderStaged(s: StagedInput): Promise<StagedOutput | undef
     const parts = stage1Parts(p, matched);
     const ones = await Promise.all(
       parts.map(async (part, i) => {
-        const local1 = part.files === p.files ? { releasePkg, resolve } : localPackages(part.files);
+        const local1 = part.files === p.program.files ? { releasePkg, resolve } : localPackages(part.files);
         const source1 = stage1Program({ release: local1.releasePkg, resolve: local1.resolve, ...(part.matched ? { matched: part.matched } : {}), transformers: tab.transformers, allData: checkPolicies, secrets: releaseSecrets });
         programBytes += source1.length;
         stats.programs++;

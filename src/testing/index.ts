@@ -46,7 +46,8 @@ const ENGINE_KEY = Symbol.for("opm-ts.testing.engine");
 export function testEngine(): Engine {
   const g = globalThis as { [ENGINE_KEY]?: Engine };
   // Test runs load the machine (parallel workers): allow an evaluation 2 minutes, not the usual 30 s.
-  return (g[ENGINE_KEY] ??= new Engine({ timeoutMs: Number(process.env.OPM_ENGINE_TIMEOUT_MS) || 120_000 }));
+  g[ENGINE_KEY] ??= new Engine({ timeoutMs: Number(process.env.OPM_ENGINE_TIMEOUT_MS) || 120_000 });
+  return g[ENGINE_KEY];
 }
 
 const WARM_KEY = Symbol.for("opm-ts.testing.warm");
@@ -60,7 +61,7 @@ const WARM_KEY = Symbol.for("opm-ts.testing.warm");
  */
 export function warmTestEngine(): Promise<void> {
   const g = globalThis as { [WARM_KEY]?: Promise<void> };
-  return (g[WARM_KEY] ??= (async () => {
+  g[WARM_KEY] ??= (async () => {
     const engine = testEngine();
     await engine.start();
     const warm = defineModule({
@@ -73,10 +74,12 @@ export function warmTestEngine(): Promise<void> {
       }),
     });
     await render(warm.release({}), { engine });
-  })());
+  })();
+  return g[WARM_KEY];
 }
 
 /** The release settings of `renderForTest`: required exactly when the module has required values. */
+// biome-ignore lint/complexity/noBannedTypes: `{} extends T` is the test for "every key of T is optional", not a use of `{}` as a value type.
 export type TestRelease<S extends ConfigShape> = {} extends ValuesOf<S> ? [release?: ReleaseOptions<S>, options?: RenderOptions] : [release: ReleaseOptions<S>, options?: RenderOptions];
 
 /**

@@ -68,7 +68,7 @@ export function fieldAt(
   let cur: unknown = value;
   const seen: string[] = [];
   for (const step of steps) {
-    if (cur === null || typeof cur !== "object" || !Object.prototype.hasOwnProperty.call(cur, step)) {
+    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, step)) {
       const keys = cur !== null && typeof cur === "object" ? Object.keys(cur) : [];
       return { found: false, at: seen.join("") || "(the object)", keys };
     }

@@ -72,8 +72,8 @@ describe("diff", () => {
     ]);
     const web = d.objects.find((o) => o.id === "Deployment demo/web")!.diff;
     expect(web).toContain("--- live/Deployment demo/web");
-    expect(web).toMatch(/^-  replicas: 2$/m);
-    expect(web).toMatch(/^\+  replicas: 3$/m);
+    expect(web).toMatch(/^- {2}replicas: 2$/m);
+    expect(web).toMatch(/^\+ {2}replicas: 3$/m);
     expect(web).not.toMatch(/^[-+].*(resourceVersion|managedFields|generation)/m);
     expect(h.server.get("apps/v1", "Deployment", "demo", "web")!.spec.replicas).toBe(2);
     const io = captureIO({ isTTY: true });

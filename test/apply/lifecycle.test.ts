@@ -73,6 +73,7 @@ describe("wait", () => {
     const tty = captureIO({ isTTY: true, raw: true });
     expect(await runApply(r, { client: h.client, createNamespace: true, wait: true, pollIntervalMs: 20 }, tty.io)).toBe(0);
     const raw = tty.raw.join("");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for the terminal's cursor-up escape (ESC [ n A).
     expect(raw).toMatch(/\x1b\[\d+A/);
     expect(raw).toContain("Deployment demo/web ready");
     expect(tty.out.at(-1)).toMatch(/0 created, 0 configured|2 created/);

@@ -5,7 +5,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { render } from "opm-ts";
-import { OpmError, ValidationError, type Issue } from "../../src/core/errors.js";
+import { type OpmError, ValidationError, type Issue } from "../../src/core/errors.js";
 import { spawnSync } from "node:child_process";
 import { config, definePolicy, violation } from "opm-ts";
 import { arithmetic, badDefault, nested } from "../fixtures/modules/author-mistakes.js";

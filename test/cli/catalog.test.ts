@@ -6,7 +6,15 @@ import type { CatalogEntry } from "../../src/program/catalog-index.js";
 async function run(...args: string[]) {
   let out = "";
   let err = "";
-  const io: IO = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
+  const io: IO = {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    isTTY: false,
+  };
   const code = await main(args, io);
   return { code, out, err };
 }

@@ -35,7 +35,7 @@ describe("opm CLI (in process)", () => {
     for (const c of ["build", "vet", "cue"]) {
       const h = await run(c, "--help");
       expect(h.code).toBe(0);
-      expect(h.stdout).toMatch(/Usage:\n  opm /);
+      expect(h.stdout).toMatch(/Usage:\n {2}opm /);
       expect(h.stdout).toContain("--namespace");
     }
   });
@@ -122,7 +122,7 @@ describe("opm CLI (in process)", () => {
     const blocked = await run("build", "examples/policies/module.ts", "--policy", "examples/policies/platform.ts");
     expect(blocked.code).toBe(2);
     expect(blocked.stdout).toBe("");
-    expect(blocked.stderr).toMatch(/error: release governed is blocked by 1 policy violation\n  - Deployment\/governed-web\.spec\.replicas: Deployment runs 1 replicas; at least 2 are required/);
+    expect(blocked.stderr).toMatch(/error: release governed is blocked by 1 policy violation\n {2}- Deployment\/governed-web\.spec\.replicas: Deployment runs 1 replicas; at least 2 are required/);
     expect(blocked.stderr).toMatch(/warning: .*not from an allowed registry/);
     const report = await run("vet", "examples/policies/module.ts", "-o", "json");
     const json = JSON.parse(report.stdout);
@@ -154,7 +154,7 @@ describe("opm binary", () => {
   it("exits 1 with no stack trace on a user error", () => {
     const r = spawnSync(process.execPath, ["bin/opm.js", "build", "examples/hello/module.ts", "--name", "BAD"], { encoding: "utf8" });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^error: 1 validation error\n  - release\.name: /);
+    expect(r.stderr).toMatch(/^error: 1 validation error\n {2}- release\.name: /);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

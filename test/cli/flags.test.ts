@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TestKubeApiServer } from "../support/kube-api-server.js";
 import { opm, scratchProject } from "../support/opm-cli.js";
 
@@ -86,7 +86,7 @@ export default defineModule({
     const proj = scratchProject({ "module.ts": badModule });
     const r = await opm(["build", "module.ts", "-n", "demo"], { cwd: proj });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: 1 validation error\n  - metadata\.name: "Hello_World" is not a valid name.* \(module\.ts:4:\d+\)\n$/);
+    expect(r.stderr).toMatch(/^error: 1 validation error\n {2}- metadata\.name: "Hello_World" is not a valid name.* \(module\.ts:4:\d+\)\n$/);
     expect(r.stderr).not.toContain("command line");
   });
 

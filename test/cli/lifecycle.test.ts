@@ -6,7 +6,17 @@ import { main, type IO } from "../../src/cli/main.js";
 import { TestKubeApiServer } from "../support/kube-api-server.js";
 
 function capture(): IO & { stdout: string; stderr: string } {
-  const io = { stdout: "", stderr: "", isTTY: false, out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+  const io = {
+    stdout: "",
+    stderr: "",
+    isTTY: false,
+    out: (t: string) => {
+      io.stdout += t;
+    },
+    err: (t: string) => {
+      io.stderr += t;
+    },
+  };
   return io;
 }
 

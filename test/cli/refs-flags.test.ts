@@ -4,7 +4,17 @@ import { parseAllDocuments } from "yaml";
 import { main, type IO } from "../../src/cli/main.js";
 
 async function run(...argv: string[]) {
-  const io = { stdout: "", stderr: "", isTTY: false, out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+  const io = {
+    stdout: "",
+    stderr: "",
+    isTTY: false,
+    out: (t: string) => {
+      io.stdout += t;
+    },
+    err: (t: string) => {
+      io.stderr += t;
+    },
+  };
   const code = await main(argv, io as IO);
   return { code, stdout: io.stdout, stderr: io.stderr };
 }

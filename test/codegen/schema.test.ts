@@ -3,7 +3,8 @@ import ts from "typescript";
 import { embeddedSchema, fieldDocLines, jsonToExpression, omittable, printNode, schemaToType, withDoc } from "../../codegen/schema.js";
 import { builderNames, cueAlias, fileBase, pascalCase } from "../../codegen/names.js";
 import { baseName, sameShape, SharedSchemas, structured } from "../../codegen/shared.js";
-import { emitPolicies, type CodegenInput } from "../../codegen/emit.js";
+import { emitPolicies } from "../../codegen/emit-policies.js";
+import type { CodegenInput } from "../../codegen/plan.js";
 import { markDerivedDefaults, splitDecls, widenPatternKeys, type CatalogEntry, type JsonSchema } from "../../src/program/catalog-index.js";
 
 describe("schema → TypeScript type", () => {

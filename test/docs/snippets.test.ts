@@ -46,7 +46,7 @@ interface Snippet {
   prelude: string;
 }
 
-export function extractSnippets(doc: string, text: string): Snippet[] {
+function extractSnippets(doc: string, text: string): Snippet[] {
   const lines = text.split("\n");
   const out: Snippet[] = [];
   let prelude = "";

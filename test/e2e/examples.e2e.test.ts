@@ -16,14 +16,14 @@ import path from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, test } from "vitest";
 import { apply, readInventory, type KObject } from "../../src/apply/index.js";
-import { objectId } from "../../src/apply/apply.js";
+import { objectId } from "../../src/apply/objects.js";
 import { INVENTORY_LABEL } from "../../src/apply/inventory.js";
 import { runApply, runDiff } from "../../src/cli/lifecycle-run.js";
 import { loadInput } from "../../src/cli/load.js";
 import { render } from "../../src/render/render.js";
 import type { RenderResult } from "../../src/render/types.js";
 import { captureIO } from "../support/harness.js";
-import { cleanup, connect, enabled, fake, installCrds, nsName, opm, real, releaseObjects, root, run, until, type Env } from "./support.js";
+import { cleanup, connect, enabled, fake, installCrds, nsName, opm, releaseObjects, root, run, until, type Env } from "./support.js";
 
 const examples = readdirSync(path.join(root, "examples")).filter(
   (d) => existsSync(path.join(root, "examples", d, "module.ts")) || existsSync(path.join(root, "examples", d, "module.cue")),

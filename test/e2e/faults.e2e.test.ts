@@ -12,13 +12,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { apply, ApplyError, ConflictError, deleteRelease, readInventory, status, type KObject } from "../../src/apply/index.js";
+import { apply, ApplyError, deleteRelease, readInventory, status, type KObject } from "../../src/apply/index.js";
 import { lockName } from "../../src/apply/lock.js";
 import { runApply } from "../../src/cli/lifecycle-run.js";
 import type { K8sObject } from "../../src/render/types.js";
 import { captureIO } from "../support/harness.js";
 import { configMap, crd, deployment, fakeRender, secret, service } from "../support/render-result.js";
-import { cleanup, connect, kubeDir, kubectl, nsName, real, root, spawnLines, until, type Env } from "./support.js";
+import { cleanup, connect, kubeDir, kubectl, nsName, real, root, spawnLines, until, type Env, type OnLine } from "./support.js";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "opm-e2e-faults-"));
 
@@ -37,7 +37,7 @@ function hundred(tag: string, count = 25): K8sObject[] {
 const ids = (objs: Array<{ kind: string; name: string }>) => objs.map((o) => `${o.kind}/${o.name}`).sort();
 
 /** Run apply-child.ts on `objects`; `onLine` may return "kill" (SIGKILL there and then) or act on the line. */
-function child(env: Env, objects: K8sObject[], release: { name: string; namespace: string }, onLine: (line: string, p: { pid: number }) => void | "kill", extra: { retries?: number; lockDurationSeconds?: number } = {}) {
+function child(env: Env, objects: K8sObject[], release: { name: string; namespace: string }, onLine: OnLine, extra: { retries?: number; lockDurationSeconds?: number } = {}) {
   const spec = path.join(tmp, `${release.name}-${Date.now()}.json`);
   writeFileSync(spec, JSON.stringify({ objects, release, lockDurationSeconds: extra.lockDurationSeconds ?? 5, retries: extra.retries ?? 2 }));
   return spawnLines(process.execPath, ["--import", "tsx", path.join(root, "test/e2e/apply-child.ts"), env.kubeconfig, spec], { onLine });

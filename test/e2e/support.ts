@@ -54,16 +54,20 @@ export interface Run {
   stderr: string;
 }
 
+/** Sees one line of a child's output; returning "kill" SIGKILLs the child there and then. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a watcher usually returns nothing; `undefined` would make every block-bodied callback write `return undefined`.
+export type OnLine = (line: string, p: { pid: number }) => void | "kill";
+
 /**
  * Run the `opm` CLI (bin/opm.js, the built package) as a user would. `onLine` sees every stdout and
  * stderr line as it arrives and may return "kill" to SIGKILL the process there and then.
  */
-export function opm(args: string[], opts: { kubeconfig?: string; onLine?: (line: string, p: { pid: number }) => void | "kill"; env?: NodeJS.ProcessEnv } = {}): Promise<Run & { killed: boolean }> {
+export function opm(args: string[], opts: { kubeconfig?: string; onLine?: OnLine; env?: NodeJS.ProcessEnv } = {}): Promise<Run & { killed: boolean }> {
   const full = [OPM, ...args, ...(opts.kubeconfig ? ["--kubeconfig", opts.kubeconfig] : []), ...(context && opts.kubeconfig ? ["--context", context] : [])];
   return spawnLines(process.execPath, full, opts);
 }
 
-export function spawnLines(cmd: string, args: string[], opts: { onLine?: (line: string, p: { pid: number }) => void | "kill"; env?: NodeJS.ProcessEnv } = {}): Promise<Run & { killed: boolean }> {
+export function spawnLines(cmd: string, args: string[], opts: { onLine?: OnLine; env?: NodeJS.ProcessEnv } = {}): Promise<Run & { killed: boolean }> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "1", ...opts.env } });
     let stdout = "";
@@ -76,8 +80,7 @@ export function spawnLines(cmd: string, args: string[], opts: { onLine?: (line: 
         if (which === "out") stdout += s;
         else stderr += s;
         buf += s;
-        let i: number;
-        while ((i = buf.indexOf("\n")) >= 0) {
+        for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
           if (!killed && opts.onLine?.(line, { pid: p.pid! }) === "kill") {

@@ -183,7 +183,7 @@ describe("the engine's result cache", () => {
     for (const k of keys.slice(0, 4)) writer.set(k, { ok: true, value });
     await writer.flush();
     // Oldest first: 0, 1, 2, 3; then entry 0 is read (most recently used).
-    keys.slice(0, 4).forEach((k, i) => utimesSync(path.join(dir, `${k}.res`), 1000 + i, 1000 + i));
+    for (const [i, k] of keys.slice(0, 4).entries()) utimesSync(path.join(dir, `${k}.res`), 1000 + i, 1000 + i);
     const reader = new ResultCache({ dir, maxDiskBytes: 5_000 });
     expect(await reader.get(keys[0]!)).toEqual({ ok: true, value });
     await reader.flush();

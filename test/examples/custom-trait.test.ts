@@ -11,7 +11,15 @@ import { Container, StatelessWorkload } from "opm-ts/catalog";
 async function cli(...args: string[]) {
   let out = "";
   let err = "";
-  const io: IO = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
+  const io: IO = {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    isTTY: false,
+  };
   return { code: await main(args, io), out, err };
 }
 

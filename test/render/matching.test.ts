@@ -77,6 +77,6 @@ describe("render (#Render and its consumer)", () => {
   it("evaluates the release once: it is placed inside #release, not linked as a field", () => {
     const { source } = buildProgram(many.release({ name: "r", namespace: "ns" }).compile().files);
     expect(source).not.toMatch(/^_pkg_local_release:/m);
-    expect(source).toMatch(/#release: \{\n\/\/ /);
+    expect(source).toMatch(/#release: \{\n\t*\/\/ /);
   });
 });

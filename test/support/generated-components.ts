@@ -114,11 +114,11 @@ function merged(s: JsonSchema, branch: JsonSchema): JsonSchema {
  * A random value of a schema. Optional fields (not required, or required with a default)
  * are set about half the time; maps get one or two keys.
  */
-export function valueOf(s: JsonSchema, r: Rand, key = "", depth = 0): unknown {
+export function drawValue(s: JsonSchema, r: Rand, key = "", depth = 0): unknown {
   // Secrets come from a module's config (config.secret()), not from literal specs: a spec
   // alternative that holds a secret is not drawn.
   const branches = (s.oneOf ?? s.anyOf)?.filter((b) => !needsSecret(b));
-  if (branches?.length) return valueOf(merged(s, pick(r, branches)), r, key, depth);
+  if (branches?.length) return drawValue(merged(s, pick(r, branches)), r, key, depth);
   if (s.enum?.length) return pick(r, s.enum);
   switch (s.type) {
     case "string":
@@ -132,9 +132,8 @@ export function valueOf(s: JsonSchema, r: Rand, key = "", depth = 0): unknown {
       if (!s.items || depth > 5) return [];
       const min = typeof s.minItems === "number" ? s.minItems : 0;
       const n = Math.max(min, int(r, min ? min : 1, 2));
-      return Array.from({ length: n }, () => valueOf(s.items as JsonSchema, r, key, depth + 1));
+      return Array.from({ length: n }, () => drawValue(s.items as JsonSchema, r, key, depth + 1));
     }
-    case "object":
     default: {
       if (depth > 6) return {};
       const out: Record<string, unknown> = {};
@@ -142,11 +141,11 @@ export function valueOf(s: JsonSchema, r: Rand, key = "", depth = 0): unknown {
       for (const [k, p] of Object.entries(s.properties ?? {})) {
         const must = required.has(k) && p.default === undefined && !p["x-opm-derived-default"];
         if (needsSecret(p)) continue;
-        if (must || r() < 0.5) out[k] = valueOf(p, r, k, depth + 1);
+        if (must || r() < 0.5) out[k] = drawValue(p, r, k, depth + 1);
       }
       if (!s.properties && typeof s.additionalProperties === "object") {
         const n = int(r, 1, 2);
-        for (let i = 0; i < n; i++) out[`${pick(r, WORDS)}${i}`] = valueOf(s.additionalProperties, r, key, depth + 1);
+        for (let i = 0; i < n; i++) out[`${pick(r, WORDS)}${i}`] = drawValue(s.additionalProperties, r, key, depth + 1);
       }
       return out;
     }
@@ -211,8 +210,8 @@ function plan(cat: GeneratorCatalog, count: number, r: Rand): Recipe[] {
     const k = turn.get(b.fqn) ?? 0;
     turn.set(b.fqn, k + 1);
     // Round-robin guarantees coverage; the PRNG adds a random selection on top.
-    const resources = h.resources.filter((x, j) => j === k % Math.max(1, h.resources.length) || r() < 0.25);
-    const traits = h.traits.filter((x, j) => j === k % Math.max(1, h.traits.length) || r() < 0.25);
+    const resources = h.resources.filter((_x, j) => j === k % Math.max(1, h.resources.length) || r() < 0.25);
+    const traits = h.traits.filter((_x, j) => j === k % Math.max(1, h.traits.length) || r() < 0.25);
     recipes.push({ blueprint: b, resources, traits });
   }
   return recipes;
@@ -234,7 +233,7 @@ function specsFor(cat: GeneratorCatalog, recipe: Recipe, r: Rand): Map<string, R
   const specs = new Map<string, Record<string, unknown>>();
   for (const fqn of all) {
     const s = cat.spec.get(fqn);
-    specs.set(fqn, s ? (valueOf(s, r) as Record<string, unknown>) : {});
+    specs.set(fqn, s ? (drawValue(s, r) as Record<string, unknown>) : {});
   }
   const container = specs.get(CONTAINER) as Record<string, any> | undefined;
   if (container) {

@@ -45,7 +45,7 @@ function structural(o: Obj): K8sValidationError[] {
   if (o.kind === "HTTPRoute" && o.apiVersion.startsWith("gateway.networking.k8s.io/")) {
     const parents = spec.parentRefs;
     if (!Array.isArray(parents) || !parents.length) out.push(err(o, "spec.parentRefs", "must list at least one parent"));
-    else parents.forEach((p: { name?: unknown }, i) => typeof p.name !== "string" && out.push(err(o, `spec.parentRefs.${i}.name`, "must be a string")));
+    else for (const [i, p] of (parents as { name?: unknown }[]).entries()) if (typeof p.name !== "string") out.push(err(o, `spec.parentRefs.${i}.name`, "must be a string"));
     const rules = spec.rules;
     if (!Array.isArray(rules)) out.push(err(o, "spec.rules", "must be a list"));
     else

@@ -55,7 +55,14 @@ export interface Violation extends Edge {
 function layerOf(file: string, layers: Layer[]): Layer | undefined {
   let best: Layer | undefined;
   let len = -1;
-  for (const l of layers) for (const r of l.roots) if ((file === r || file.startsWith(r)) && r.length > len) (best = l), (len = r.length);
+  for (const l of layers) {
+    for (const r of l.roots) {
+      if ((file === r || file.startsWith(r)) && r.length > len) {
+        best = l;
+        len = r.length;
+      }
+    }
+  }
   return best;
 }
 

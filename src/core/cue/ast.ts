@@ -89,6 +89,7 @@ export const comprehension = (clauses: readonly Clause[], body: Struct): Compreh
 export const field = (label: Field["label"], value: Expr, opts: { optional?: boolean; doc?: string } = {}): Field =>
   freeze({ kind: "Field", label, value, ...(opts.optional ? { optional: true } : {}), ...(opts.doc ? { doc: opts.doc } : {}) });
 export const embed = (expr: Expr): Embed => freeze({ kind: "Embed", expr });
+export const letDecl = (name: string, expr: Expr): LetDecl => freeze({ kind: "Let", name, expr });
 export const comment = (text: string): Comment => freeze({ kind: "Comment", text });
 export const file = (pkg: string, imports: readonly Import[], decls: readonly Decl[], doc?: string): File =>
   freeze({ kind: "File", package: pkg, imports: Object.freeze([...imports]), decls: Object.freeze([...decls]), ...(doc ? { doc } : {}) });

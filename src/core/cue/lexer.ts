@@ -53,6 +53,11 @@ interface StringFrame {
 
 /** Splits CUE text into tokens (see the file comment); throws {@link CueSyntaxError} on text it cannot read. */
 export function tokenize(text: string, name = "<cue>"): Token[] {
+  return [...scan(text, name)];
+}
+
+/** The tokens of CUE text, one at a time (so a reader can stop early, before text it does not need). */
+export function* scan(text: string, name = "<cue>"): Generator<Token, void, undefined> {
   const out: Token[] = [];
   const n = text.length;
   let i = 0;
@@ -90,7 +95,9 @@ export function tokenize(text: string, name = "<cue>"): Token[] {
       k++;
     }
   };
-  while (i < n) {
+  for (;;) {
+    while (out.length) yield out.shift()!;
+    if (i >= n) break;
     const c = text[i]!;
     if (c === "\n") {
       nl = true;
@@ -182,7 +189,6 @@ export function tokenize(text: string, name = "<cue>"): Token[] {
     push("punct", i, i + p!.length);
   }
   if (frames.length) fail("unterminated string interpolation", n);
-  return out;
 }
 
 /** 1-based line of an offset. */
@@ -250,41 +256,54 @@ export interface Header {
   bodyLine: number;
 }
 
+/** The identifier an import is known by when it has no alias: its `:qualifier`, else its last path element (without `@vN`). */
+export function defaultAlias(importPath: string): string {
+  return importPath.split(":")[1] ?? importPath.replace(/@v\d+$/, "").split("/").pop()!;
+}
+
 /** Reads a file's package clause and imports; throws {@link CueSyntaxError} when there is no package clause. */
 export function readHeader(text: string, name = "<cue>"): Header {
-  const all = tokenize(text, name);
-  const toks = codeTokens(all);
-  let k = 0;
-  const at = (j: number) => toks[j];
+  // Only the header is read: the body may hold text the lexer cannot read (the engine reports it).
+  const it = scan(text, name);
+  const ahead: Token[] = [];
+  /** The j-th code token from here, reading as far as needed. */
+  const at = (j: number): Token | undefined => {
+    while (ahead.length <= j) {
+      const r = it.next();
+      if (r.done) return undefined;
+      if (r.value.kind !== "comment") ahead.push(r.value);
+    }
+    return ahead[j];
+  };
+  const take = () => ahead.shift()!;
   if (at(0)?.text !== "package" || at(1)?.kind !== "ident") throw new CueSyntaxError(`${name}: a CUE file must start with a package clause`, at(0)?.line ?? 1);
-  const pkg = at(1)!.text;
-  k = 2;
+  take();
+  const pkg = take().text;
   const imports: HeaderImport[] = [];
   const spec = (): void => {
     let alias: string | undefined;
-    if (at(k)?.kind === "ident") alias = at(k++)!.text;
-    const s = at(k);
+    if (at(0)?.kind === "ident") alias = take().text;
+    const s = at(0);
     if (s?.kind !== "string") throw new CueSyntaxError(`${name}:${s?.line ?? lineAt(text, text.length)}: cannot read the import`, s?.line ?? 1);
-    k++;
+    take();
     imports.push({ ...(alias !== undefined ? { alias } : {}), path: stringValue(s) });
   };
-  while (at(k)?.text === "import" && at(k)?.kind === "ident") {
-    k++;
-    if (at(k)?.text === "(") {
-      k++;
-      while (at(k) && at(k)!.text !== ")") {
+  while (at(0)?.kind === "ident" && at(0)!.text === "import") {
+    take();
+    if (at(0)?.text === "(") {
+      take();
+      while (at(0) && at(0)!.text !== ")") {
         spec();
-        if (at(k)?.text === ",") k++;
+        if (at(0)?.text === ",") take();
       }
-      if (!at(k)) throw new CueSyntaxError(`${name}: cannot read the import list`, lineAt(text, text.length));
-      k++;
+      if (!at(0)) throw new CueSyntaxError(`${name}: cannot read the import list`, lineAt(text, text.length));
+      take();
     } else spec();
   }
   // The body starts at the next token that is not a comment.
-  const prevEnd = k > 0 ? toks[k - 1]!.end : 0;
-  const first = all.find((t) => t.start >= prevEnd && t.kind !== "comment");
+  const first = at(0);
   const bodyOffset = first ? first.start : text.length;
-  return { package: pkg, imports, bodyOffset, bodyLine: lineAt(text, bodyOffset) - 1 };
+  return { package: pkg, imports, bodyOffset, bodyLine: first ? first.line - 1 : lineAt(text, text.length) - 1 };
 }
 
 // ---------------------------------------------------------------- top-level declarations

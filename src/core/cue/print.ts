@@ -1,4 +1,5 @@
-import type { Clause, Decl, Expr, Field, File } from "./ast.js";
+import type { Clause, Decl, Expr, Field, File, Import } from "./ast.js";
+import { defaultAlias } from "./lexer.js";
 import { escapeInterpolationText, quoteLabel, quoteString } from "./quote.js";
 
 /** Operator precedence for binary expressions (higher binds tighter). */
@@ -153,20 +154,68 @@ export function printExpr(e: Expr, indent = ""): string {
   }
 }
 
+/**
+ * Prints declarations at the top level of a program that has no package clause (a linked
+ * program's own fields), one blank line between them.
+ */
+export function printDeclList(decls: readonly Decl[]): string {
+  return printDecls(decls, "", true);
+}
+
+/** Prints imports as one parenthesised block, in the order given. */
+export function printImportBlock(imports: readonly Import[]): string {
+  return `import (\n${imports.map((i) => `\t${i.alias ? i.alias + " " : ""}${quoteString(i.path)}`).join("\n")}\n)`;
+}
+
+/**
+ * A file printed together with what its header says (package, imports with their aliases,
+ * the body after the imports), so that no reader has to parse it again.
+ */
+export interface PrintedFile {
+  file: { name: string; text: string };
+  package: string;
+  /** Every import with the alias it is known by (its default alias when none is written). */
+  imports: { alias: string; path: string }[];
+  /** The text after the package clause and imports. */
+  body: string;
+  /** Lines before the body. */
+  bodyLine: number;
+}
+
+/** Prints a file (see {@link printFile}) and keeps its header as data. */
+export function printSourceFile(name: string, f: File): PrintedFile {
+  const { text, bodyOffset } = printParts(f);
+  return {
+    file: { name, text },
+    package: f.package,
+    imports: sortedImports(f).map((i) => ({ alias: i.alias ?? defaultAlias(i.path), path: i.path })),
+    body: text.slice(bodyOffset),
+    bodyLine: text.slice(0, bodyOffset).split("\n").length - 1,
+  };
+}
+
 /** Prints a whole CUE file, canonically formatted. */
 export function printFile(f: File): string {
+  return printParts(f).text;
+}
+
+/** Imports in the order they are printed. */
+const sortedImports = (f: File): Import[] => [...f.imports].sort((a, b) => a.path.localeCompare(b.path));
+
+function printParts(f: File): { text: string; bodyOffset: number } {
   const parts: string[] = [];
   if (f.doc) parts.push(printDoc(f.doc, "").trimEnd());
   parts.push(`package ${f.package}`);
-  const imports = [...f.imports].sort((a, b) => a.path.localeCompare(b.path));
+  const imports = sortedImports(f);
   if (imports.length === 1) {
     const i = imports[0]!;
     parts.push(`import ${i.alias ? i.alias + " " : ""}${quoteString(i.path)}`);
   } else if (imports.length > 1) {
-    parts.push(`import (\n${imports.map((i) => `\t${i.alias ? i.alias + " " : ""}${quoteString(i.path)}`).join("\n")}\n)`);
+    parts.push(printImportBlock(imports));
   }
-  if (f.decls.length) parts.push(printDecls(f.decls, "", true));
-  return parts.join("\n\n") + "\n";
+  const header = parts.join("\n\n");
+  if (!f.decls.length) return { text: header + "\n", bodyOffset: header.length + 1 };
+  return { text: header + "\n\n" + printDecls(f.decls, "", true) + "\n", bodyOffset: header.length + 2 };
 }
 
 export { indentLines };
