@@ -133,9 +133,29 @@ const STAGE1_CHUNK = 8;
 
 interface Stage1Part {
   files: readonly ParsedFile[];
+  /** The part's stage-1 program, by transformer table and options (kept with the slices of a release object). */
+  programs?: WeakMap<TransformerTable, Map<string, string>>;
   matched?: Record<string, string[]>;
   first?: string;
   last?: string;
+}
+
+/** The slices of a release object, with the matching and the compiled text they were cut for. */
+const slicesOf = new WeakMap<object, { matched: string; parts: Stage1Part[] }>();
+
+/** {@link stage1Parts}, kept per release object: an unchanged re-render does not compile the slices again. */
+function stage1PartsOf(p: Prepared, matched: Record<string, string[]> | undefined): Stage1Part[] {
+  const rel = p.release;
+  const parts = rel && slicesOf.get(rel);
+  // Keyed by content too: the release's whole compiled text (a release's values could be changed in place).
+  const key = `${JSON.stringify(matched ?? null)}\u0000${p.program.files.map((f) => f.file.text).join("\u0000")}`;
+  if (parts && parts.matched === key) return parts.parts;
+  const made = stage1Parts(p, matched);
+  if (rel && made.length > 1) {
+    for (const m of made) m.programs = new WeakMap();
+    slicesOf.set(rel, { matched: key, parts: made });
+  }
+  return made;
 }
 
 /**
@@ -191,11 +211,21 @@ export async function renderStaged(s: StagedInput): Promise<StagedOutput | undef
     // A TypeScript release is matched here, by the same rules as `core.#Match` (match.ts).
     const matched = p.release && !p.release.module.transformers.length ? matchRelease(p.release, tab.transformers) : undefined;
     // Stage 1: the release as data, in chunks of components when they are independent.
-    const parts = stage1Parts(p, matched);
+    const parts = stage1PartsOf(p, matched);
     const ones = await Promise.all(
       parts.map(async (part, i) => {
-        const local1 = part.files === p.program.files ? { releasePkg, resolve } : localPackages(part.files);
-        const source1 = stage1Program({ release: local1.releasePkg, resolve: local1.resolve, ...(part.matched ? { matched: part.matched } : {}), transformers: tab.transformers, allData: checkPolicies, secrets: releaseSecrets });
+        // A part's program is built once per set of inputs (the slices of a release object are kept, see stage1PartsOf).
+        const key = `${checkPolicies} ${releaseSecrets} ${s.provider}`;
+        let source1 = part.programs?.get(tab)?.get(key);
+        if (source1 === undefined) {
+          const local1 = part.files === p.program.files ? { releasePkg, resolve } : localPackages(part.files);
+          source1 = stage1Program({ release: local1.releasePkg, resolve: local1.resolve, ...(part.matched ? { matched: part.matched } : {}), transformers: tab.transformers, allData: checkPolicies, secrets: releaseSecrets });
+          if (part.programs) {
+            const byTable = part.programs.get(tab) ?? new Map<string, string>();
+            byTable.set(key, source1);
+            part.programs.set(tab, byTable);
+          }
+        }
         programBytes += source1.length;
         stats.programs++;
         const st1: EvalStats = { evalMs: 0 };
