@@ -26,7 +26,11 @@ async function timed(f) {
   return { r, wall, cpu: (c.user + c.system) / 1000 };
 }
 
-const load = () => os.loadavg().map((l) => l.toFixed(1)).join(", ");
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(", ");
 console.log(`A/B ${new Date().toISOString().slice(0, 16)} UTC, ${os.availableParallelism()} CPUs, load ${load()}`);
 for (const n of arg("--sizes", "10,200").split(",").map(Number)) {
   const repeats = Number(arg("--repeats", n >= 100 ? 3 : 5));

@@ -90,7 +90,10 @@ export function shake(roots: readonly ShakeRoot[], resolve: (importPath: string)
     const files = pkg.files.map((f): FileInfo => {
       const imports = new Map(f.imports.map((i) => [i.alias, i.path] as const));
       let decls = analysed.get(f);
-      if (!decls) analysed.set(f, (decls = topLevelDecls(f.body, f.file.name).map((decl) => ({ decl, ...references(decl.tokens, imports) }))));
+      if (!decls) {
+        decls = topLevelDecls(f.body, f.file.name).map((decl) => ({ decl, ...references(decl.tokens, imports) }));
+        analysed.set(f, decls);
+      }
       return { file: f, imports, decls };
     });
     const byName = new Map<string, DeclInfo[]>();

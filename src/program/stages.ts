@@ -108,7 +108,10 @@ export function transformerTableProgram(p: ProviderInput): { source: string; can
 }
 
 /** Builds the table from the evaluated {@link transformerTableProgram}. */
-export function transformerTable(p: ProviderInput, value: { transformers: Record<string, TransformerSummary>; definitions: Record<string, string> }): TransformerTable {
+export function transformerTable(
+  p: ProviderInput,
+  value: { transformers: Record<string, TransformerSummary>; definitions: Record<string, string> },
+): TransformerTable {
   const pkg = catalogPackage(p.provider)!;
   const P = packageField(p.provider);
   const customFqns = new Set<string>();
@@ -151,7 +154,16 @@ export interface Stage1Input {
 export interface Stage1Out {
   release: { name: string; namespace: string; uuid: string };
   module: { name: string; version: string; fqn: string; uuid: string };
-  components: Record<string, { labels: Record<string, string>; resources: string[]; traits: string[]; context: { labels: Record<string, string> } & Record<string, unknown>; matched: string[] }>;
+  components: Record<
+    string,
+    {
+      labels: Record<string, string>;
+      resources: string[];
+      traits: string[];
+      context: { labels: Record<string, string> } & Record<string, unknown>;
+      matched: string[];
+    }
+  >;
   values: Record<string, unknown>;
   /** Per component, `{metadata, spec}` as JSON text (CUE's `json.Marshal`, so numbers keep their CUE kind). */
   data: Record<string, string>;
@@ -188,7 +200,13 @@ export function stage1Program(s: Stage1Input): string {
       ...(s.secrets ? [`\tsecrets: renderOut.#release._unified.#secrets`] : []),
       `}`,
     ].join("\n");
-  return linkProgram([{ pkg: s.release }, { pkg: catalogPackage(CORE_IMPORT)!, names: ["#Render", "#Match"] }], extra, s.resolve, new Set([s.release.importPath]), ["encoding/json"]);
+  return linkProgram(
+    [{ pkg: s.release }, { pkg: catalogPackage(CORE_IMPORT)!, names: ["#Render", "#Match"] }],
+    extra,
+    s.resolve,
+    new Set([s.release.importPath]),
+    ["encoding/json"],
+  );
 }
 
 // ---------------------------------------------------------------- stage 2
@@ -220,12 +238,20 @@ function prelude(roots: readonly ProgramRoot[]): { text: string; digest: string 
 const preludeByRoots = new WeakMap<object, Map<string, { text: string; digest: string }>>();
 
 /** The pairs of a release, each with its expression and cache key. */
-export function stage2Pairs(table: TransformerTable, pairs: readonly [string, string][], data: Record<string, string>, contexts: Record<string, unknown>): Pair[] {
-  let memo = preludeByRoots.get(table);
-  if (!memo) preludeByRoots.set(table, (memo = new Map()));
+export function stage2Pairs(
+  table: TransformerTable,
+  pairs: readonly [string, string][],
+  data: Record<string, string>,
+  contexts: Record<string, unknown>,
+): Pair[] {
+  const memo = preludeByRoots.get(table) ?? new Map<string, { text: string; digest: string }>();
+  preludeByRoots.set(table, memo);
   return pairs.map(([component, transformer]) => {
-    let pre = memo!.get(transformer);
-    if (!pre) memo!.set(transformer, (pre = prelude(table.roots(transformer))));
+    let pre = memo.get(transformer);
+    if (!pre) {
+      pre = prelude(table.roots(transformer));
+      memo.set(transformer, pre);
+    }
     const expr = `json.Marshal((${table.expr(transformer)}.#transform & {#component: ${data[component]}, #context: ${JSON.stringify(contexts[component])}}).output)`;
     return { component, transformer, expr, key: sha256(`${pre.digest}\n${expr}`) };
   });
@@ -271,7 +297,10 @@ export function stage3Program(s: Stage3Input): string {
       `\t\t#policies: [${exprs.join(", ")}]`,
       `\t\t#input: {`,
       `\t\t\tcomponents: {`,
-      ...Object.entries(s.components).map(([cn, c]) => `\t\t\t\t${JSON.stringify(cn)}: {labels: ${JSON.stringify(c.labels)}, resources: ${JSON.stringify(c.resources)}, traits: ${JSON.stringify(c.traits)}, spec: (${c.data}).spec}`),
+      ...Object.entries(s.components).map(
+        ([cn, c]) =>
+          `\t\t\t\t${JSON.stringify(cn)}: {labels: ${JSON.stringify(c.labels)}, resources: ${JSON.stringify(c.resources)}, traits: ${JSON.stringify(c.traits)}, spec: (${c.data}).spec}`,
+      ),
       `\t\t\t}`,
       `\t\t\tobjects: [`,
       ...s.objects.map((o) => `\t\t\t\t{component: ${JSON.stringify(o.component)}, object: ${o.object}},`),

@@ -92,7 +92,12 @@ function table(engine: Engine, p: ProviderInput, cache: boolean | "memory"): Pro
   let t = tables.get(key);
   if (!t) {
     const { source } = transformerTableProgram(p);
-    t = engine.eval<{ out: { transformers: Record<string, TransformerSummary>; definitions: Record<string, string> } }>(source, { label: `the transformers of ${p.provider}`, cache: cache === false ? false : true }).then((v) => transformerTable(p, v.out));
+    t = engine
+      .eval<{ out: { transformers: Record<string, TransformerSummary>; definitions: Record<string, string> } }>(source, {
+        label: `the transformers of ${p.provider}`,
+        cache: cache !== false,
+      })
+      .then((v) => transformerTable(p, v.out));
     tables.set(key, t);
     t.catch(() => tables.delete(key));
   }
@@ -106,7 +111,12 @@ function evaluatorFailure(e: unknown): boolean {
 
 /** Short name of a transformer for messages: `opm.dev/.../deployment@v1` → `deployment`. */
 function shortName(fqn: string): string {
-  return fqn.replace(/@v\d+$/, "").split("/").pop() ?? fqn;
+  return (
+    fqn
+      .replace(/@v\d+$/, "")
+      .split("/")
+      .pop() ?? fqn
+  );
 }
 
 function pairsLabel(release: string, pairs: readonly Pair[]): string {
@@ -176,11 +186,25 @@ function stage1Parts(p: Prepared, matched: Record<string, string[]> | undefined)
   const out: Stage1Part[] = [];
   for (let i = 0; i < names.length; i += STAGE1_CHUNK) {
     const slice = names.slice(i, i + STAGE1_CHUNK);
-    const sub = new Module({ metadata: m.metadata, config: m.config, policies: [...m.policies], components: () => Object.fromEntries(slice.map((n) => [n, built[n]!])) } as never, m.site);
-    const release = new ModuleRelease(sub, { name: rel.name, namespace: rel.namespace, clusterDomain: rel.clusterDomain, values: { ...rel.values }, provenance: () => undefined });
+    const sub = new Module(
+      { metadata: m.metadata, config: m.config, policies: [...m.policies], components: () => Object.fromEntries(slice.map((n) => [n, built[n]!])) } as never,
+      m.site,
+    );
+    const release = new ModuleRelease(sub, {
+      name: rel.name,
+      namespace: rel.namespace,
+      clusterDomain: rel.clusterDomain,
+      values: { ...rel.values },
+      provenance: () => undefined,
+    });
     const compiled = release.compile();
     if (compiled.issues.length) return whole;
-    out.push({ files: compiled.printed, matched: Object.fromEntries(slice.map((n) => [n, matched[n] ?? []])), first: slice[0]!, last: slice[slice.length - 1]! });
+    out.push({
+      files: compiled.printed,
+      matched: Object.fromEntries(slice.map((n) => [n, matched[n] ?? []])),
+      first: slice[0]!,
+      last: slice[slice.length - 1]!,
+    });
   }
   return out;
 }
@@ -219,7 +243,14 @@ export async function renderStaged(s: StagedInput): Promise<StagedOutput | undef
         let source1 = part.programs?.get(tab)?.get(key);
         if (source1 === undefined) {
           const local1 = part.files === p.program.files ? { releasePkg, resolve } : localPackages(part.files);
-          source1 = stage1Program({ release: local1.releasePkg, resolve: local1.resolve, ...(part.matched ? { matched: part.matched } : {}), transformers: tab.transformers, allData: checkPolicies, secrets: releaseSecrets });
+          source1 = stage1Program({
+            release: local1.releasePkg,
+            resolve: local1.resolve,
+            ...(part.matched ? { matched: part.matched } : {}),
+            transformers: tab.transformers,
+            allData: checkPolicies,
+            secrets: releaseSecrets,
+          });
           if (part.programs) {
             const byTable = part.programs.get(tab) ?? new Map<string, string>();
             byTable.set(key, source1);
@@ -229,13 +260,22 @@ export async function renderStaged(s: StagedInput): Promise<StagedOutput | undef
         programBytes += source1.length;
         stats.programs++;
         const st1: EvalStats = { evalMs: 0 };
-        const what = parts.length > 1 ? `components ${part.first}…${part.last} (stage 1, part ${i + 1} of ${parts.length})` : "stage 1: the release resolved to data";
+        const what =
+          parts.length > 1 ? `components ${part.first}…${part.last} (stage 1, part ${i + 1} of ${parts.length})` : "stage 1: the release resolved to data";
         const value = (await engine.eval<{ out: Stage1Out }>(source1, { ...opts(`release ${s.label} (${what})`), stats: st1 })).out;
         cached &&= Boolean(st1.cached);
         return value;
       }),
     );
-    const one: Stage1Out = ones.length === 1 ? ones[0]! : { ...ones[0]!, components: Object.assign({}, ...ones.map((o) => o.components)), data: Object.assign({}, ...ones.map((o) => o.data)), pairs: ones.flatMap((o) => o.pairs) };
+    const one: Stage1Out =
+      ones.length === 1
+        ? ones[0]!
+        : {
+            ...ones[0]!,
+            components: Object.assign({}, ...ones.map((o) => o.components)),
+            data: Object.assign({}, ...ones.map((o) => o.data)),
+            pairs: ones.flatMap((o) => o.pairs),
+          };
     const t1 = performance.now();
     stats.stage1Ms = t1 - t0;
     // Stage 2: the pairs, from the cache or several to a program, one program per worker.
@@ -248,10 +288,23 @@ export async function renderStaged(s: StagedInput): Promise<StagedOutput | undef
     if (todo.length) cached = false;
     await Promise.all(
       chunks(todo, Math.min(engine.workers, Math.ceil(todo.length / MIN_PAIRS_PER_PROGRAM))).map(async (chunk) => {
-        const source = stage2Program(tab, chunk.map((c) => c.pair));
+        const source = stage2Program(
+          tab,
+          chunk.map((c) => c.pair),
+        );
         programBytes += source.length;
         stats.programs++;
-        const texts = (await engine.eval<{ out: string[] }>(source, { ...opts(pairsLabel(s.label, chunk.map((c) => c.pair))), cache: false })).out;
+        const texts = (
+          await engine.eval<{ out: string[] }>(source, {
+            ...opts(
+              pairsLabel(
+                s.label,
+                chunk.map((c) => c.pair),
+              ),
+            ),
+            cache: false,
+          })
+        ).out;
         chunk.forEach(({ pair, i }, j) => {
           results[i] = texts[j]!;
           engine.rememberPart(pair.key, texts[j]!, s.cache);
@@ -267,18 +320,29 @@ export async function renderStaged(s: StagedInput): Promise<StagedOutput | undef
     if (checkPolicies || releaseSecrets) {
       const rel = p.release!;
       const customOf = (u: PolicyUse) => (u.custom ? (s.platform.includes(u) ? platformPackage(s.platform) : customPkg) : undefined);
-      const policies = checkPolicies ? [...(rel?.module.policies ?? []), ...s.platform].map((use) => ({ use, ...(customOf(use) ? { pkg: customOf(use)! } : {}) })) : [];
+      const policies = checkPolicies
+        ? [...(rel?.module.policies ?? []), ...s.platform].map((use) => ({ use, ...(customOf(use) ? { pkg: customOf(use)! } : {}) }))
+        : [];
       const source3 = stage3Program({
         provider: s.provider,
         policies,
-        components: checkPolicies ? Object.fromEntries(Object.entries(one.components).map(([cn, c]) => [cn, { labels: c.labels, resources: c.resources, traits: c.traits, data: one.data[cn]! }])) : {},
+        components: checkPolicies
+          ? Object.fromEntries(
+              Object.entries(one.components).map(([cn, c]) => [cn, { labels: c.labels, resources: c.resources, traits: c.traits, data: one.data[cn]! }]),
+            )
+          : {},
         objects: checkPolicies ? pairs.flatMap((pair, i) => outputs[i]!.map((o) => ({ component: pair.component, object: JSON.stringify(o) }))) : [],
         ...(releaseSecrets ? { secrets: { list: one.secrets ?? [], release: one.release, module: one.module } } : {}),
       });
       programBytes += source3.length;
       stats.programs++;
       const st3: EvalStats = { evalMs: 0 };
-      const three = (await engine.eval<{ out: { violations?: Violation[]; secrets?: K8sObject[] } }>(source3, { ...opts(`release ${s.label} (stage 3: policies and secrets)`), stats: st3 })).out;
+      const three = (
+        await engine.eval<{ out: { violations?: Violation[]; secrets?: K8sObject[] } }>(source3, {
+          ...opts(`release ${s.label} (stage 3: policies and secrets)`),
+          stats: st3,
+        })
+      ).out;
       cached &&= Boolean(st3.cached);
       violations = three.violations ?? [];
       releaseObjects = three.secrets ?? [];

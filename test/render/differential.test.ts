@@ -53,7 +53,9 @@ const policyModule = (image: string, replicas = 1) =>
     config: {},
     policies: [MinReplicas({ min: 2 }, { onViolation: "warn", selector: { components: ["web"] } })],
     components: () => ({
-      web: StatelessWorkload({ container: { image, ports: { http: { targetPort: 80 } } }, scaling: { count: replicas } }).with(Expose({ ports: { http: { targetPort: 80 } } })),
+      web: StatelessWorkload({ container: { image, ports: { http: { targetPort: 80 } } }, scaling: { count: replicas } }).with(
+        Expose({ ports: { http: { targetPort: 80 } } }),
+      ),
       api: StatelessWorkload({ container: { image: "registry.example.com/api:1.0" }, scaling: { count: 3 } }).labels({ tier: "backend" }),
     }),
   });
@@ -108,9 +110,14 @@ const cases: Case[] = [
   ),
   // The bench modules.
   { name: "bench: 10 stateless components", input: async () => (await benchModules()).statelessModule(10).release({ name: "bench", namespace: "bench" }) },
-  { name: "bench: many traits, 5 components", input: async () => (await (await benchModules()).manyTraitsModule(5)).release({ name: "bench", namespace: "bench" }) },
+  {
+    name: "bench: many traits, 5 components",
+    input: async () => (await (await benchModules()).manyTraitsModule(5)).release({ name: "bench", namespace: "bench" }),
+  },
   // 200 generated components covering every blueprint, resource and trait (seeded), in four modules.
-  ...[1, 2, 3, 4].map((seed): Case => ({ name: `generated: 50 components, seed ${seed}`, input: async () => generateModule(await generatorCatalog(), { seed, count: 50 }) })),
+  ...[1, 2, 3, 4].map(
+    (seed): Case => ({ name: `generated: 50 components, seed ${seed}`, input: async () => generateModule(await generatorCatalog(), { seed, count: 50 }) }),
+  ),
   // Fixtures that render.
   { name: "fixture shop", input: () => shop.release({ values: { image: "shop:1.0" } }) },
   { name: "bad: shop without its required image", input: () => shop as never },
@@ -119,18 +126,46 @@ const cases: Case[] = [
   { name: "fixture lab workloads", input: () => labWorkloads },
   { name: "fixture secret data (literal secret)", input: () => secretData(PLANTED) },
   { name: "CUE fixture full", input: () => loadCueModule("test/fixtures/cue-modules/full") },
-  { name: "CUE fixture refs, flags", input: () => loadCueModule("test/fixtures/cue-modules/refs", { name: "cue", namespace: "gamma", clusterDomain: "k8s.internal" }) },
-  { name: "hello with values and another namespace", input: () => hello.release({ name: "h", namespace: "demo", values: { replicas: 5, image: "nginx:1.28" } }) },
+  {
+    name: "CUE fixture refs, flags",
+    input: () => loadCueModule("test/fixtures/cue-modules/refs", { name: "cue", namespace: "gamma", clusterDomain: "k8s.internal" }),
+  },
+  {
+    name: "hello with values and another namespace",
+    input: () => hello.release({ name: "h", namespace: "demo", values: { replicas: 5, image: "nginx:1.28" } }),
+  },
   { name: "secrets example, literal values", input: () => billing.release({ name: "b", values: { db: { password: PLANTED }, apiToken: "tok-en" } }) },
-  { name: "secrets example, a referenced Secret", input: () => billing.release({ name: "b", values: { db: { password: { secretRef: { name: "corp-db", key: "pw" } } }, apiToken: "t" } } as never) },
+  {
+    name: "secrets example, a referenced Secret",
+    input: () => billing.release({ name: "b", values: { db: { password: { secretRef: { name: "corp-db", key: "pw" } } }, apiToken: "t" } } as never),
+  },
   { name: "CUE secrets from values", input: () => loadCueModule("examples/hello-cue", { values: { replicas: 3 } }) },
   // Policies: the module's, built-in platform policies, a platform policy written in TypeScript.
   { name: "module policy, warn", input: () => policyModule("nginx:1.27") },
-  { name: "platform policies, audit", input: () => policyModule("nginx"), options: { policies: [NoLatestTag({ onViolation: "audit" }), RunAsNonRoot({ onViolation: "audit" }), NoHostAccess({ onViolation: "audit" })] } },
-  { name: "platform policies by label and by name", input: () => policyModule("nginx:1.27"), options: { policies: [MinReplicas({ min: 5 }, { onViolation: "audit", selector: { labels: { tier: "backend" } } }), AllowedRegistries({ registries: ["registry.example.com"] }, { onViolation: "warn" })] } },
+  {
+    name: "platform policies, audit",
+    input: () => policyModule("nginx"),
+    options: { policies: [NoLatestTag({ onViolation: "audit" }), RunAsNonRoot({ onViolation: "audit" }), NoHostAccess({ onViolation: "audit" })] },
+  },
+  {
+    name: "platform policies by label and by name",
+    input: () => policyModule("nginx:1.27"),
+    options: {
+      policies: [
+        MinReplicas({ min: 5 }, { onViolation: "audit", selector: { labels: { tier: "backend" } } }),
+        AllowedRegistries({ registries: ["registry.example.com"] }, { onViolation: "warn" }),
+      ],
+    },
+  },
   { name: "platform policy in TypeScript", input: () => secretData(PLANTED), options: { policies: [Echo()] } },
   // Bad input.
-  { name: "bad: a value out of range and of the wrong type, from a values file", input: () => { const vf = parseValues("replicas: -1\nimage: 42\n", "prod.yaml"); return shop.release({ values: { image: "ok" } }).withValues(vf.values, vf.provenance); } },
+  {
+    name: "bad: a value out of range and of the wrong type, from a values file",
+    input: () => {
+      const vf = parseValues("replicas: -1\nimage: 42\n", "prod.yaml");
+      return shop.release({ values: { image: "ok" } }).withValues(vf.values, vf.provenance);
+    },
+  },
   { name: "bad: a value failing its pattern", input: () => shop.release({ values: { image: "UPPER CASE" } }) },
   { name: "bad: release name and namespace", input: () => hello.release({ name: "Hello", namespace: "my_ns" }) },
   { name: "bad: component", input: () => badComponent },
@@ -143,13 +178,41 @@ const cases: Case[] = [
   { name: "bad: CUE fixture unmatched", input: () => loadCueModule("test/fixtures/cue-modules/unmatched") },
   { name: "bad: CUE fixture unhandled trait", input: () => loadCueModule("test/fixtures/cue-modules/unhandled-trait") },
   { name: "bad: CUE transformer errors", input: () => loadCueModule("test/fixtures/cue-transformer-errors") },
-  { name: "bad: CUE values of the wrong type", input: () => { const vf = parseValues("replicas: many\n", "values.yaml"); return loadCueModule("examples/hello-cue", { values: vf.values, provenance: vf.provenance }); } },
+  {
+    name: "bad: CUE values of the wrong type",
+    input: () => {
+      const vf = parseValues("replicas: many\n", "values.yaml");
+      return loadCueModule("examples/hello-cue", { values: vf.values, provenance: vf.provenance });
+    },
+  },
   { name: "bad: CUE Kubernetes limits", input: () => loadCueModule("test/fixtures/cue-k8s-limits") },
-  { name: "bad: CUE structural cycle", input: () => cueVariant("test/fixtures/cue-k8s-limits", (t) => t.replace(/#components: \{[\s\S]*$/, '#T: {next: #T}\n#components: web: {\n\tblueprints.#StatelessWorkload\n\tspec: container: image: "nginx:1.27"\n\t_loop: #T\n}\n')) },
-  { name: "bad: CUE reference cycle", input: () => cueVariant("test/fixtures/cue-k8s-limits", (t) => t.replace(/#components: \{[\s\S]*$/, '#components: web: {\n\tblueprints.#StatelessWorkload\n\tspec: {\n\t\tcontainer: image: "nginx:1.27"\n\t\tscaling: count: _a\n\t}\n\t_a: _b + 1\n\t_b: _a - 1\n}\n')) },
+  {
+    name: "bad: CUE structural cycle",
+    input: () =>
+      cueVariant("test/fixtures/cue-k8s-limits", (t) =>
+        t.replace(
+          /#components: \{[\s\S]*$/,
+          '#T: {next: #T}\n#components: web: {\n\tblueprints.#StatelessWorkload\n\tspec: container: image: "nginx:1.27"\n\t_loop: #T\n}\n',
+        ),
+      ),
+  },
+  {
+    name: "bad: CUE reference cycle",
+    input: () =>
+      cueVariant("test/fixtures/cue-k8s-limits", (t) =>
+        t.replace(
+          /#components: \{[\s\S]*$/,
+          '#components: web: {\n\tblueprints.#StatelessWorkload\n\tspec: {\n\t\tcontainer: image: "nginx:1.27"\n\t\tscaling: count: _a\n\t}\n\t_a: _b + 1\n\t_b: _a - 1\n}\n',
+        ),
+      ),
+  },
   { name: "bad: names over the Kubernetes limits, a duplicate object", input: () => longNames.release({ name: "a-release-name-of-thirty-chars" }) },
   { name: "bad: an ingress on a port only the release names (a transformer fails)", input: () => latePort },
-  { name: "bad: a blocking policy", input: () => policyModule("nginx:latest"), options: { policies: [NoLatestTag(), ResourcesRequired({ onViolation: "warn" })] } },
+  {
+    name: "bad: a blocking policy",
+    input: () => policyModule("nginx:latest"),
+    options: { policies: [NoLatestTag(), ResourcesRequired({ onViolation: "warn" })] },
+  },
   { name: "bad: a blocking platform policy in TypeScript", input: () => secretData(PLANTED), options: { policies: [Echo({ block: true })] } },
   { name: "bad: secrets missing", input: () => billing.release({ values: { db: {} } } as never) },
 ];
@@ -161,11 +224,19 @@ async function outcome(c: Case, mode: "staged" | "reference", stats: RenderStats
     // The reference program's answer may come from the result cache (it is a function of the
     // program's text); the staged render always evaluates.
     const r = await render(await c.input(), { ...c.options, engine, mode, stats, cache: mode === "reference" });
-    return { ok: true, yaml: r.yaml(), json: r.json(), rest: JSON.stringify({ release: r.release, digest: r.digest, valuesDigest: r.valuesDigest, violations: r.violations }) };
+    return {
+      ok: true,
+      yaml: r.yaml(),
+      json: r.json(),
+      rest: JSON.stringify({ release: r.release, digest: r.digest, valuesDigest: r.valuesDigest, violations: r.violations }),
+    };
   } catch (e) {
     if (!OpmError.is(e)) throw e;
     const issues = e.issues.map((i) => ({ code: i.code, path: i.path, message: i.message, constraint: i.constraint, source: i.source }));
-    return { ok: false, error: JSON.stringify({ name: e.name, code: e.code, message: e.message, issues, warnings: (e as { warnings?: unknown }).warnings }, null, 1) };
+    return {
+      ok: false,
+      error: JSON.stringify({ name: e.name, code: e.code, message: e.message, issues, warnings: (e as { warnings?: unknown }).warnings }, null, 1),
+    };
   }
 }
 
@@ -204,7 +275,9 @@ describe("staged render", () => {
         metadata: { modulePath: "example.com/t", name: "inc", version: "1.0.0" },
         config: {},
         components: () => ({
-          a: StatelessWorkload({ container: { image: `nginx:a-${tag}`, ports: { http: { targetPort: 80 } } } }).with(Expose({ ports: { http: { targetPort: 80 } } })),
+          a: StatelessWorkload({ container: { image: `nginx:a-${tag}`, ports: { http: { targetPort: 80 } } } }).with(
+            Expose({ ports: { http: { targetPort: 80 } } }),
+          ),
           b: StatelessWorkload({ container: { image, ports: { http: { targetPort: 80 } } } }).with(Expose({ ports: { http: { targetPort: 80 } } })),
         }),
       });
