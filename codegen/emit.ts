@@ -216,7 +216,7 @@ const TYPE_ONLY = new Set(["JsonSchema", "ResourceDefinition", "TraitDefinition"
  * Emits the source of one catalog package's generated file, or undefined when the
  * package has no resources, traits or blueprints with a mixin and declares no shared schema.
  */
-export function emitPackage(importPath: string, input: CodegenInput): string | undefined {
+function emitPackage(importPath: string, input: CodegenInput): string | undefined {
   const { all, names } = definitions(input.index);
   const mine = [...all.values()].filter((e) => e.package === importPath && e.mixin).sort((a, b) => names.get(a.fqn)!.localeCompare(names.get(b.fqn)!));
   const specNames = new Set(mine.map((e) => `${names.get(e.fqn)!}Spec`));
@@ -271,7 +271,7 @@ export function emitPackage(importPath: string, input: CodegenInput): string | u
  * `schemas.ts`: the embedded validation schema of every shared schema, once, each declared
  * after those it refers to. Internal: `index.ts` does not re-export it.
  */
-export function emitSchemas(input: CodegenInput): string | undefined {
+function emitSchemas(input: CodegenInput): string | undefined {
   const shared = input.shared.all().filter((sh) => input.shared.embedded.has(sh.ref));
   if (!shared.length) return undefined;
   const deps = new Map<string, Set<string>>();
@@ -325,7 +325,7 @@ export function emitAll(input: CodegenInput): Map<string, string> {
 }
 
 /** `index.ts`: re-exports every generated file and one `FQN` table of them all. */
-export function emitIndex(files: readonly string[], tables: readonly string[] = files): string {
+function emitIndex(files: readonly string[], tables: readonly string[] = files): string {
   const statements: ts.Statement[] = files.map((file) => f.createExportDeclaration(undefined, false, undefined, f.createStringLiteral(`./${file}.js`)));
   for (const file of tables) {
     statements.push(f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamedImports([f.createImportSpecifier(false, undefined, f.createIdentifier(fqnTableName(file)))])), f.createStringLiteral(`./${file}.js`)));

@@ -10,7 +10,7 @@ import type { JsonSchema } from "../src/program/catalog-index.js";
 const f = ts.factory;
 
 /** True when a field has a default (so the author may leave it out). */
-export function hasDefault(s: JsonSchema): boolean {
+function hasDefault(s: JsonSchema): boolean {
   return s.default !== undefined || s["x-opm-derived-default"] === true;
 }
 
@@ -55,7 +55,7 @@ function keyword(k: ts.KeywordTypeSyntaxKind): ts.TypeNode {
 }
 
 /** Escapes text for a `/** ... *\/` comment. */
-export function commentText(text: string): string {
+function commentText(text: string): string {
   return text.replace(/\*\//g, "*\\/");
 }
 
@@ -91,7 +91,7 @@ export function fieldDocLines(s: JsonSchema): string[] {
  * Escapes TSDoc's special characters (`< > { } @`) outside code spans, keeping a tag
  * that starts the line (`@defaultValue`).
  */
-export function tsdocText(line: string): string {
+function tsdocText(line: string): string {
   const tag = /^@[A-Za-z]+\b/.exec(line)?.[0] ?? "";
   return (
     tag +
@@ -187,7 +187,7 @@ function objectType(s: JsonSchema, ref: RefName): ts.TypeNode {
 const SCHEMA_REF = Symbol("schemaRef");
 
 /** The placeholder `embeddedSchema` returns for a shared schema, printed as `name`. */
-export function schemaRef(name: string): JsonSchema {
+function schemaRef(name: string): JsonSchema {
   return { [SCHEMA_REF]: name } as JsonSchema;
 }
 

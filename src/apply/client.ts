@@ -10,10 +10,10 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
-import { KubeConfig, KubernetesObjectApi, Observable, PatchStrategy } from "@kubernetes/client-node";
+import { type KubeConfig, KubernetesObjectApi, Observable, PatchStrategy } from "@kubernetes/client-node";
 import type { RequestContext, ResponseContext } from "@kubernetes/client-node";
 import { ApplyError } from "./errors.js";
-import { loadConfig, type LoadedKubeConfig } from "./kubeconfig.js";
+import { loadKubeConfig, type LoadedKubeConfig } from "./kubeconfig.js";
 
 /** Any Kubernetes object as plain JSON. */
 export interface KObject {
@@ -164,7 +164,7 @@ export class KubeClient {
   requests = 0;
 
   constructor(opts: ConnectionOptions = {}) {
-    this.kc = (opts.kubeConfig as KubeConfig | undefined) ?? loadConfig(opts);
+    this.kc = (opts.kubeConfig ?? loadKubeConfig(opts)) as KubeConfig;
     this.api = this.kc.makeApiClient(RawObjectApi);
     // Namespaced objects without a namespace go to the context's namespace, like kubectl.
     (this.api as unknown as { setDefaultNamespace(kc: KubeConfig): void }).setDefaultNamespace(this.kc);

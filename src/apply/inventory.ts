@@ -10,8 +10,8 @@ import { KubeHttpError, type KObject, type KubeClient, type ObjectRef } from "./
 /** Label marking a Secret as an OPM release inventory. */
 export const INVENTORY_LABEL = "opmodel.dev/inventory";
 /** Secret type of inventories. */
-export const INVENTORY_TYPE = "opmodel.dev/release-inventory.v1";
-export const HISTORY_LIMIT = 10;
+const INVENTORY_TYPE = "opmodel.dev/release-inventory.v1";
+const HISTORY_LIMIT = 10;
 
 export interface InventoryEntry {
   group: string;

@@ -25,7 +25,7 @@ export function loadKubeConfig(opts: { kubeconfig?: string; context?: string } =
   return loadConfig(opts);
 }
 
-export function loadConfig(opts: { kubeconfig?: string; context?: string }): KubeConfig {
+function loadConfig(opts: { kubeconfig?: string; context?: string }): KubeConfig {
   const kc = new KubeConfig();
   try {
     if (opts.kubeconfig) {

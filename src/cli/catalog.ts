@@ -63,7 +63,7 @@ export function findEntry(all: readonly CatalogEntry[], query: string): CatalogE
   throw new OpmError("usage", `no catalog entry ${JSON.stringify(query)}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; run "opm catalog" to list them`);
 }
 
-export async function catalogCommand(positionals: string[], format: string, io: IO): Promise<number> {
+async function catalogCommand(positionals: string[], format: string, io: IO): Promise<number> {
   if (format !== "text" && format !== "json" && format !== "yaml") throw new OpmError("usage", `-o must be text, json or yaml, not ${JSON.stringify(format)}`);
   const engine = defaultEngine();
   const packages = catalogPackages();

@@ -43,6 +43,8 @@ interface FileInfo {
   decls: DeclInfo[];
 }
 
+const analysed = new WeakMap<CuePackage, FileInfo[]>();
+
 const KEYWORDS = new Set(["for", "in", "if", "let", "true", "false", "null", "package", "import", "_"]);
 
 /** The references of one declaration (see the file comment for what counts). */
@@ -72,9 +74,6 @@ function references(tokens: readonly Token[], aliases: ReadonlyMap<string, strin
   return { local, aliases: used };
 }
 
-/** Each file's analysed declarations (the catalog's files are read once per process, so they are analysed once). */
-const analysed = new WeakMap<ParsedFile, DeclInfo[]>();
-
 /**
  * The declarations reachable from `roots`, and the packages reduced to them. `resolve`
  * finds a package by import path (default: the catalog); imports it cannot find (the
@@ -87,15 +86,16 @@ export function shake(roots: readonly ShakeRoot[], resolve: (importPath: string)
     if (have) return have;
     const pkg = resolve(importPath);
     if (!pkg) return undefined;
-    const files = pkg.files.map((f): FileInfo => {
-      const imports = new Map(f.imports.map((i) => [i.alias, i.path] as const));
-      let decls = analysed.get(f);
-      if (!decls) {
-        decls = topLevelDecls(f.body, f.file.name).map((decl) => ({ decl, ...references(decl.tokens, imports) }));
-        analysed.set(f, decls);
-      }
-      return { file: f, imports, decls };
-    });
+    // A package's declarations are read once (catalog packages are shared objects).
+    let files = analysed.get(pkg);
+    if (!files) {
+      files = pkg.files.map((f): FileInfo => {
+        const imports = new Map(f.imports.map((i) => [i.alias, i.path] as const));
+        const decls = topLevelDecls(f.body, f.file.name).map((decl) => ({ decl, ...references(decl.tokens, imports) }));
+        return { file: f, imports, decls };
+      });
+      analysed.set(pkg, files);
+    }
     const byName = new Map<string, DeclInfo[]>();
     const unnamed: DeclInfo[] = [];
     for (const f of files) {

@@ -79,8 +79,9 @@ export function warmTestEngine(): Promise<void> {
 }
 
 /** The release settings of `renderForTest`: required exactly when the module has required values. */
-// biome-ignore lint/complexity/noBannedTypes: `{} extends T` is the test for "every key of T is optional", not a use of `{}` as a value type.
-export type TestRelease<S extends ConfigShape> = {} extends ValuesOf<S> ? [release?: ReleaseOptions<S>, options?: RenderOptions] : [release: ReleaseOptions<S>, options?: RenderOptions];
+export type TestRelease<S extends ConfigShape> =
+  // biome-ignore lint/complexity/noBannedTypes: `{} extends T` is the test for "every key of T is optional", not a use of `{}` as a value type.
+  {} extends ValuesOf<S> ? [release?: ReleaseOptions<S>, options?: RenderOptions] : [release: ReleaseOptions<S>, options?: RenderOptions];
 
 /**
  * Renders a module (released with the given name, namespace and values; defaults: the module

@@ -41,7 +41,7 @@ function objectsOf(received: unknown): readonly K8sObject[] | undefined {
 const describeObject = (o: Partial<K8sObject> | undefined) => (o?.kind && o?.metadata?.name ? `${o.kind} ${o.metadata.name}` : "the object");
 
 /** Splits `a.b[0]["c.d"]` into `["a", "b", 0, "c.d"]`; throws on a malformed path. */
-export function parseFieldPath(path: string): (string | number)[] {
+function parseFieldPath(path: string): (string | number)[] {
   const out: (string | number)[] = [];
   const re = /\s*(?:\.?([^.[\]"]+)|\[(\d+)\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\])/y;
   let i = 0;

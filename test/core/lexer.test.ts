@@ -62,7 +62,7 @@ describe("tokenize", () => {
     for (const f of files) {
       const text = readFileSync(f, "utf8");
       let bad: string | undefined;
-      let toks;
+      let toks: ReturnType<typeof tokenize>;
       try {
         toks = tokenize(text, f);
       } catch (e) {

@@ -24,8 +24,6 @@ import type { Obj } from "./kube-api/fields.js";
 import { HttpErr } from "./kube-api/objects.js";
 import { ObjectStore, type ServerOptions } from "./kube-api/store.js";
 
-export type { ResourceDef } from "./kube-api/objects.js";
-export { readyStatus } from "./kube-api/objects.js";
 export type { ServerOptions } from "./kube-api/store.js";
 
 export interface Fault {

@@ -9,7 +9,7 @@ import { LABELS, MANAGER, kindWeight, type K8sObject, type RenderResult } from "
 /** Fixed namespace for OPM UUIDv5 ids in tests. */
 const OPM_NS = "c1cbe76d-5687-5a47-bfe6-83b081b15413";
 
-export function uuidv5(name: string, namespace = OPM_NS): string {
+function uuidv5(name: string, namespace = OPM_NS): string {
   const ns = Buffer.from(namespace.replace(/-/g, ""), "hex");
   const h = createHash("sha1").update(Buffer.concat([ns, Buffer.from(name, "utf8")])).digest();
   h[6] = (h[6]! & 0x0f) | 0x50;

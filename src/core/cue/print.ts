@@ -172,6 +172,7 @@ export function printImportBlock(imports: readonly Import[]): string {
  * the body after the imports), so that no reader has to parse it again.
  */
 export interface PrintedFile {
+  /** The file as printed. */
   file: { name: string; text: string };
   package: string;
   /** Every import with the alias it is known by (its default alias when none is written). */

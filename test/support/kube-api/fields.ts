@@ -19,7 +19,7 @@ function canon(v: unknown): unknown {
   if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Obj)[k])]));
   return v;
 }
-export const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v);
+const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v);
 
 function mergeKey(list: unknown[]): string | undefined {
   if (list.length === 0 || !list.every(isObj)) return undefined;
