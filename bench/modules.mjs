@@ -2,8 +2,11 @@
 import { config, defineModule } from "../dist/src/index.js";
 import { Expose, StatelessWorkload } from "../dist/dsl/catalog.js";
 
-/** A module of `n` components, each a StatelessWorkload with Scaling and Expose. */
-export function statelessModule(n) {
+/**
+ * A module of `n` components, each a StatelessWorkload with Scaling and Expose. With
+ * `changed`, component number `changed` runs another image (`tag`): one changed component.
+ */
+export function statelessModule(n, { changed, tag = "1.28" } = {}) {
   return defineModule({
     metadata: { modulePath: "bench.example.com/modules", name: `bench-${n}`, version: "1.0.0" },
     config: {
@@ -15,7 +18,7 @@ export function statelessModule(n) {
         Array.from({ length: n }, (_, i) => [
           `web-${i}`,
           StatelessWorkload({
-            container: { image: cfg.image, ports: { http: { targetPort: 8080 } } },
+            container: { image: i === changed ? `nginx:${tag}` : cfg.image, ports: { http: { targetPort: 8080 } } },
             scaling: { count: cfg.replicas },
           }).with(Expose({ ports: { http: { targetPort: 8080, exposedPort: 80 } } })),
         ]),

@@ -97,6 +97,15 @@ async function child(n) {
     (await render(release, { engine })).yaml();
     cachedDisk.push(performance.now() - d0);
   }
+  // One component changed: the unchanged release is cached, one component runs another image.
+  const changed = [];
+  for (let i = 0; i < 5; i++) {
+    (await render(release, { engine })).yaml();
+    const other = statelessModule(n, { changed: (i * 7) % n, tag: `1.28.${i}` }).release({ name: "bench", namespace: "bench" });
+    const c0 = performance.now();
+    (await render(other, { engine })).yaml();
+    changed.push(performance.now() - c0);
+  }
   await engine.close();
   const mid = stats[warm.indexOf(median(warm))] ?? stats[0];
   process.stdout.write(
@@ -111,6 +120,9 @@ async function child(n) {
       warmAll: warm,
       cachedMs: median(cached),
       cachedDiskMs: median(cachedDisk),
+      changedMs: median(changed),
+      mode: mid?.mode,
+      stages: mid?.stages,
       evalMs: mid?.evalMs,
       programBytes: mid?.programBytes,
       rssMB: process.resourceUsage().maxRSS / 1024,
@@ -247,12 +259,12 @@ const f0 = (x) => (x === undefined ? "-" : x < 10 ? x.toFixed(1) : Math.round(x)
 
 function table(rows) {
   const lines = [
-    "| components | objects | engine start ms | cold ms | uncached warm ms | of which eval ms | cached ms (memory) | cached ms (disk) | program KiB | peak RSS MB | cdk8s synth ms | uncached / cdk8s | cached / cdk8s |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| components | objects | render | engine start ms | cold ms | uncached warm ms | of which eval ms | cached ms (memory) | cached ms (disk) | 1 changed ms | program KiB | peak RSS MB | cdk8s synth ms | uncached / cdk8s | cached / cdk8s |",
+    "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.n} | ${r.objects} | ${f0(r.startMs)} | ${f0(r.coldMs)} | ${f0(r.warmMs)} | ${f0(r.evalMs)} | ${f0(r.cachedMs)} | ${f0(r.cachedDiskMs)} | ${f0(r.programBytes / 1024)} | ${f0(r.rssMB)} | ${f0(r.cdk8sMs)} | ${f0(r.warmMs / r.cdk8sMs)}× | ${f0(r.cachedMs / r.cdk8sMs)}× |`,
+      `| ${r.n} | ${r.objects} | ${r.mode ?? "-"} | ${f0(r.startMs)} | ${f0(r.coldMs)} | ${f0(r.warmMs)} | ${f0(r.evalMs)} | ${f0(r.cachedMs)} | ${f0(r.cachedDiskMs)} | ${f0(r.changedMs)} | ${f0(r.programBytes / 1024)} | ${f0(r.rssMB)} | ${f0(r.cdk8sMs)} | ${f0(r.warmMs / r.cdk8sMs)}× | ${f0(r.cachedMs / r.cdk8sMs)}× |`,
     );
   }
   return lines.join("\n");
@@ -292,7 +304,7 @@ async function main() {
     r.cdk8sMs = await cdk8sTime(n);
     rows.push(r);
     console.log(
-      `${String(n).padStart(4)} components: start ${f0(r.startMs)} ms, cold ${f0(r.coldMs)} ms, warm ${f0(r.warmMs)} ms (eval ${f0(r.evalMs)}), cached ${f0(r.cachedMs)} ms (disk ${f0(r.cachedDiskMs)} ms), RSS ${f0(r.rssMB)} MB; cdk8s ${f0(r.cdk8sMs)} ms (×${f0(r.warmMs / r.cdk8sMs)})`,
+      `${String(n).padStart(4)} components (${r.mode}): start ${f0(r.startMs)} ms, cold ${f0(r.coldMs)} ms, warm ${f0(r.warmMs)} ms (eval ${f0(r.evalMs)}${r.stages ? `: stage 1 ${f0(r.stages.stage1Ms)}, stage 2 ${f0(r.stages.stage2Ms)}` : ""}), cached ${f0(r.cachedMs)} ms (disk ${f0(r.cachedDiskMs)} ms), 1 changed ${f0(r.changedMs)} ms, RSS ${f0(r.rssMB)} MB; cdk8s ${f0(r.cdk8sMs)} ms (×${f0(r.warmMs / r.cdk8sMs)})`,
     );
   }
   const md = table(rows);
@@ -321,7 +333,7 @@ async function main() {
     if (i < 0 || j < i) throw new Error(`${file}: markers ${start} … ${end} not found`);
     const block = [
       start,
-      `Measured ${m.date} with \`npm run bench\`: node ${m.node}, ${m.nproc} CPUs (${m.cpu}), load average at start ${m.load}.`,
+      `Measured ${m.date} with \`npm run bench\`${process.env.OPM_RENDER ? ` (OPM_RENDER=${process.env.OPM_RENDER})` : ""}: node ${m.node}, ${m.nproc} CPUs (${m.cpu}), load average at start ${m.load}, at the end ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}.`,
       "",
       "```",
       "$ free -h",

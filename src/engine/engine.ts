@@ -356,6 +356,25 @@ export class Engine {
     return JSON.parse(r.value ?? "") as T;
   }
 
+  /**
+   * The cached result of a part of a program the caller evaluated inside a larger one
+   * (such as one (component, transformer) pair of the staged render), by the part's own
+   * key: the digest of the standalone program that evaluates it alone. The same switches
+   * as {@link Engine.eval}'s `cache` apply; undefined when not cached or caching is off.
+   */
+  async cachedPart(key: string, mode: boolean | "memory" = true): Promise<string | undefined> {
+    if (this.#closed) throw new Error("engine is closed");
+    if (!this.cache || mode === false || !cacheEnabled()) return undefined;
+    const hit = await resultCache().get(resultKey({ evaluator: evaluatorId(), op: "part", source: key }), mode !== "memory");
+    return hit?.ok ? hit.value : undefined;
+  }
+
+  /** Stores the result of a part (see {@link Engine.cachedPart}). */
+  rememberPart(key: string, value: string, mode: boolean | "memory" = true): void {
+    if (!this.cache || mode === false || !cacheEnabled()) return;
+    void resultCache().set(resultKey({ evaluator: evaluatorId(), op: "part", source: key }), { ok: true, value }, mode !== "memory");
+  }
+
   /** Stops the workers. Calls still queued or running fail; further calls fail. */
   async close(): Promise<void> {
     this.#closed = true;

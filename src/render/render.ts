@@ -12,7 +12,7 @@ import path from "node:path";
 import * as ast from "../core/cue/ast.js";
 import { printDeclList, printSourceFile, type PrintedFile } from "../core/cue/print.js";
 import { policyExpr, type PolicyUse } from "../../dsl/policy.js";
-import { EngineError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../core/errors.js";
+import { EngineError, OpmError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../core/errors.js";
 import type { Provenance } from "../../dsl/config.js";
 import { CORE_IMPORT, Module, ModuleRelease, releaseFile, type CueSourceFile } from "../../dsl/module.js";
 import { CUSTOM_PACKAGE } from "../../dsl/define.js";
@@ -34,6 +34,7 @@ import { sha256 } from "../core/hash.js";
 import { scrubText, secretValuesOf } from "../core/redact.js";
 import { cleanViolation, compareViolations, violationIssue, violationPath } from "./violations.js";
 import { compareObjects, isClusterScoped } from "./order.js";
+import { renderStaged, type StageStats } from "./staged.js";
 import { type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
 
 export { violationIssue, violationPath };
@@ -59,6 +60,23 @@ export interface RenderOptions {
    * cached in memory only, never on disk.
    */
   cache?: boolean;
+  /**
+   * `"staged"` (the default) evaluates the release in stages (see render/staged.ts);
+   * `"reference"` evaluates the single whole program. `OPM_RENDER=reference` sets the
+   * default. Both give byte-identical results.
+   */
+  mode?: RenderMode;
+}
+
+/** How a release is evaluated: in stages, or as the single reference program. */
+export type RenderMode = "staged" | "reference";
+
+/** The render mode when not given: `OPM_RENDER` (`staged` or `reference`), else staged. */
+export function defaultRenderMode(): RenderMode {
+  const env = process.env.OPM_RENDER;
+  if (env === "reference" || env === "staged") return env;
+  if (env) throw new OpmError("usage", `OPM_RENDER=${JSON.stringify(env)} is not a render mode: use staged or reference`);
+  return "staged";
 }
 
 export interface RenderStats {
@@ -69,6 +87,12 @@ export interface RenderStats {
   programBytes: number;
   /** Whether the evaluation was answered from the result cache. */
   cached?: boolean;
+  /** How the release was evaluated (`reference` also when the staged render handed over to it). */
+  mode?: RenderMode;
+  /** Set when the staged render handed over to the reference program (an error to report, or a CUE module's policies). */
+  fallback?: boolean;
+  /** Stage figures of a staged render. */
+  stages?: StageStats;
 }
 
 /** A module written in CUE (a folder of .cue files), with release settings. */
@@ -94,7 +118,7 @@ export function loadCueModule(dir: string, release: Omit<CueModuleInput, "kind" 
   return { kind: "CueModule", dir: display, files, ...release };
 }
 
-interface Prepared {
+export interface Prepared {
   files: CueSourceFile[];
   sources: Map<string, SourceLocation>;
   provenance: Provenance;
@@ -191,7 +215,7 @@ function releaseFileAst(modulePackage: string, input: CueModuleInput): ast.File 
 }
 
 /** What `core.#Render` evaluates to (see catalog/core/transformer.cue). */
-interface RenderOut {
+export interface RenderOut {
   release: ReleaseInfo extends infer R ? Omit<R & object, "module"> : never;
   module: ReleaseInfo["module"];
   components: Record<
@@ -211,6 +235,38 @@ interface RenderOut {
   objects: { component: string; transformer: string; output: K8sObject[] }[];
 }
 
+/** The release's own packages (by package name), how its imports resolve, and the release package. */
+export function localPackages(parsed: readonly ParsedFile[]): { local: Map<string, CuePackage>; resolve: (importPath: string) => CuePackage | undefined; releasePkg: CuePackage } {
+  const byPkg = new Map<string, ParsedFile[]>();
+  for (const f of parsed) byPkg.set(f.package, [...(byPkg.get(f.package) ?? []), f]);
+  const releaseFiles = byPkg.get("release");
+  if (!releaseFiles) throw new ValidationError([{ code: "io", path: "", message: "no release package (package release) among the CUE files" }]);
+  const local = new Map<string, CuePackage>();
+  for (const [name, fs] of byPkg) local.set(name, { importPath: `local/${name}`, name, files: fs });
+  const resolve = (importPath: string): CuePackage | undefined => {
+    const wanted = importPath.includes(":") ? importPath.split(":")[1]! : defaultAlias(importPath).replace(/[^A-Za-z0-9_]/g, "_");
+    return local.get(wanted) ?? (local.size === 2 ? [...local.values()].find((p) => p.name !== "release") : undefined);
+  };
+  return { local, resolve, releasePkg: local.get("release")! };
+}
+
+/** The package of platform policies defined in TypeScript, if any. */
+export function platformPackage(policies: readonly PolicyUse[]): CuePackage | undefined {
+  const platformCustom = [...new Map(policies.flatMap((p) => (p.custom ? [[p.custom.fqn, p.custom] as const] : []))).values()];
+  return platformCustom.length
+    ? {
+        importPath: PLATFORM_IMPORT,
+        name: "platform",
+        files: [
+          printSourceFile(
+            "platform policies (from TypeScript)",
+            ast.file("platform", [{ path: CORE_IMPORT, alias: "core" }, ...[...new Set(platformCustom.flatMap((c) => c.imports))].map((p) => ({ path: p }))], platformCustom.map((c) => c.decl)),
+          ),
+        ],
+      }
+    : undefined;
+}
+
 /**
  * Groups parsed files by package and builds the linked program for the release. `files`
  * are the compiler's files with their headers and declarations (a {@link ProgramInput}),
@@ -224,18 +280,7 @@ export function buildProgram(
   diagnose?: DiagnoseMode,
 ): { source: string; packages: CuePackage[] } {
   const input = Array.isArray(files) ? readProgramInput(files, CUSTOM_PACKAGE) : files;
-  const parsed = input.files;
-  const byPkg = new Map<string, ParsedFile[]>();
-  for (const f of parsed) byPkg.set(f.package, [...(byPkg.get(f.package) ?? []), f]);
-  const releaseFiles = byPkg.get("release");
-  if (!releaseFiles) throw new ValidationError([{ code: "io", path: "", message: "no release package (package release) among the CUE files" }]);
-  const local = new Map<string, CuePackage>();
-  for (const [name, fs] of byPkg) local.set(name, { importPath: `local/${name}`, name, files: fs });
-  const resolve = (importPath: string): CuePackage | undefined => {
-    const wanted = importPath.includes(":") ? importPath.split(":")[1]! : defaultAlias(importPath).replace(/[^A-Za-z0-9_]/g, "_");
-    return local.get(wanted) ?? (local.size === 2 ? [...local.values()].find((p) => p.name !== "release") : undefined);
-  };
-  const releasePkg = local.get("release")!;
+  const { local, resolve, releasePkg } = localPackages(input.files);
   const providerPkg = catalogPackage(provider);
   if (!providerPkg) throw new ValidationError([{ code: "io", path: "", message: `unknown provider package ${provider}` }]);
   const core = packageField(CORE_IMPORT);
@@ -250,19 +295,7 @@ export function buildProgram(
   };
   const roots = [releasePkg, providerPkg, ...(custom ? [custom] : [])];
   // Platform policies defined in TypeScript live in a package of their own.
-  const platformCustom = [...new Map(policies.flatMap((p) => (p.custom ? [[p.custom.fqn, p.custom] as const] : []))).values()];
-  const platformPkg: CuePackage | undefined = platformCustom.length
-    ? {
-        importPath: PLATFORM_IMPORT,
-        name: "platform",
-        files: [
-          printSourceFile(
-            "platform policies (from TypeScript)",
-            ast.file("platform", [{ path: CORE_IMPORT, alias: "core" }, ...[...new Set(platformCustom.flatMap((c) => c.imports))].map((p) => ({ path: p }))], platformCustom.map((c) => c.decl)),
-          ),
-        ],
-      }
-    : undefined;
+  const platformPkg = platformPackage(policies);
   if (platformPkg) roots.push(platformPkg);
   for (const p of policies) {
     if (p.custom) continue;
@@ -580,17 +613,34 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   // For a TypeScript release, match transformers here (the same rules, without evaluating
   // every component/transformer pair in CUE).
   const provider = options.provider ?? KUBERNETES_PROVIDER;
-  const matched = prepared.release && !prepared.release.module.transformers.length ? matchRelease(prepared.release, await transformerRules(engine, provider)) : undefined;
-  const { source } = buildProgram(prepared.program, provider, platform, matched);
+  // The reference program (built here for the reference render, and by a staged render only
+  // when it hands over; a staged render matches with its own table of the same rules).
+  let matched: Record<string, string[]> | undefined;
+  let source = "";
+  const build = async () => {
+    matched = prepared.release && !prepared.release.module.transformers.length ? matchRelease(prepared.release, await transformerRules(engine, provider)) : undefined;
+    source = buildProgram(prepared.program, provider, platform, matched).source;
+  };
+  const mode = options.mode ?? defaultRenderMode();
+  if (mode === "reference") await build();
   const t2 = performance.now();
   let out: RenderOut;
   let found: Violation[];
   let releaseObjects: K8sObject[];
   const evalStats: EvalStats = { evalMs: 0 };
-  try {
+  const cache = options.cache === false ? false : prepared.secrets.length ? "memory" : true;
+  const releaseLabel = prepared.release?.name ?? (input as CueModuleInput).name ?? `of ${(input as CueModuleInput).dir}`;
+  const staged = mode === "staged" ? await renderStaged({ prepared, engine, provider, platform, cache, label: releaseLabel, ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}) }).catch((e: unknown) => {
+    throw EngineError.is(e) ? scrubError(e, prepared.secrets) : e;
+  }) : undefined;
+  if (staged) {
+    ({ out, releaseObjects } = staged);
+    found = staged.violations;
+  } else try {
+    if (!source) await build();
     const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, {
-      label: `release ${prepared.release?.name ?? (input as CueModuleInput).name ?? `of ${(input as CueModuleInput).dir}`}`,
-      cache: options.cache === false ? false : prepared.secrets.length ? "memory" : true,
+      label: `release ${releaseLabel}`,
+      cache,
       stats: evalStats,
       ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}),
     });
@@ -634,7 +684,17 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
     json: (o = {}) => toJsonList(forOutput(objects, o)),
   };
   if (options.stats) {
-    Object.assign(options.stats, { compileMs: t1 - t0, linkMs: t2 - t1, evalMs: t3 - t2, postMs: performance.now() - t3, programBytes: source.length, cached: Boolean(evalStats.cached) });
+    Object.assign(options.stats, {
+      compileMs: t1 - t0,
+      linkMs: t2 - t1,
+      evalMs: t3 - t2,
+      postMs: performance.now() - t3,
+      programBytes: staged ? staged.programBytes : source.length,
+      cached: staged ? staged.cached : Boolean(evalStats.cached),
+      mode: staged ? "staged" : "reference",
+      fallback: mode === "staged" && !staged,
+      ...(staged ? { stages: staged.stages } : {}),
+    });
   }
   return result;
 }
