@@ -111,7 +111,12 @@ const row = (label, xs, ref) => {
   const ratio = ref?.length ? `  ${(m / median(ref)).toFixed(2)}× kubectl` : "";
   console.log(`${label.padEnd(40)} ${m.toFixed(0).padStart(6)} ms  (runs: ${xs.map((x) => x.toFixed(0)).join(", ")})${ratio}`);
 };
-console.log(`server: ${serverVersion}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; node ${process.version}`);
+console.log(
+  `server: ${serverVersion}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}; node ${process.version}`,
+);
 console.log(`${N} objects (25 × ConfigMap, Secret, Service, Deployment), median of ${ROUNDS} rounds`);
 row("opm apply (cold: create)", times.opmCold, times.kCold);
 row("opm apply (unchanged)", times.opmSame, times.kSame);

@@ -251,7 +251,10 @@ function machine() {
     cpu: os.cpus()[0]?.model ?? "unknown",
     node: process.version,
     mem,
-    load: os.loadavg().map((l) => l.toFixed(2)).join(", "),
+    load: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(", "),
   };
 }
 
@@ -286,7 +289,12 @@ async function main() {
     startRows.push(
       row("`node -e 0` (Node itself, for reference)", median(nodeOnly.map((o) => o.wallMs)), median(nodeOnly.map((o) => o.cpuMs ?? NaN)), "median of 7"),
       row("`opm --version`", median(version.map((o) => o.wallMs)), median(version.map((o) => o.cpuMs ?? NaN)), "median of 7"),
-      row("cold `opm build examples/hello/module.ts` (new process, empty result cache, wasm cache warm)", build.wallMs, build.cpuMs, `median of 5: ${build.all.join(", ")}`),
+      row(
+        "cold `opm build examples/hello/module.ts` (new process, empty result cache, wasm cache warm)",
+        build.wallMs,
+        build.cpuMs,
+        `median of 5: ${build.all.join(", ")}`,
+      ),
       row("first `render()` in a fresh vitest worker (empty result cache)", vit.ms, undefined, `median of 5: ${vit.all.join(", ")}`),
     );
     console.log(["", "| start | wall ms | cpu ms | runs |", "|---|---:|---:|---|", ...startRows].join("\n"));
@@ -333,7 +341,10 @@ async function main() {
     if (i < 0 || j < i) throw new Error(`${file}: markers ${start} … ${end} not found`);
     const block = [
       start,
-      `Measured ${m.date} with \`npm run bench\`${process.env.OPM_RENDER ? ` (OPM_RENDER=${process.env.OPM_RENDER})` : ""}: node ${m.node}, ${m.nproc} CPUs (${m.cpu}), load average at start ${m.load}, at the end ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}.`,
+      `Measured ${m.date} with \`npm run bench\`${process.env.OPM_RENDER ? ` (OPM_RENDER=${process.env.OPM_RENDER})` : ""}: node ${m.node}, ${m.nproc} CPUs (${m.cpu}), load average at start ${m.load}, at the end ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(", ")}.`,
       "",
       "```",
       "$ free -h",

@@ -60,7 +60,9 @@ export function catalogTables(index: CatalogIndex, spec: (e: CatalogEntry) => Js
     out.push(
       ...table(
         ["Builder", "FQN", "spec key", "What it does", "Fields", "Rendered by"],
-        list.filter((e) => e.mixin).map((e) => [code(names.get(e.fqn)!), code(e.fqn), code(e.specKey ?? ""), e.description, fields(spec(e)), renderedBy(e.fqn)]),
+        list
+          .filter((e) => e.mixin)
+          .map((e) => [code(names.get(e.fqn)!), code(e.fqn), code(e.specKey ?? ""), e.description, fields(spec(e)), renderedBy(e.fqn)]),
       ),
       "",
     );
@@ -71,7 +73,13 @@ export function catalogTables(index: CatalogIndex, spec: (e: CatalogEntry) => Js
       ["Builder", "FQN", "Composes", "Workload type", "What it is"],
       index.blueprints
         .filter((e) => e.mixin)
-        .map((e) => [code(names.get(e.fqn)!), code(e.fqn), [...(e.composedResources ?? []), ...(e.composedTraits ?? [])].map(short).join(", "), e.workloadType ? code(e.workloadType) : "—", e.description]),
+        .map((e) => [
+          code(names.get(e.fqn)!),
+          code(e.fqn),
+          [...(e.composedResources ?? []), ...(e.composedTraits ?? [])].map(short).join(", "),
+          e.workloadType ? code(e.workloadType) : "—",
+          e.description,
+        ]),
     ),
     "",
   );
@@ -85,7 +93,11 @@ export function catalogTables(index: CatalogIndex, spec: (e: CatalogEntry) => Js
           .filter((t) => t.package === provider)
           .map((t) => {
             const labels = Object.entries(t.requiredLabels ?? {}).map(([k, v]) => `label ${code(`${k}=${v}`)}`);
-            const needs = [...labels, ...(t.requiredResources ?? []).map((r) => `resource ${short(r)}`), ...(t.requiredTraits ?? []).map((r) => `trait ${short(r)}`)];
+            const needs = [
+              ...labels,
+              ...(t.requiredResources ?? []).map((r) => `resource ${short(r)}`),
+              ...(t.requiredTraits ?? []).map((r) => `trait ${short(r)}`),
+            ];
             const optional = [...(t.optionalResources ?? []), ...(t.optionalTraits ?? [])].map(short);
             return [code(t.definition), code(t.fqn), needs.join(" + ") || "—", optional.join(", ") || "—", t.description];
           }),

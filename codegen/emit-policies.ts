@@ -47,7 +47,9 @@ export function emitPolicies(importPath: string, input: CodegenInput): string | 
     const schema: JsonSchema = input.params(e) ?? { type: "object", properties: {} };
     const fields = Object.keys(schema.properties ?? {});
     if (declared.join() !== fields.join()) {
-      throw new Error(`policy ${e.fqn}: its #params has ${declared.length ? declared.join(", ") : "no fields"} but ${paramsDefinition(e.definition)} ${input.params(e) ? `has ${fields.join(", ") || "no fields"}` : "is not declared"}; declare the parameters as ${paramsDefinition(e.definition)} and set #params: ${paramsDefinition(e.definition)}`);
+      throw new Error(
+        `policy ${e.fqn}: its #params has ${declared.length ? declared.join(", ") : "no fields"} but ${paramsDefinition(e.definition)} ${input.params(e) ? `has ${fields.join(", ") || "no fields"}` : "is not declared"}; declare the parameters as ${paramsDefinition(e.definition)} and set #params: ${paramsDefinition(e.definition)}`,
+      );
     }
     const defName = `${name}Policy`;
     const paramsName = `${name}Params`;
@@ -72,9 +74,26 @@ export function emitPolicies(importPath: string, input: CodegenInput): string | 
     );
     statements.push(constDecl(defName, typeRef("PolicyDefinition"), def));
     table.push(f.createPropertyAssignment(camelCase(name), f.createIdentifier(defName)));
-    const optionsParam = f.createParameterDeclaration(undefined, undefined, "options", undefined, typeRef("PolicyOptions"), f.createObjectLiteralExpression([]));
+    const optionsParam = f.createParameterDeclaration(
+      undefined,
+      undefined,
+      "options",
+      undefined,
+      typeRef("PolicyOptions"),
+      f.createObjectLiteralExpression([]),
+    );
     const params = fields.length
-      ? [f.createParameterDeclaration(undefined, undefined, "params", undefined, typeRef(paramsName), omittable(schema) ? f.createObjectLiteralExpression([]) : undefined), optionsParam]
+      ? [
+          f.createParameterDeclaration(
+            undefined,
+            undefined,
+            "params",
+            undefined,
+            typeRef(paramsName),
+            omittable(schema) ? f.createObjectLiteralExpression([]) : undefined,
+          ),
+          optionsParam,
+        ]
       : [optionsParam];
     const call = f.createCallExpression(f.createIdentifier("usePolicy"), undefined, [
       f.createIdentifier(defName),
@@ -82,7 +101,15 @@ export function emitPolicies(importPath: string, input: CodegenInput): string | 
       f.createIdentifier("options"),
       f.createCallExpression(f.createIdentifier("callSite"), undefined, []),
     ]);
-    const fn = f.createFunctionDeclaration(exportMod, undefined, name, undefined, params, typeRef("PolicyUse"), f.createBlock([f.createReturnStatement(call)], true));
+    const fn = f.createFunctionDeclaration(
+      exportMod,
+      undefined,
+      name,
+      undefined,
+      params,
+      typeRef("PolicyUse"),
+      f.createBlock([f.createReturnStatement(call)], true),
+    );
     statements.push(
       withDoc(fn, [
         e.description,
@@ -102,10 +129,22 @@ export function emitPolicies(importPath: string, input: CodegenInput): string | 
   const imports = [
     f.createImportDeclaration(
       undefined,
-      f.createImportClause(false, undefined, f.createNamedImports(["PolicyDefinition", "PolicyOptions", "PolicyUse", "usePolicy"].map((id) => f.createImportSpecifier(id !== "usePolicy", undefined, f.createIdentifier(id))))),
+      f.createImportClause(
+        false,
+        undefined,
+        f.createNamedImports(
+          ["PolicyDefinition", "PolicyOptions", "PolicyUse", "usePolicy"].map((id) =>
+            f.createImportSpecifier(id !== "usePolicy", undefined, f.createIdentifier(id)),
+          ),
+        ),
+      ),
       f.createStringLiteral("../policy.js"),
     ),
-    f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamedImports([f.createImportSpecifier(false, undefined, f.createIdentifier("callSite"))])), f.createStringLiteral("../source.js")),
+    f.createImportDeclaration(
+      undefined,
+      f.createImportClause(false, undefined, f.createNamedImports([f.createImportSpecifier(false, undefined, f.createIdentifier("callSite"))])),
+      f.createStringLiteral("../source.js"),
+    ),
   ];
   return printStatements([...imports, ...statements], `Typed builders for the policies of the CUE package ${importPath}.`);
 }

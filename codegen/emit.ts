@@ -20,14 +20,18 @@ function specDeclaration(name: string, type: ts.TypeNode, doc: string[]): ts.Sta
   return withDoc(decl, doc);
 }
 
-
 function cueRefExpr(e: CatalogEntry): ts.Expression {
   return jsonToExpression({ importPath: e.package, alias: cueAlias(e.package), def: e.mixin });
 }
 
 function docFor(e: CatalogEntry, extra: string[]): string[] {
   const kind = { resource: "Resource", trait: "Trait", blueprint: "Blueprint", transformer: "Transformer", policy: "Policy" }[e.kind];
-  return [...(e.description ? [e.description, ""] : []), ...extra.map((l) => l.replace(/^/, "")), "", `${kind} \`${e.fqn}\` (CUE \`${e.mixin ?? e.definition}\` in \`${e.package}\`).`];
+  return [
+    ...(e.description ? [e.description, ""] : []),
+    ...extra.map((l) => l.replace(/^/, "")),
+    "",
+    `${kind} \`${e.fqn}\` (CUE \`${e.mixin ?? e.definition}\` in \`${e.package}\`).`,
+  ];
 }
 
 interface Emitted {
@@ -131,7 +135,14 @@ function emitResourceOrTrait(e: CatalogEntry, name: string, schema: JsonSchema, 
     optional ? f.createObjectLiteralExpression([]) : undefined,
   );
   const returnType = isTrait ? typeRef("TraitPart", [strType(e.fqn), unionOf(appliesTo)]) : typeRef("ResourcePart", [strType(e.fqn)]);
-  const body = f.createBlock([f.createReturnStatement(f.createCallExpression(f.createIdentifier(isTrait ? "trait" : "resource"), undefined, [f.createIdentifier(defName), f.createIdentifier("spec")]))], true);
+  const body = f.createBlock(
+    [
+      f.createReturnStatement(
+        f.createCallExpression(f.createIdentifier(isTrait ? "trait" : "resource"), undefined, [f.createIdentifier(defName), f.createIdentifier("spec")]),
+      ),
+    ],
+    true,
+  );
   const fn = f.createFunctionDeclaration(exportMod, undefined, name, undefined, [param], returnType, body);
   const extra = [
     `Sets \`spec.${e.specKey}\`${isTrait ? (appliesTo.length ? `; applies to components with ${appliesTo.map((a) => `\`${a}\``).join(" or ")}` : "; applies to any component") : ""}.`,
@@ -162,11 +173,22 @@ function emitBlueprint(e: CatalogEntry, name: string, input: CodegenInput, names
     const cName = names.get(fqn)!;
     const file = fileBase(c.package);
     if (file !== fileBase(e.package)) out.imports.set(file, new Set([...(out.imports.get(file) ?? []), `${cName}Spec`]));
-    const sig = f.createPropertySignature(undefined, propertyName(c.specKey), omittable(schema) ? f.createToken(ts.SyntaxKind.QuestionToken) : undefined, typeRef(`${cName}Spec`));
+    const sig = f.createPropertySignature(
+      undefined,
+      propertyName(c.specKey),
+      omittable(schema) ? f.createToken(ts.SyntaxKind.QuestionToken) : undefined,
+      typeRef(`${cName}Spec`),
+    );
     members.push(withDoc(sig, [`${c.description || cName} (${c.kind} \`${fqn}\`)`]));
   }
   const schema: JsonSchema = { type: "object", properties: props, required: Object.keys(props) };
-  out.statements.push(withDoc(f.createInterfaceDeclaration(exportMod, specName, undefined, undefined, members), [`The spec of blueprint ${name}: one field per resource and trait it composes.`, "", `FQN \`${e.fqn}\`.`]));
+  out.statements.push(
+    withDoc(f.createInterfaceDeclaration(exportMod, specName, undefined, undefined, members), [
+      `The spec of blueprint ${name}: one field per resource and trait it composes.`,
+      "",
+      `FQN \`${e.fqn}\`.`,
+    ]),
+  );
   const defType = typeRef("BlueprintDefinition", [strType(e.fqn), unionOf(composed)]);
   const defInit = f.createObjectLiteralExpression(
     [
@@ -181,9 +203,19 @@ function emitBlueprint(e: CatalogEntry, name: string, input: CodegenInput, names
   );
   out.statements.push(constDecl(defName, defType, defInit));
   const optional = authorRequired(schema).length === 0;
-  const param = f.createParameterDeclaration(undefined, undefined, "spec", undefined, typeRef("SpecInput", [typeRef(specName)]), optional ? f.createObjectLiteralExpression([]) : undefined);
+  const param = f.createParameterDeclaration(
+    undefined,
+    undefined,
+    "spec",
+    undefined,
+    typeRef("SpecInput", [typeRef(specName)]),
+    optional ? f.createObjectLiteralExpression([]) : undefined,
+  );
   const returnType = typeRef("Component", [unionOf([e.fqn, ...composed])]);
-  const body = f.createBlock([f.createReturnStatement(f.createCallExpression(f.createIdentifier("blueprint"), undefined, [f.createIdentifier(defName), f.createIdentifier("spec")]))], true);
+  const body = f.createBlock(
+    [f.createReturnStatement(f.createCallExpression(f.createIdentifier("blueprint"), undefined, [f.createIdentifier(defName), f.createIdentifier("spec")]))],
+    true,
+  );
   const fn = f.createFunctionDeclaration(exportMod, undefined, name, undefined, [param], returnType, body);
   const extra = [
     `Returns a component with ${composed.map((c) => names.get(c) ?? c).join(", ") || "nothing else"}${e.workloadType ? ` and the workload type \`${e.workloadType}\`` : ""}; add more traits with \`.with()\`.`,
@@ -210,7 +242,17 @@ const RUNTIME_FROM: Record<string, string> = {
   Component: "../component.js",
   Input: "../refs.js",
 };
-const TYPE_ONLY = new Set(["JsonSchema", "ResourceDefinition", "TraitDefinition", "BlueprintDefinition", "SpecInput", "ResourcePart", "TraitPart", "Component", "Input"]);
+const TYPE_ONLY = new Set([
+  "JsonSchema",
+  "ResourceDefinition",
+  "TraitDefinition",
+  "BlueprintDefinition",
+  "SpecInput",
+  "ResourcePart",
+  "TraitPart",
+  "Component",
+  "Input",
+]);
 
 /**
  * Emits the source of one catalog package's generated file, or undefined when the
@@ -237,7 +279,10 @@ function emitPackage(importPath: string, input: CodegenInput): string | undefine
     fqnTableName(file),
     undefined,
     f.createAsExpression(
-      f.createObjectLiteralExpression(out.fqns.map(([n, fqn]) => f.createPropertyAssignment(n, f.createStringLiteral(fqn))), true),
+      f.createObjectLiteralExpression(
+        out.fqns.map(([n, fqn]) => f.createPropertyAssignment(n, f.createStringLiteral(fqn))),
+        true,
+      ),
       typeRef("const"),
     ),
     true,
@@ -251,21 +296,25 @@ function emitPackage(importPath: string, input: CodegenInput): string | undefine
   }
   for (const [other, ids] of [...out.imports].sort(([a], [b]) => a.localeCompare(b))) {
     const specs = [...ids].sort().map((id) => f.createImportSpecifier(false, undefined, f.createIdentifier(id)));
-    statements.push(f.createImportDeclaration(undefined, f.createImportClause(true, undefined, f.createNamedImports(specs)), f.createStringLiteral(`./${other}.js`)));
+    statements.push(
+      f.createImportDeclaration(undefined, f.createImportClause(true, undefined, f.createNamedImports(specs)), f.createStringLiteral(`./${other}.js`)),
+    );
   }
   if (out.schemas.size) {
     const specs = [...out.schemas].sort().map((id) => f.createImportSpecifier(false, undefined, f.createIdentifier(id)));
-    statements.push(f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamedImports(specs)), f.createStringLiteral("./schemas.js")));
+    statements.push(
+      f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamedImports(specs)), f.createStringLiteral("./schemas.js")),
+    );
   }
   // Blueprints validate with the schemas those files register when they load.
   if (mine.some((e) => e.kind === "blueprint")) {
-    for (const other of [...out.imports.keys()].sort()) statements.push(f.createImportDeclaration(undefined, undefined, f.createStringLiteral(`./${other}.js`)));
+    for (const other of [...out.imports.keys()].sort())
+      statements.push(f.createImportDeclaration(undefined, undefined, f.createStringLiteral(`./${other}.js`)));
   }
   if (out.fqns.length) statements.push(withDoc(table, [`FQNs of the definitions in \`${importPath}\`, by builder name.`]));
   statements.push(...out.statements);
   return printStatements(statements, mine.length ? `Typed builders for the CUE package ${importPath}.` : `Shared types of the CUE package ${importPath}.`);
 }
-
 
 /**
  * `schemas.ts`: the embedded validation schema of every shared schema, once, each declared
@@ -291,17 +340,22 @@ function emitSchemas(input: CodegenInput): string | undefined {
   for (const sh of shared) visit(sh.name);
   const byName = new Map(shared.map((sh) => [sh.name, sh]));
   const statements: ts.Statement[] = [
-    f.createImportDeclaration(undefined, f.createImportClause(true, undefined, f.createNamedImports([f.createImportSpecifier(false, undefined, f.createIdentifier("JsonSchema"))])), f.createStringLiteral("../builders.js")),
+    f.createImportDeclaration(
+      undefined,
+      f.createImportClause(true, undefined, f.createNamedImports([f.createImportSpecifier(false, undefined, f.createIdentifier("JsonSchema"))])),
+      f.createStringLiteral("../builders.js"),
+    ),
   ];
   for (const n of order) {
     const sh = byName.get(n)!;
-    statements.push(withDoc(constDecl(schemaConstName(sh), typeRef("JsonSchema"), bodies.get(n)!, true), [`Validation schema of \`${sh.name}\` (CUE \`${cueName(sh)}\` in \`${sh.importPath}\`).`]));
+    statements.push(
+      withDoc(constDecl(schemaConstName(sh), typeRef("JsonSchema"), bodies.get(n)!, true), [
+        `Validation schema of \`${sh.name}\` (CUE \`${cueName(sh)}\` in \`${sh.importPath}\`).`,
+      ]),
+    );
   }
   return printStatements(statements, "Validation schemas shared by the generated builders (internal: not re-exported).");
 }
-
-
-
 
 /** Every generated file: file name → text. */
 export function emitAll(input: CodegenInput): Map<string, string> {
@@ -319,7 +373,13 @@ export function emitAll(input: CodegenInput): Map<string, string> {
     if (text) files.set(`${fileBase(pkg)}.ts`, text);
   }
   const schemas = emitSchemas(input);
-  files.set("index.ts", emitIndex([...files.keys()].map((f) => f.replace(/\.ts$/, "")), tables));
+  files.set(
+    "index.ts",
+    emitIndex(
+      [...files.keys()].map((f) => f.replace(/\.ts$/, "")),
+      tables,
+    ),
+  );
   if (schemas) files.set("schemas.ts", schemas);
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
 }
@@ -328,15 +388,23 @@ export function emitAll(input: CodegenInput): Map<string, string> {
 function emitIndex(files: readonly string[], tables: readonly string[] = files): string {
   const statements: ts.Statement[] = files.map((file) => f.createExportDeclaration(undefined, false, undefined, f.createStringLiteral(`./${file}.js`)));
   for (const file of tables) {
-    statements.push(f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamedImports([f.createImportSpecifier(false, undefined, f.createIdentifier(fqnTableName(file)))])), f.createStringLiteral(`./${file}.js`)));
+    statements.push(
+      f.createImportDeclaration(
+        undefined,
+        f.createImportClause(false, undefined, f.createNamedImports([f.createImportSpecifier(false, undefined, f.createIdentifier(fqnTableName(file)))])),
+        f.createStringLiteral(`./${file}.js`),
+      ),
+    );
   }
   const fqn = constDecl(
     "FQN",
     undefined,
-    f.createObjectLiteralExpression(tables.map((file) => f.createSpreadAssignment(f.createIdentifier(fqnTableName(file)))), true),
+    f.createObjectLiteralExpression(
+      tables.map((file) => f.createSpreadAssignment(f.createIdentifier(fqnTableName(file)))),
+      true,
+    ),
     true,
   );
   statements.push(withDoc(fqn, ["FQNs of every generated builder's definition, by builder name (e.g. `FQN.Scaling`)."]));
   return printStatements(statements, "The typed builders of every catalog package (opm-ts/catalog re-exports them).");
 }
-

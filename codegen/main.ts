@@ -35,8 +35,18 @@ export async function generateAll(engine: Engine, packages: CuePackage[] = catal
   const index = await readIndex(engine, packages);
   const wanted = new Set([...index.resources, ...index.traits, ...index.blueprints].map((e) => e.package));
   const params = new Set(index.policies.map((e) => `${e.package} ${paramsDefinition(e.definition)}`));
-  const schemas = await readSchemas(engine, packages, (p, d) => wanted.has(p.importPath) || p.importPath.endsWith("/core@v1") || params.has(`${p.importPath} ${d}`));
-  const files = emitAll(codegenInput(index, schemas, packages.map((p) => p.importPath)));
+  const schemas = await readSchemas(
+    engine,
+    packages,
+    (p, d) => wanted.has(p.importPath) || p.importPath.endsWith("/core@v1") || params.has(`${p.importPath} ${d}`),
+  );
+  const files = emitAll(
+    codegenInput(
+      index,
+      schemas,
+      packages.map((p) => p.importPath),
+    ),
+  );
   return { files, catalogTables: catalogTables(index, (e) => specSchema(schemas, e)) };
 }
 
@@ -51,11 +61,17 @@ async function run(check: boolean): Promise<number> {
     const { files, catalogTables: tables } = await generateAll(engine);
     const existing = existsSync(OUT_DIR) ? readdirSync(OUT_DIR).filter((f) => f.endsWith(".ts")) : [];
     const stale = existing.filter((f) => !files.has(f));
-    const changed = [...files].filter(([name, text]) => !existsSync(path.join(OUT_DIR, name)) || readFileSync(path.join(OUT_DIR, name), "utf8") !== text).map(([n]) => n);
+    const changed = [...files]
+      .filter(([name, text]) => !existsSync(path.join(OUT_DIR, name)) || readFileSync(path.join(OUT_DIR, name), "utf8") !== text)
+      .map(([n]) => n);
     const doc = readFileSync(CATALOG_DOC, "utf8");
     const newDoc = updateCatalogDoc(doc, tables);
     if (check) {
-      const problems = [...changed.map((c) => `changed dsl/generated/${c}`), ...stale.map((s) => `stale dsl/generated/${s}`), ...(newDoc !== doc ? ["changed docs/catalog.md"] : [])];
+      const problems = [
+        ...changed.map((c) => `changed dsl/generated/${c}`),
+        ...stale.map((s) => `stale dsl/generated/${s}`),
+        ...(newDoc !== doc ? ["changed docs/catalog.md"] : []),
+      ];
       if (problems.length) {
         process.stderr.write(`codegen:check: generated code is out of date (${problems.join(", ")}); run npm run codegen\n`);
         return 1;
@@ -67,7 +83,9 @@ async function run(check: boolean): Promise<number> {
     for (const s of stale) rmSync(path.join(OUT_DIR, s));
     for (const [name, text] of files) writeFileSync(path.join(OUT_DIR, name), text);
     if (newDoc !== doc) writeFileSync(CATALOG_DOC, newDoc);
-    process.stderr.write(`codegen: wrote ${files.size} files to dsl/generated (${changed.length} changed, ${stale.length} removed) and the tables of docs/catalog.md (${newDoc !== doc ? "changed" : "unchanged"})\n`);
+    process.stderr.write(
+      `codegen: wrote ${files.size} files to dsl/generated (${changed.length} changed, ${stale.length} removed) and the tables of docs/catalog.md (${newDoc !== doc ? "changed" : "unchanged"})\n`,
+    );
     return 0;
   } finally {
     await engine.close();

@@ -26,7 +26,11 @@ export function fileBase(importPath: string): string {
 
 /** The CUE import alias used in emitted CUE for a package: its last path element. */
 export function cueAlias(importPath: string): string {
-  return importPath.replace(/@v\d+$/, "").split("/").pop()!.replace(/[^A-Za-z0-9_]/g, "_");
+  return importPath
+    .replace(/@v\d+$/, "")
+    .split("/")
+    .pop()!
+    .replace(/[^A-Za-z0-9_]/g, "_");
 }
 
 const KIND_SUFFIX = { resource: "Resource", trait: "Trait", blueprint: "Blueprint", transformer: "Transformer", policy: "Policy" } as const;

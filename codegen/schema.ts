@@ -6,7 +6,6 @@
 import ts from "typescript";
 import type { JsonSchema } from "../src/program/catalog-index.js";
 
-
 const f = ts.factory;
 
 /** True when a field has a default (so the author may leave it out). */
@@ -107,7 +106,10 @@ function tsdocText(line: string): string {
 export function withDoc<T extends ts.Node>(node: T, docLines: readonly string[]): T {
   if (!docLines.length) return node;
   const lines = docLines.map(tsdocText);
-  const body = lines.length === 1 && !lines[0]!.startsWith("@") ? `* ${commentText(lines[0]!)} ` : `*\n${lines.map((l) => ` * ${commentText(l)}`.trimEnd()).join("\n")}\n `;
+  const body =
+    lines.length === 1 && !lines[0]!.startsWith("@")
+      ? `* ${commentText(lines[0]!)} `
+      : `*\n${lines.map((l) => ` * ${commentText(l)}`.trimEnd()).join("\n")}\n `;
   return ts.addSyntheticLeadingComment(node, ts.SyntaxKind.MultiLineCommentTrivia, body, true);
 }
 
@@ -171,13 +173,22 @@ function objectType(s: JsonSchema, ref: RefName): ts.TypeNode {
   const members: ts.TypeElement[] = [];
   const required = new Set(authorRequired(s));
   for (const [name, p] of Object.entries(s.properties ?? {})) {
-    const sig = f.createPropertySignature(undefined, propertyName(name), required.has(name) ? undefined : f.createToken(ts.SyntaxKind.QuestionToken), schemaToType(p, ref));
+    const sig = f.createPropertySignature(
+      undefined,
+      propertyName(name),
+      required.has(name) ? undefined : f.createToken(ts.SyntaxKind.QuestionToken),
+      schemaToType(p, ref),
+    );
     members.push(withDoc(sig, fieldDocLines(p)));
   }
   const extra = s.additionalProperties;
   if (!s.properties || Object.keys(s.properties).length === 0) {
     const value = typeof extra === "object" ? schemaToType(extra, ref) : keyword(ts.SyntaxKind.UnknownKeyword);
-    const index = f.createIndexSignature(undefined, [f.createParameterDeclaration(undefined, undefined, "name", undefined, keyword(ts.SyntaxKind.StringKeyword))], value);
+    const index = f.createIndexSignature(
+      undefined,
+      [f.createParameterDeclaration(undefined, undefined, "name", undefined, keyword(ts.SyntaxKind.StringKeyword))],
+      value,
+    );
     members.push(typeof extra === "object" ? withDoc(index, fieldDocLines({ ...extra, description: undefined })) : index);
   }
   return f.createTypeLiteralNode(members);

@@ -136,7 +136,9 @@ export class SharedSchemas {
 
   /** The used shared schemas, by name. */
   all(): SharedSchema[] {
-    return [...this.#used].map((ref) => ({ ref, ...this.#get(ref)!, name: this.#names?.get(ref) ?? baseName(ref) })).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.#used]
+      .map((ref) => ({ ref, ...this.#get(ref)!, name: this.#names?.get(ref) ?? baseName(ref) }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 }
 

@@ -28,12 +28,19 @@ export interface SpecEntry {
 }
 
 /** A plain object the author wrote (not a reference a release fills in). */
-const obj = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === "object" && !Array.isArray(v) && !isRef(v) ? (v as Record<string, unknown>) : undefined);
+const obj = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === "object" && !Array.isArray(v) && !isRef(v) ? (v as Record<string, unknown>) : undefined;
 const str = (v: unknown): string | undefined => (typeof v === "string" && isConcrete(v) ? v : undefined);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** Every cross-part problem of the component `name` (base path `components.<name>`). */
-export function checkComponent(name: string, spec: ReadonlyMap<string, SpecEntry>, fqns: ReadonlySet<string>, labels: Readonly<Record<string, string>>, site?: SourceLocation): Issue[] {
+export function checkComponent(
+  name: string,
+  spec: ReadonlyMap<string, SpecEntry>,
+  fqns: ReadonlySet<string>,
+  labels: Readonly<Record<string, string>>,
+  site?: SourceLocation,
+): Issue[] {
   const base = `components.${name}.spec`;
   const issues: Issue[] = [];
   const at = (e: SpecEntry | undefined) => {
@@ -72,9 +79,11 @@ export function checkComponent(name: string, spec: ReadonlyMap<string, SpecEntry
     });
   };
   const ingress = spec.get("ingress");
-  for (const [i, p] of list(obj(ingress?.value)?.paths).entries()) portRef(`${base}.ingress.paths.${i}.port`, obj(p)?.port, exposed, "spec.expose.ports", ingress);
+  for (const [i, p] of list(obj(ingress?.value)?.paths).entries())
+    portRef(`${base}.ingress.paths.${i}.port`, obj(p)?.port, exposed, "spec.expose.ports", ingress);
   const route = spec.get("httpRoute");
-  for (const [i, r] of list(obj(route?.value)?.rules).entries()) portRef(`${base}.httpRoute.rules.${i}.port`, obj(r)?.port, exposed, "spec.expose.ports", route);
+  for (const [i, r] of list(obj(route?.value)?.rules).entries())
+    portRef(`${base}.httpRoute.rules.${i}.port`, obj(r)?.port, exposed, "spec.expose.ports", route);
   if (exposed) {
     const e = spec.get("expose");
     for (const n of Object.keys(exposed)) portRef(`${base}.expose.ports.${n}`, n, containerPorts, "the container (spec.container.ports)", e);
@@ -106,14 +115,26 @@ export function checkComponent(name: string, spec: ReadonlyMap<string, SpecEntry
   // Autoscaling bounds in order.
   const auto = obj(obj(scaling?.value)?.auto);
   if (auto && typeof auto.min === "number" && typeof auto.max === "number" && auto.min > auto.max) {
-    issues.push({ code: "out_of_range", path: `${base}.scaling.auto.max`, message: `auto.max ${auto.max} is less than auto.min ${auto.min}`, constraint: `>=${auto.min}`, ...at(scaling) });
+    issues.push({
+      code: "out_of_range",
+      path: `${base}.scaling.auto.max`,
+      message: `auto.max ${auto.max} is less than auto.min ${auto.min}`,
+      constraint: `>=${auto.min}`,
+      ...at(scaling),
+    });
   }
 
   // Environment variable names Kubernetes accepts.
   const env = obj(container?.env);
   for (const k of Object.keys(env ?? {})) {
     if (!ENV_NAME.test(k)) {
-      issues.push({ code: "invalid_name", path: `${base}.container.env.${k}`, message: `${JSON.stringify(k)} is not a valid environment variable name (letters, digits, '_', '-' and '.', not starting with a digit)`, constraint: ENV_NAME.source, ...at(spec.get("container")) });
+      issues.push({
+        code: "invalid_name",
+        path: `${base}.container.env.${k}`,
+        message: `${JSON.stringify(k)} is not a valid environment variable name (letters, digits, '_', '-' and '.', not starting with a digit)`,
+        constraint: ENV_NAME.source,
+        ...at(spec.get("container")),
+      });
     }
   }
 
@@ -121,7 +142,14 @@ export function checkComponent(name: string, spec: ReadonlyMap<string, SpecEntry
   const cron = spec.get("cronJobConfig");
   const schedule = str(obj(cron?.value)?.schedule);
   if (schedule !== undefined) {
-    for (const problem of cronProblems(schedule)) issues.push({ code: "out_of_range", path: `${base}.cronJobConfig.schedule`, message: `${JSON.stringify(schedule)}: ${problem}`, constraint: "minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7", ...at(cron) });
+    for (const problem of cronProblems(schedule))
+      issues.push({
+        code: "out_of_range",
+        path: `${base}.cronJobConfig.schedule`,
+        message: `${JSON.stringify(schedule)}: ${problem}`,
+        constraint: "minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7",
+        ...at(cron),
+      });
   }
   return issues;
 }

@@ -98,14 +98,22 @@ export abstract class ConfigField<T> {
   }
 }
 
-
 // ---------------------------------------------------------------- scalars
 
 /** Bounds of a number field. */
-export interface NumState { min?: number; max?: number; exclusiveMin?: number; exclusiveMax?: number }
+export interface NumState {
+  min?: number;
+  max?: number;
+  exclusiveMin?: number;
+  exclusiveMax?: number;
+}
 
 export class IntField extends ConfigField<number> {
-  constructor(state?: Partial<FieldState>, protected readonly num: NumState = {}, private readonly integer = true) {
+  constructor(
+    state?: Partial<FieldState>,
+    protected readonly num: NumState = {},
+    private readonly integer = true,
+  ) {
     super(state);
   }
   protected clone(state: Partial<FieldState>, extra: NumState = {}): this {
@@ -145,10 +153,18 @@ export class NumberField extends IntField {
 }
 
 /** Constraints of a string field. */
-export interface StrState { pattern?: string; minLength?: number; maxLength?: number; what?: string }
+export interface StrState {
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  what?: string;
+}
 
 export class StringField extends ConfigField<string> {
-  constructor(state?: Partial<FieldState>, protected readonly str: StrState = {}) {
+  constructor(
+    state?: Partial<FieldState>,
+    protected readonly str: StrState = {},
+  ) {
     super(state);
   }
   protected clone(state: Partial<FieldState>, extra: StrState = {}): this {
@@ -199,7 +215,10 @@ export class BoolField extends ConfigField<boolean> {
 }
 
 export class EnumField<U extends string | number> extends ConfigField<U> {
-  constructor(readonly members: readonly U[], state?: Partial<FieldState>) {
+  constructor(
+    readonly members: readonly U[],
+    state?: Partial<FieldState>,
+  ) {
     super(state);
     if (members.length === 0) throw new TypeError("config.enum() needs at least one member");
   }
@@ -246,7 +265,10 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
  * (`{ external: { store, remoteKey } }`). Values are never printed.
  */
 export class SecretField extends ConfigField<SecretInput> {
-  constructor(readonly placement: { group: string; key: string }, state?: Partial<FieldState>) {
+  constructor(
+    readonly placement: { group: string; key: string },
+    state?: Partial<FieldState>,
+  ) {
     super(state);
     if (!DNS_LABEL_RE.test(placement.group)) throw new TypeError(`config.secret(): group "${placement.group}" must be a DNS label`);
     if (!SECRET_KEY.test(placement.key)) throw new TypeError(`config.secret(): key "${placement.key}" may hold only letters, digits, '-', '_' and '.'`);
@@ -276,7 +298,13 @@ export function secretSource(v: SecretInput): SecretValue["source"] {
   if (typeof v === "string") return { from: "literal", value: v };
   if ("secretRef" in v) return { from: "secret", name: v.secretRef.name, key: v.secretRef.key };
   const e = v.external;
-  return { from: "external", store: e.store, remoteKey: e.remoteKey, ...(e.storeKind ? { storeKind: e.storeKind } : {}), ...(e.property !== undefined ? { property: e.property } : {}) };
+  return {
+    from: "external",
+    store: e.store,
+    remoteKey: e.remoteKey,
+    ...(e.storeKind ? { storeKind: e.storeKind } : {}),
+    ...(e.property !== undefined ? { property: e.property } : {}),
+  };
 }
 
 /**
@@ -337,11 +365,19 @@ export function secretFields(schema: JsonSchema, path: string[] = [], optional =
 export type AnyField = ConfigField<any>;
 
 export class ListField<E extends AnyField> extends ConfigField<ValueOf<E>[]> {
-  constructor(readonly item: E, state?: Partial<FieldState>, private readonly bounds: { min?: number; max?: number } = {}) {
+  constructor(
+    readonly item: E,
+    state?: Partial<FieldState>,
+    private readonly bounds: { min?: number; max?: number } = {},
+  ) {
     super(state);
   }
   protected clone(state: Partial<FieldState>, extra: { min?: number; max?: number } = {}): this {
-    return new (this.constructor as new (i: E, s: Partial<FieldState>, b: object) => this)(this.item, { ...this.state, ...state }, { ...this.bounds, ...extra });
+    return new (this.constructor as new (i: E, s: Partial<FieldState>, b: object) => this)(
+      this.item,
+      { ...this.state, ...state },
+      { ...this.bounds, ...extra },
+    );
   }
   minItems(n: number): this {
     return this.clone({}, { min: n });
@@ -369,7 +405,10 @@ export class ListField<E extends AnyField> extends ConfigField<ValueOf<E>[]> {
 }
 
 export class MapField<V extends AnyField> extends ConfigField<Record<string, ValueOf<V>>> {
-  constructor(readonly valueField: V, state?: Partial<FieldState>) {
+  constructor(
+    readonly valueField: V,
+    state?: Partial<FieldState>,
+  ) {
     super(state);
   }
   protected clone(state: Partial<FieldState>): this {
@@ -393,7 +432,10 @@ export type AllOmittable<S extends ConfigShape> = false extends { [K in keyof S]
 export class ObjectField<S extends ConfigShape> extends ConfigField<ValuesOf<S>> {
   /** Phantom: true when every field inside can be omitted, so the object can be too. */
   declare readonly __allDefaults: AllOmittable<S>;
-  constructor(readonly shape: S, state?: Partial<FieldState>) {
+  constructor(
+    readonly shape: S,
+    state?: Partial<FieldState>,
+  ) {
     super(state);
   }
   protected clone(state: Partial<FieldState>): this {
@@ -415,13 +457,13 @@ export class ObjectField<S extends ConfigShape> extends ConfigField<ValuesOf<S>>
 }
 
 export function shapeToStruct(shape: ConfigShape): ast.Struct {
-  return ast.struct(
-    Object.entries(shape).map(([name, f]) => ast.field(name, f.toCue(), { optional: f.isOptional, ...(f.doc ? { doc: f.doc } : {}) })),
-  );
+  return ast.struct(Object.entries(shape).map(([name, f]) => ast.field(name, f.toCue(), { optional: f.isOptional, ...(f.doc ? { doc: f.doc } : {}) })));
 }
 
 export function shapeSchema(shape: ConfigShape): Pick<JsonSchema, "properties" | "required" | "additionalProperties"> {
-  const required = Object.entries(shape).filter(([, f]) => !f.isOptional && !f.hasDefault).map(([k]) => k);
+  const required = Object.entries(shape)
+    .filter(([, f]) => !f.isOptional && !f.hasDefault)
+    .map(([k]) => k);
   return {
     properties: Object.fromEntries(Object.entries(shape).map(([k, f]) => [k, f.schema()])),
     ...(required.length ? { required } : {}),
@@ -494,9 +536,7 @@ export type RequiredKeys<S extends ConfigShape> = Exclude<keyof S, OmittableKeys
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The values a release may set for a shape: fields with defaults (or optional) may be left out. */
-export type ValuesOf<S extends ConfigShape> = Simplify<
-  { [K in RequiredKeys<S>]: ValueOf<S[K]> } & { [K in OmittableKeys<S>]?: ValueOf<S[K]> }
->;
+export type ValuesOf<S extends ConfigShape> = Simplify<{ [K in RequiredKeys<S>]: ValueOf<S[K]> } & { [K in OmittableKeys<S>]?: ValueOf<S[K]> }>;
 
 /** Deeply partial values, as a values file or a release override may give them. */
 export type PartialValues<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: PartialValues<T[K]> } : T;

@@ -68,7 +68,11 @@ function componentRef(name: string): ComponentRef {
   };
   return Object.freeze({
     name: ref<string>("#names", "resource"),
-    dns: Object.freeze({ short: ref<string>("#names", "dns", "short"), namespaced: ref<string>("#names", "dns", "namespaced"), fqdn: ref<string>("#names", "dns", "fqdn") }),
+    dns: Object.freeze({
+      short: ref<string>("#names", "dns", "short"),
+      namespaced: ref<string>("#names", "dns", "namespaced"),
+      fqdn: ref<string>("#names", "dns", "fqdn"),
+    }),
     service: Object.freeze({
       name: ref<string>("#names", "service"),
       host: ref<string>("#names", "dns", "fqdn"),
@@ -121,7 +125,11 @@ function keysOf(c: Component, specKey: string, sub?: string): { keys: string[]; 
     if (v === undefined) continue;
     if (sub) v = plain(v) ? v[sub] : undefined;
     if (!plain(v)) return undefined;
-    const immutable = new Set(Object.entries(v).filter(([, x]) => plain(x) && x.immutable !== false && x.immutable !== undefined).map(([k]) => k));
+    const immutable = new Set(
+      Object.entries(v)
+        .filter(([, x]) => plain(x) && x.immutable !== false && x.immutable !== undefined)
+        .map(([k]) => k),
+    );
     return { keys: Object.keys(v), immutable };
   }
   return { keys: [], immutable: new Set() };
@@ -146,7 +154,12 @@ export function checkComponentRefs(components: Readonly<Record<string, Component
       const target = components[to];
       const path = `components.${from}`;
       if (!target) {
-        issues.push({ code: "unknown_reference", path, message: `component "${from}" refers to component "${to}", which the module does not have (it has ${names.join(", ")})`, ...at });
+        issues.push({
+          code: "unknown_reference",
+          path,
+          message: `component "${from}" refers to component "${to}", which the module does not have (it has ${names.join(", ")})`,
+          ...at,
+        });
         continue;
       }
       let rendered = false;
@@ -156,7 +169,12 @@ export function checkComponentRefs(components: Readonly<Record<string, Component
         what = `port ${port}`;
         const ports = keysOf(target, "expose", "ports");
         if (ports && !ports.keys.includes(port)) {
-          issues.push({ code: "unknown_reference", path, message: `component "${from}" refers to port "${port}" of component "${to}", which ${ports.keys.length ? `exposes only ${ports.keys.join(", ")}` : "exposes no ports (add the Expose trait)"}`, ...at });
+          issues.push({
+            code: "unknown_reference",
+            path,
+            message: `component "${from}" refers to port "${port}" of component "${to}", which ${ports.keys.length ? `exposes only ${ports.keys.join(", ")}` : "exposes no ports (add the Expose trait)"}`,
+            ...at,
+          });
           continue;
         }
         rendered = true;
@@ -166,7 +184,12 @@ export function checkComponentRefs(components: Readonly<Record<string, Component
         const have = keysOf(target, rest[0]);
         what = `${kindName} ${key}`;
         if (have && !have.keys.includes(key)) {
-          issues.push({ code: "unknown_reference", path, message: `component "${from}" refers to ${kindName} "${key}" of component "${to}", which has ${have.keys.length ? `only ${have.keys.join(", ")}` : `no ${kindName}s`}`, ...at });
+          issues.push({
+            code: "unknown_reference",
+            path,
+            message: `component "${from}" refers to ${kindName} "${key}" of component "${to}", which has ${have.keys.length ? `only ${have.keys.join(", ")}` : `no ${kindName}s`}`,
+            ...at,
+          });
           continue;
         }
         // An immutable one is named by its content hash: a rendered value.
@@ -189,7 +212,10 @@ function renderedCycles(edges: Edge[]): Issue[] {
     for (const e of out.get(node) ?? []) {
       if (onPath.has(e.to)) {
         const cycle = [...path.slice(path.findIndex((s) => s.from === e.to)), e];
-        const key = cycle.map((c) => c.from).sort().join(",");
+        const key = cycle
+          .map((c) => c.from)
+          .sort()
+          .join(",");
         if (reported.has(key)) continue;
         reported.add(key);
         const chain = cycle.map((c) => `${c.from} → ${c.to} (${c.what})`).join(", ");

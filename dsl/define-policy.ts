@@ -92,7 +92,8 @@ export function definePolicy<const P extends ConfigShape = {}>(def: PolicyDefini
   const cueName = pascal(def.name) + "Policy";
   if (!Object.keys(def.rules).length) throw new OpmError("usage", `policy ${fqn} has no rules`);
   const badDefaults = shapeDefaultIssues(shape, "params");
-  if (badDefaults.length) throw new ValidationError(badDefaults, `policy ${fqn}: ${badDefaults.length} invalid parameter default${badDefaults.length === 1 ? "" : "s"}`);
+  if (badDefaults.length)
+    throw new ValidationError(badDefaults, `policy ${fqn}: ${badDefaults.length} invalid parameter default${badDefaults.length === 1 ? "" : "s"}`);
   const rules = Object.entries(def.rules).map(([name, r]) => {
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new OpmError("usage", `policy ${fqn}: rule name ${JSON.stringify(name)} must be a DNS label`);
     if (r.target !== "component" && r.target !== "object") throw new OpmError("usage", `policy ${fqn}, rule ${name}: target must be "component" or "object"`);
@@ -125,6 +126,11 @@ export function definePolicy<const P extends ConfigShape = {}>(def: PolicyDefini
   const definition: CustomPolicy = Object.freeze({ kind: "policy" as const, fqn, cueName, decl, imports: shapeImports(shape) });
   const schema = { type: "object" as const, ...shapeSchema(shape) };
   const builder = (params: Record<string, unknown> = {}, options: PolicyOptions = {}) =>
-    usePolicy({ fqn, cue: { importPath: CUSTOM_IMPORT, alias: "custom", def: `#${cueName}` }, params: schema, description: def.description, custom: definition }, params, options, callSite());
+    usePolicy(
+      { fqn, cue: { importPath: CUSTOM_IMPORT, alias: "custom", def: `#${cueName}` }, params: schema, description: def.description, custom: definition },
+      params,
+      options,
+      callSite(),
+    );
   return Object.assign(builder, { fqn, definition }) as unknown as PolicyBuilder<P>;
 }

@@ -11,7 +11,23 @@ import * as ast from "../src/core/cue/ast.js";
 import { printSourceFile, type PrintedFile } from "../src/core/cue/print.js";
 import { quoteString } from "../src/core/cue/quote.js";
 import { Component } from "./component.js";
-import { checkShape, fieldAt, mapSecrets, redactionMarkers, shapeDefaultIssues, refsFor, secretFields, secretSource, shapeImports, shapeSchema, shapeToStruct, type ConfigShape, type Provenance, type RefsOf, type ValuesOf } from "./config.js";
+import {
+  checkShape,
+  fieldAt,
+  mapSecrets,
+  redactionMarkers,
+  shapeDefaultIssues,
+  refsFor,
+  secretFields,
+  secretSource,
+  shapeImports,
+  shapeSchema,
+  shapeToStruct,
+  type ConfigShape,
+  type Provenance,
+  type RefsOf,
+  type ValuesOf,
+} from "./config.js";
 import { OpmError, ValidationError, type Issue, type SourceLocation } from "../src/core/errors.js";
 import type { CueRef } from "./parts.js";
 import { callSite } from "./source.js";
@@ -73,9 +89,13 @@ export interface TraitExcluded<B extends string, T extends string> {
   readonly "cannot take the trait": T;
 }
 
-export type Excluded<F extends string> = { [B in keyof TraitExcludes & F]: TraitExcludes[B] extends F ? TraitExcluded<B, TraitExcludes[B]> : never }[keyof TraitExcludes & F];
+export type Excluded<F extends string> = {
+  [B in keyof TraitExcludes & F]: TraitExcludes[B] extends F ? TraitExcluded<B, TraitExcludes[B]> : never;
+}[keyof TraitExcludes & F];
 
-export type MissingNeeds<F extends string> = { [T in keyof TraitNeeds & F]: TraitNeeds[T] extends F ? never : TraitNeedsTrait<T, TraitNeeds[T]> }[keyof TraitNeeds & F];
+export type MissingNeeds<F extends string> = {
+  [T in keyof TraitNeeds & F]: TraitNeeds[T] extends F ? never : TraitNeedsTrait<T, TraitNeeds[T]>;
+}[keyof TraitNeeds & F];
 
 /**
  * Maps each component whose FQNs are known to itself, or to {@link TraitNeedsTrait} when it
@@ -83,7 +103,13 @@ export type MissingNeeds<F extends string> = { [T in keyof TraitNeeds & F]: Trai
  * take one of its traits: such a component fails to compile.
  */
 export type CheckedComponents<R> = {
-  [K in keyof R]: R[K] extends Component<infer F> ? (string extends F ? R[K] : [MissingNeeds<F> | Excluded<F>] extends [never] ? R[K] : MissingNeeds<F> | Excluded<F>) : R[K];
+  [K in keyof R]: R[K] extends Component<infer F>
+    ? string extends F
+      ? R[K]
+      : [MissingNeeds<F> | Excluded<F>] extends [never]
+        ? R[K]
+        : MissingNeeds<F> | Excluded<F>
+    : R[K];
 };
 
 export interface ModuleDefinition<S extends ConfigShape, R extends Record<string, Component> = Record<string, Component>> {
@@ -136,7 +162,12 @@ const OMIT = Symbol("omit");
 
 function dropOmitted(v: unknown): unknown {
   if (Array.isArray(v)) return v.filter((x) => x !== OMIT).map(dropOmitted);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== OMIT).map(([k, x]) => [k, dropOmitted(x)]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== OMIT)
+        .map(([k, x]) => [k, dropOmitted(x)]),
+    );
   return v;
 }
 
@@ -211,7 +242,8 @@ export class Module<S extends ConfigShape = ConfigShape> {
       const built = this.#components(refsFor(this.config) as never, moduleContext());
       if (!built || typeof built !== "object") throw new OpmError("usage", `module ${this.metadata.name}: components() must return an object of components`);
       for (const [k, c] of Object.entries(built)) {
-        if (!Component.is(c)) throw new OpmError("usage", `module ${this.metadata.name}: component "${k}" is not a Component (build it with a blueprint or component())`);
+        if (!Component.is(c))
+          throw new OpmError("usage", `module ${this.metadata.name}: component "${k}" is not a Component (build it with a blueprint or component())`);
       }
       this.#built = built;
     }
@@ -240,10 +272,22 @@ export class Module<S extends ConfigShape = ConfigShape> {
     const name = checkDnsLabel(m.name, "metadata.name", this.site);
     if (name) out.push(name);
     if (typeof m.version !== "string" || !SEMVER.test(m.version)) {
-      out.push({ code: "pattern", path: "metadata.version", message: `${JSON.stringify(m.version)} is not a semantic version such as 1.2.3`, constraint: "SemVer", ...at });
+      out.push({
+        code: "pattern",
+        path: "metadata.version",
+        message: `${JSON.stringify(m.version)} is not a semantic version such as 1.2.3`,
+        constraint: "SemVer",
+        ...at,
+      });
     }
     if (typeof m.modulePath !== "string" || !MODULE_PATH.test(m.modulePath)) {
-      out.push({ code: "pattern", path: "metadata.modulePath", message: `${JSON.stringify(m.modulePath)} is not a module path such as example.com/modules`, constraint: "ModulePath", ...at });
+      out.push({
+        code: "pattern",
+        path: "metadata.modulePath",
+        message: `${JSON.stringify(m.modulePath)} is not a module path such as example.com/modules`,
+        constraint: "ModulePath",
+        ...at,
+      });
     }
     out.push(...shapeDefaultIssues(this.config, "config"));
     return out;
@@ -284,12 +328,23 @@ export class Module<S extends ConfigShape = ConfigShape> {
               ast.field(
                 "#secrets",
                 // An optional secret a release leaves out renders nothing.
-                ast.list(secrets.map((s) => (s.optional ? ast.comprehension([{ kind: "if", cond: ast.binary("!=", ast.sel(ast.ident("#config"), ...s.path), ast.ident("_|_")) }], ast.struct([ast.embed(ast.sel(ast.ident("#config"), ...s.path))])) : ast.sel(ast.ident("#config"), ...s.path)))),
+                ast.list(
+                  secrets.map((s) =>
+                    s.optional
+                      ? ast.comprehension(
+                          [{ kind: "if", cond: ast.binary("!=", ast.sel(ast.ident("#config"), ...s.path), ast.ident("_|_")) }],
+                          ast.struct([ast.embed(ast.sel(ast.ident("#config"), ...s.path))]),
+                        )
+                      : ast.sel(ast.ident("#config"), ...s.path),
+                  ),
+                ),
                 { doc: "The module's secrets, rendered as Secrets or ExternalSecrets by group." },
               ),
             ]
           : []),
-        ...(usesContext ? [ast.field("#context", ast.ident("_"), { doc: "The release that deploys the module (name, namespace, cluster domain); the release fills it in." })] : []),
+        ...(usesContext
+          ? [ast.field("#context", ast.ident("_"), { doc: "The release that deploys the module (name, namespace, cluster domain); the release fills it in." })]
+          : []),
       ],
       `${this.metadata.name}: generated by opm-ts from TypeScript.`,
     );
@@ -309,7 +364,11 @@ export class Module<S extends ConfigShape = ConfigShape> {
     const custom: CustomDefinition[] = Object.values(built).flatMap((c) => c.parts.map((p) => p.definition).filter(isCustomDefinition));
     let customFile: PrintedFile | undefined;
     try {
-      customFile = customPackageFile(custom, this.transformers, this.policies.flatMap((p) => (p.custom ? [p.custom] : [])));
+      customFile = customPackageFile(
+        custom,
+        this.transformers,
+        this.policies.flatMap((p) => (p.custom ? [p.custom] : [])),
+      );
     } catch (e) {
       if (!OpmError.is(e)) throw e;
       issues.push({ code: "invalid_definition", path: "definitions", message: e.message, ...(this.site ? { source: this.site } : {}) });
@@ -497,14 +556,16 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
   }
   /** Checks the values against the module's config schema; returns every problem. */
   checkValues(): Issue[] {
-    return [...checkShape(this.module.config, this.#s.values), ...redactionMarkers({ type: "object", ...shapeSchema(this.module.config) }, this.#s.values)].map((i) => {
-      const path = i.path.split(".").slice(1);
-      let src: SourceLocation | undefined;
-      for (let n = path.length; n >= 0 && !src; n--) src = this.#s.provenance(path.slice(0, n));
-      // A missing value points at the field's own declaration (inside nested objects too).
-      if (i.code === "required") src = fieldAt(this.module.config, path)?.site ?? this.module.site;
-      return src ? { ...i, source: src } : i;
-    });
+    return [...checkShape(this.module.config, this.#s.values), ...redactionMarkers({ type: "object", ...shapeSchema(this.module.config) }, this.#s.values)].map(
+      (i) => {
+        const path = i.path.split(".").slice(1);
+        let src: SourceLocation | undefined;
+        for (let n = path.length; n >= 0 && !src; n--) src = this.#s.provenance(path.slice(0, n));
+        // A missing value points at the field's own declaration (inside nested objects too).
+        if (i.code === "required") src = fieldAt(this.module.config, path)?.site ?? this.module.site;
+        return src ? { ...i, source: src } : i;
+      },
+    );
   }
   /**
    * The release's values with every secret written as a `core.#Secret` source. With `redact`,
@@ -550,7 +611,13 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
     const ns = checkDnsLabel(this.namespace, "release.namespace", sites.namespace ?? this.site);
     if (ns) issues.push(ns);
     if (!DOMAIN.test(this.clusterDomain) || this.clusterDomain.length > 253) {
-      issues.push({ code: "invalid_name", path: "release.clusterDomain", message: `${JSON.stringify(this.clusterDomain)} is not a DNS domain such as cluster.local`, constraint: DOMAIN.source, ...((sites.clusterDomain ?? this.site) ? { source: sites.clusterDomain ?? this.site } : {}) });
+      issues.push({
+        code: "invalid_name",
+        path: "release.clusterDomain",
+        message: `${JSON.stringify(this.clusterDomain)} is not a DNS domain such as cluster.local`,
+        constraint: DOMAIN.source,
+        ...((sites.clusterDomain ?? this.site) ? { source: sites.clusterDomain ?? this.site } : {}),
+      });
     }
     const values = this.encodedValues(options.redactSecrets, omitted);
     const release = releaseFile({
@@ -581,6 +648,8 @@ export class ModuleRelease<S extends ConfigShape = ConfigShape> {
 
 /** Defines a module. */
 // biome-ignore lint/complexity/noBannedTypes: `{}` is the empty config shape (a module without config)
-export function defineModule<S extends ConfigShape = {}, R extends Record<string, Component> = Record<string, Component>>(def: ModuleDefinition<S, R>): Module<S> {
+export function defineModule<S extends ConfigShape = {}, R extends Record<string, Component> = Record<string, Component>>(
+  def: ModuleDefinition<S, R>,
+): Module<S> {
   return new Module(def as ModuleDefinition<S>, callSite());
 }

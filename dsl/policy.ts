@@ -61,7 +61,12 @@ export function usePolicy(def: PolicyDefinition, params: Record<string, unknown>
     ...(site ? { source: site } : {}),
   }));
   if (options.onViolation !== undefined && !SEVERITIES.includes(options.onViolation)) {
-    issues.push({ code: "enum", path: `policies.${def.fqn}.onViolation`, message: `${JSON.stringify(options.onViolation)} is not one of "block" | "warn" | "audit"`, ...(site ? { source: site } : {}) });
+    issues.push({
+      code: "enum",
+      path: `policies.${def.fqn}.onViolation`,
+      message: `${JSON.stringify(options.onViolation)} is not one of "block" | "warn" | "audit"`,
+      ...(site ? { source: site } : {}),
+    });
   }
   return Object.freeze({
     kind: "PolicyUse" as const,
@@ -80,7 +85,10 @@ export function usePolicy(def: PolicyDefinition, params: Record<string, unknown>
 export function policyExpr(p: PolicyUse, alias = p.cue.alias): ast.Expr {
   const decls: ast.Decl[] = [];
   if (Object.keys(p.params).length) decls.push(ast.field("params", toExpr(p.params)));
-  if (p.options.onViolation) decls.push(ast.field("rules", ast.struct([ast.field({ pattern: ast.ident("string") }, ast.struct([ast.field("onViolation", ast.lit(p.options.onViolation))]))])));
+  if (p.options.onViolation)
+    decls.push(
+      ast.field("rules", ast.struct([ast.field({ pattern: ast.ident("string") }, ast.struct([ast.field("onViolation", ast.lit(p.options.onViolation))]))])),
+    );
   const sel = p.options.selector;
   if (sel && (sel.labels || sel.components)) {
     decls.push(

@@ -25,11 +25,11 @@ export type Input<T> = [T] extends [string | number | boolean]
   ? T | Ref<T>
   : T extends string | number | boolean
     ? T | Ref<T>
-  : T extends readonly (infer E)[]
-    ? readonly Input<E>[] | Ref<T>
-    : T extends object
-      ? { [K in keyof T]: Input<T[K]> } | Ref<T>
-      : T | Ref<T>;
+    : T extends readonly (infer E)[]
+      ? readonly Input<E>[] | Ref<T>
+      : T extends object
+        ? { [K in keyof T]: Input<T[K]> } | Ref<T>
+        : T | Ref<T>;
 
 const registry = new Map<string, Ref<unknown>>();
 let counter = 0;
@@ -110,7 +110,9 @@ export function markOptional<T>(r: T): T {
 /** A reference to an optional config secret: a field whose value holds one directly is left out when the release gives none. */
 function optionalRefIn(v: unknown): Ref<unknown> | undefined {
   if (!v || typeof v !== "object" || isRef(v) || Array.isArray(v)) return undefined;
-  return Object.values(v as Record<string, unknown>).find((x): x is Ref<unknown> => isRef(x) && optionalRefs.has(((x as unknown as Record<symbol, Ref<unknown> | undefined>)[REF_SELF] ?? x) as object));
+  return Object.values(v as Record<string, unknown>).find(
+    (x): x is Ref<unknown> => isRef(x) && optionalRefs.has(((x as unknown as Record<symbol, Ref<unknown> | undefined>)[REF_SELF] ?? x) as object),
+  );
 }
 
 /** Converts an author's value (plain data with references inside) to a CUE expression. */
@@ -166,7 +168,6 @@ export function isConcrete(v: unknown): boolean {
   }
   return true;
 }
-
 
 /** Escape hatch: a CUE expression written as text, used as a value anywhere a value is accepted. */
 export function rawCue<T = unknown>(text: string): Ref<T> {

@@ -9,9 +9,7 @@ import { isRef, makeRef, REF_SELF, refExpr, toExpr, type Ref } from "./refs.js";
 
 const TEMPLATE = Symbol.for("opm-ts.template");
 
-type TemplateNode =
-  | { kind: "when"; cond: unknown; value: unknown }
-  | { kind: "forEach"; source: unknown; key: string; item: string; value: unknown };
+type TemplateNode = { kind: "when"; cond: unknown; value: unknown } | { kind: "forEach"; source: unknown; key: string; item: string; value: unknown };
 
 let counter = 0;
 
@@ -31,7 +29,10 @@ export function when<T>(cond: Ref<unknown>, value: T): T extends object ? Partia
  * Iteration in a transformer template: a list with one element per entry of a map (or
  * element of a list) reference. `key` and `item` are references to the entry.
  */
-export function forEach<V, R>(source: Ref<Record<string, V>> | Ref<readonly V[]> | RefsOf<never> | unknown, fn: (key: Ref<string>, item: ItemRef<V>) => R): R[] {
+export function forEach<V, R>(
+  source: Ref<Record<string, V>> | Ref<readonly V[]> | RefsOf<never> | unknown,
+  fn: (key: Ref<string>, item: ItemRef<V>) => R,
+): R[] {
   const n = ++counter;
   const key = `k${n}`;
   const item = `v${n}`;
@@ -77,7 +78,8 @@ export function templateExpr(v: unknown): ast.Expr {
       v.map((x) => {
         const node = typeof x === "object" && x !== null ? (x as Record<symbol, TemplateNode | undefined>)[TEMPLATE] : undefined;
         if (node?.kind === "when") return ast.comprehension([{ kind: "if", cond: ifCond(node.cond) }], bodyOf(node.value));
-        if (node?.kind === "forEach") return ast.comprehension([{ kind: "for", key: node.key, value: node.item, source: condExpr(node.source) }], bodyOf(node.value));
+        if (node?.kind === "forEach")
+          return ast.comprehension([{ kind: "for", key: node.key, value: node.item, source: condExpr(node.source) }], bodyOf(node.value));
         return templateExpr(x);
       }),
     );
@@ -108,4 +110,3 @@ function bodyOf(value: unknown): ast.Struct {
   const e = templateExpr(value);
   return e.kind === "Struct" ? e : ast.struct([ast.embed(e)]);
 }
-

@@ -48,8 +48,16 @@ function rootExports() {
   const cfg = ExtractorConfig.loadFileAndPrepare(path.join(root, "api-extractor.json"));
   const text = readFileSync(cfg.reportFilePath, "utf8");
   const names = new Set();
-  for (const m of text.matchAll(/^export (?:declare )?(?:abstract )?(?:class|interface|type|function|const|let|enum|namespace) ([A-Za-z_$][\w$]*)/gm)) names.add(m[1]);
-  for (const m of text.matchAll(/^export \{ ([^}]+) \}/gm)) for (const n of m[1].split(",")) names.add(n.trim().split(/\s+as\s+/).pop());
+  for (const m of text.matchAll(/^export (?:declare )?(?:abstract )?(?:class|interface|type|function|const|let|enum|namespace) ([A-Za-z_$][\w$]*)/gm))
+    names.add(m[1]);
+  for (const m of text.matchAll(/^export \{ ([^}]+) \}/gm))
+    for (const n of m[1].split(","))
+      names.add(
+        n
+          .trim()
+          .split(/\s+as\s+/)
+          .pop(),
+      );
   return names;
 }
 
@@ -70,7 +78,8 @@ for (const e of entries) {
         const name = /The symbol "([^"]+)"/.exec(m.text)?.[1] ?? "?";
         exported ??= rootExports();
         m.handled = true;
-        if (!exported.has(name.replace(/_\d+$/, ""))) forgotten.push(`${name} (${m.sourceFilePath ? path.relative(root, m.sourceFilePath) : "?"}:${m.sourceFileLine ?? "?"})`);
+        if (!exported.has(name.replace(/_\d+$/, "")))
+          forgotten.push(`${name} (${m.sourceFilePath ? path.relative(root, m.sourceFilePath) : "?"}:${m.sourceFileLine ?? "?"})`);
       }
     },
   });

@@ -37,9 +37,22 @@ try {
   // @types/node, as a user's project has) at the versions of this repository's lockfile, so
   // `npm ci --offline` installs them from the npm cache `npm ci` filled here.
   const typesNode = lock.packages["node_modules/@types/node"].version;
-  const manifest = { name: "scratch", private: true, type: "module", dependencies: { "opm-ts": `file:${tarball}` }, devDependencies: { "@types/node": typesNode } };
+  const manifest = {
+    name: "scratch",
+    private: true,
+    type: "module",
+    dependencies: { "opm-ts": `file:${tarball}` },
+    devDependencies: { "@types/node": typesNode },
+  };
   const packages = { "": manifest };
-  packages["node_modules/opm-ts"] = { version: pkg.version, resolved: `file:${tarball}`, license: pkg.license, dependencies: pkg.dependencies, bin: pkg.bin, engines: pkg.engines };
+  packages["node_modules/opm-ts"] = {
+    version: pkg.version,
+    resolved: `file:${tarball}`,
+    license: pkg.license,
+    dependencies: pkg.dependencies,
+    bin: pkg.bin,
+    engines: pkg.engines,
+  };
   for (const [k, v] of Object.entries(lock.packages)) if (k.startsWith("node_modules/") && !v.dev) packages[k] = v;
   writeFileSync(path.join(scratch, "package.json"), JSON.stringify(manifest, null, 2));
   writeFileSync(path.join(scratch, "package-lock.json"), JSON.stringify({ name: "scratch", lockfileVersion: 3, requires: true, packages }, null, 2));
@@ -82,11 +95,16 @@ export async function deploy(): Promise<ApplyReport | undefined> {
     try {
       listed = run(process.execPath, [tsc, "-p", "tsconfig.json", "--listFiles"], scratch);
     } catch (e) {
-      const errors = String(e.stdout || e.message).split("\n").filter((l) => /error TS\d+/.test(l));
-      problems.push(`code importing every entry point does not type-check with moduleResolution "${name}" (strict, skipLibCheck: false):\n  ${errors.slice(0, 10).join("\n  ")}${errors.length > 10 ? `\n  (${errors.length - 10} more)` : ""}`);
+      const errors = String(e.stdout || e.message)
+        .split("\n")
+        .filter((l) => /error TS\d+/.test(l));
+      problems.push(
+        `code importing every entry point does not type-check with moduleResolution "${name}" (strict, skipLibCheck: false):\n  ${errors.slice(0, 10).join("\n  ")}${errors.length > 10 ? `\n  (${errors.length - 10} more)` : ""}`,
+      );
       continue;
     }
-    if (!listed.includes("node_modules/opm-ts/dist/src/apply/index.d.ts")) problems.push(`the opm-ts/apply types were not checked (moduleResolution "${name}"): the check is blind`);
+    if (!listed.includes("node_modules/opm-ts/dist/src/apply/index.d.ts"))
+      problems.push(`the opm-ts/apply types were not checked (moduleResolution "${name}"): the check is blind`);
     // No entry's types (not even opm-ts/apply's) reach the apply layer's dependencies.
     const leaked = listed.split("\n").filter((f) => /node_modules\/(@kubernetes|@types\/ws)\//.test(f));
     if (leaked.length) problems.push(`the types of opm-ts reach apply-layer dependencies (moduleResolution "${name}"):\n  ${leaked.slice(0, 5).join("\n  ")}`);

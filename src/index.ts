@@ -72,7 +72,15 @@ export type {
   AnyRef,
 } from "../dsl/define.js";
 export { definePolicy, violation, expr } from "../dsl/define-policy.js";
-export type { DeepRef, PolicyBuilder, PolicyCheckInput, PolicyRuleDefinition, PolicyDefinitionInput, CustomPolicy, ViolationTemplate } from "../dsl/define-policy.js";
+export type {
+  DeepRef,
+  PolicyBuilder,
+  PolicyCheckInput,
+  PolicyRuleDefinition,
+  PolicyDefinitionInput,
+  CustomPolicy,
+  ViolationTemplate,
+} from "../dsl/define-policy.js";
 // Types the public signatures above refer to (exported so that users can name them).
 export type { Applicable, TraitNotApplicable } from "../dsl/component.js";
 export type { CheckedComponents, Excluded, MissingNeeds, TraitExcluded, TraitExcludes, TraitNeeds, TraitNeedsTrait } from "../dsl/module.js";

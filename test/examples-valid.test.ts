@@ -15,7 +15,11 @@ const examples = readdirSync("examples").filter((d) => existsSync(path.join("exa
 
 const cache = new Map<string, Promise<K8sObject[]>>();
 function objectsOf(name: string): Promise<K8sObject[]> {
-  if (!cache.has(name)) cache.set(name, importModuleFile(path.join("examples", name, "module.ts")).then(async (m) => (await render(m)).objects));
+  if (!cache.has(name))
+    cache.set(
+      name,
+      importModuleFile(path.join("examples", name, "module.ts")).then(async (m) => (await render(m)).objects),
+    );
   return cache.get(name)!;
 }
 
@@ -27,17 +31,31 @@ const EXTERNAL: Record<string, string[]> = {
 
 /** Every kind the examples must render together. */
 const REQUIRED_KINDS = [
-  "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob",
-  "Service", "PersistentVolumeClaim", "ConfigMap", "Secret", "ServiceAccount",
-  "HorizontalPodAutoscaler", "Ingress", "HTTPRoute", "PodDisruptionBudget", "NetworkPolicy",
-  "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding",
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "Job",
+  "CronJob",
+  "Service",
+  "PersistentVolumeClaim",
+  "ConfigMap",
+  "Secret",
+  "ServiceAccount",
+  "HorizontalPodAutoscaler",
+  "Ingress",
+  "HTTPRoute",
+  "PodDisruptionBudget",
+  "NetworkPolicy",
+  "Role",
+  "RoleBinding",
+  "ClusterRole",
+  "ClusterRoleBinding",
 ];
 
 type Any = Record<string, any>;
 const WORKLOADS = ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"];
 const podTemplate = (o: Any): Any => (o.kind === "CronJob" ? o.spec.jobTemplate.spec.template : o.spec.template);
-const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
-  Object.entries(selector).every(([k, v]) => labels[k] === v);
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) => Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 /** Cross-object consistency: names, selectors and ports that must line up. Returns problems as lines. */
 function checkReferences(example: string, objects: readonly K8sObject[]): string[] {
@@ -76,31 +94,42 @@ function checkReferences(example: string, objects: readonly K8sObject[]): string
       }
     }
     for (const v of pod.volumes ?? []) {
-      if (v.configMap && !v.configMap.optional && !has("ConfigMap", v.configMap.name)) problems.push(`${id(w)}: volume ${v.name} refers to missing ConfigMap ${v.configMap.name}`);
-      if (v.secret && !v.secret.optional && !has("Secret", v.secret.secretName)) problems.push(`${id(w)}: volume ${v.name} refers to missing Secret ${v.secret.secretName}`);
-      if (v.persistentVolumeClaim && !has("PersistentVolumeClaim", v.persistentVolumeClaim.claimName)) problems.push(`${id(w)}: volume ${v.name} refers to missing claim ${v.persistentVolumeClaim.claimName}`);
+      if (v.configMap && !v.configMap.optional && !has("ConfigMap", v.configMap.name))
+        problems.push(`${id(w)}: volume ${v.name} refers to missing ConfigMap ${v.configMap.name}`);
+      if (v.secret && !v.secret.optional && !has("Secret", v.secret.secretName))
+        problems.push(`${id(w)}: volume ${v.name} refers to missing Secret ${v.secret.secretName}`);
+      if (v.persistentVolumeClaim && !has("PersistentVolumeClaim", v.persistentVolumeClaim.claimName))
+        problems.push(`${id(w)}: volume ${v.name} refers to missing claim ${v.persistentVolumeClaim.claimName}`);
     }
-    if (pod.serviceAccountName && !has("ServiceAccount", pod.serviceAccountName)) problems.push(`${id(w)}: runs as missing ServiceAccount ${pod.serviceAccountName}`);
-    if (w.kind === "StatefulSet" && !all.some((s) => s.kind === "Service" && s.metadata.name === w.spec.serviceName && s.spec.clusterIP === "None")) problems.push(`${id(w)}: serviceName ${w.spec.serviceName} is not a headless Service`);
+    if (pod.serviceAccountName && !has("ServiceAccount", pod.serviceAccountName))
+      problems.push(`${id(w)}: runs as missing ServiceAccount ${pod.serviceAccountName}`);
+    if (w.kind === "StatefulSet" && !all.some((s) => s.kind === "Service" && s.metadata.name === w.spec.serviceName && s.spec.clusterIP === "None"))
+      problems.push(`${id(w)}: serviceName ${w.spec.serviceName} is not a headless Service`);
   }
 
-  const servicePort = (name: string, port: number) => all.some((s) => s.kind === "Service" && s.metadata.name === name && s.spec.ports.some((p: Any) => p.port === port));
+  const servicePort = (name: string, port: number) =>
+    all.some((s) => s.kind === "Service" && s.metadata.name === name && s.spec.ports.some((p: Any) => p.port === port));
   for (const s of all.filter((o) => o.kind === "Service")) {
     const targets = podsMatching(s.spec.selector ?? {});
     if (!targets.length) problems.push(`${id(s)}: selector matches no workload's pods`);
     for (const p of s.spec.ports) {
-      const ok = targets.some((w) => podTemplate(w).spec.containers.some((c: Any) => (c.ports ?? []).some((cp: Any) => cp.containerPort === p.targetPort || cp.name === p.targetPort)));
+      const ok = targets.some((w) =>
+        podTemplate(w).spec.containers.some((c: Any) => (c.ports ?? []).some((cp: Any) => cp.containerPort === p.targetPort || cp.name === p.targetPort)),
+      );
       if (!ok) problems.push(`${id(s)}: targetPort ${p.targetPort} is not a container port of the selected pods`);
     }
   }
   for (const i of all.filter((o) => o.kind === "Ingress")) {
-    for (const r of i.spec.rules) for (const p of r.http.paths) {
-      const b = p.backend.service;
-      if (!servicePort(b.name, b.port.number)) problems.push(`${id(i)}: backend ${b.name}:${b.port.number} is not a rendered Service port`);
-    }
+    for (const r of i.spec.rules)
+      for (const p of r.http.paths) {
+        const b = p.backend.service;
+        if (!servicePort(b.name, b.port.number)) problems.push(`${id(i)}: backend ${b.name}:${b.port.number} is not a rendered Service port`);
+      }
   }
   for (const h of all.filter((o) => o.kind === "HTTPRoute")) {
-    for (const r of h.spec.rules) for (const b of r.backendRefs ?? []) if (!servicePort(b.name, b.port)) problems.push(`${id(h)}: backend ${b.name}:${b.port} is not a rendered Service port`);
+    for (const r of h.spec.rules)
+      for (const b of r.backendRefs ?? [])
+        if (!servicePort(b.name, b.port)) problems.push(`${id(h)}: backend ${b.name}:${b.port} is not a rendered Service port`);
   }
   for (const h of all.filter((o) => o.kind === "HorizontalPodAutoscaler")) {
     const t = all.find((o) => o.kind === h.spec.scaleTargetRef.kind && o.metadata.name === h.spec.scaleTargetRef.name);
@@ -113,7 +142,8 @@ function checkReferences(example: string, objects: readonly K8sObject[]): string
   }
   for (const b of all.filter((o) => o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding")) {
     if (!has(b.roleRef.kind, b.roleRef.name)) problems.push(`${id(b)}: roleRef ${b.roleRef.kind}/${b.roleRef.name} is not rendered`);
-    for (const s of b.subjects ?? []) if (s.kind === "ServiceAccount" && !has("ServiceAccount", s.name)) problems.push(`${id(b)}: subject ServiceAccount ${s.name} is not rendered`);
+    for (const s of b.subjects ?? [])
+      if (s.kind === "ServiceAccount" && !has("ServiceAccount", s.name)) problems.push(`${id(b)}: subject ServiceAccount ${s.name} is not rendered`);
   }
   return problems;
 }
@@ -146,7 +176,19 @@ describe("the examples together", () => {
   it("the reference check catches a broken reference", () => {
     const bad = [
       { apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { selector: { app: "x" }, ports: [{ port: 80, targetPort: 8080 }] } },
-      { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 2, selector: { matchLabels: { app: "y" } }, template: { metadata: { labels: { app: "y" } }, spec: { containers: [{ name: "c", image: "i", volumeMounts: [{ name: "nope", mountPath: "/x" }] }] } } } },
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "d" },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: "y" } },
+          template: {
+            metadata: { labels: { app: "y" } },
+            spec: { containers: [{ name: "c", image: "i", volumeMounts: [{ name: "nope", mountPath: "/x" }] }] },
+          },
+        },
+      },
       { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "h" }, spec: { scaleTargetRef: { kind: "Deployment", name: "d" } } },
     ] as unknown as K8sObject[];
     expect(checkReferences("none", bad)).toEqual([

@@ -13,7 +13,9 @@ import { ModuleRelease } from "../dsl/module.js";
  * Set UPDATE_GOLDEN=1 to rewrite golden files (then review the diff).
  */
 const examples = readdirSync("examples").filter((d) => existsSync(path.join("examples", d, "module.ts")));
-const cueExamples = readdirSync("examples").filter((d) => !existsSync(path.join("examples", d, "module.ts")) && readdirSync(path.join("examples", d)).some((f) => f.endsWith(".cue")));
+const cueExamples = readdirSync("examples").filter(
+  (d) => !existsSync(path.join("examples", d, "module.ts")) && readdirSync(path.join("examples", d)).some((f) => f.endsWith(".cue")),
+);
 
 function checkGolden(name: string, yaml: string) {
   const file = path.join("test", "golden", `${name}.yaml`);

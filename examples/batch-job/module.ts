@@ -17,7 +17,7 @@ export default defineModule({
   },
   config: {
     image: config.string().default("ghcr.io/example/shop-migrations:42").describe("Image holding the migrations."),
-    targetVersion: config.string().default("latest").describe("Schema version to migrate to (\"latest\" for the newest)."),
+    targetVersion: config.string().default("latest").describe('Schema version to migrate to ("latest" for the newest).'),
     databaseSecret: config.string().default("shop-db-credentials").describe("Existing Secret with a `url` key."),
     retries: config.int().min(0).max(10).default(3).describe("Retries before the Job fails."),
     deadlineSeconds: config.int().min(60).default(900).describe("Seconds the whole migration may take."),

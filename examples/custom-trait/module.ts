@@ -41,7 +41,7 @@ export const BackupCronJob = defineTransformer({
                     image: spec.backup.image,
                     args: ["backup", "--tag", rawCue<string>(`"component=\\(#context.component)"`)],
                     env: [
-                      ...[when(spec.backup.retentionDays, { name: "RETENTION_DAYS", value: rawCue<string>("\"\\(#component.spec.backup.retentionDays)\"") })],
+                      ...[when(spec.backup.retentionDays, { name: "RETENTION_DAYS", value: rawCue<string>('"\\(#component.spec.backup.retentionDays)"') })],
                       forEach(spec.backup.paths, (key, path) => ({ name: `BACKUP_PATH_${key}`, value: path })),
                     ],
                   },

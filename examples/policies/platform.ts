@@ -20,4 +20,8 @@ export const TeamLabel = definePolicy({
  * A platform operator's policy set: blocks too few replicas, warns about foreign
  * registries, and audits components without a team label.
  */
-export default [MinReplicas({ min: 2 }, { onViolation: "block" }), AllowedRegistries({ registries: ["registry.example.com/"] }, { onViolation: "warn" }), TeamLabel()];
+export default [
+  MinReplicas({ min: 2 }, { onViolation: "block" }),
+  AllowedRegistries({ registries: ["registry.example.com/"] }, { onViolation: "warn" }),
+  TeamLabel(),
+];

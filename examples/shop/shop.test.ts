@@ -7,7 +7,10 @@ import shop from "./module.js";
 describe("shop", () => {
   it("wires every client to the database through references that follow the release", async () => {
     // Two releases side by side: each client points at its own release's database.
-    for (const [name, namespace] of [["acme", "shop"], ["beta", "staging"]] as const) {
+    for (const [name, namespace] of [
+      ["acme", "shop"],
+      ["beta", "staging"],
+    ] as const) {
       const out = await render(shop.release({ name, namespace, values: { version: "3.1.0", db: { name: "orders", port: 6543 } } }));
       const url = `postgres://shop@${name}-db:6543/orders?sslmode=disable`;
       const password = { name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: `${name}-db-credentials`, key: "password" } } };
@@ -31,7 +34,11 @@ describe("shop", () => {
   it("lets only the API, the worker and the clean-up job reach the database", async () => {
     const out = await render(shop.release({ name: "shop", namespace: "shop" }));
     const from = getObject(out, "NetworkPolicy", "shop-db").spec.ingress[0].from;
-    expect(from.map((p: { podSelector: { matchLabels: Record<string, string> } }) => p.podSelector.matchLabels["component.opmodel.dev/name"])).toEqual(["api", "worker", "cleanup"]);
+    expect(from.map((p: { podSelector: { matchLabels: Record<string, string> } }) => p.podSelector.matchLabels["component.opmodel.dev/name"])).toEqual([
+      "api",
+      "worker",
+      "cleanup",
+    ]);
     expect(objectsOfKind(out, "RoleBinding")[0]!.subjects).toEqual([{ kind: "ServiceAccount", name: "shop-api", namespace: "shop" }]);
     expect(getObject(out, "Deployment", "shop-api").spec.template.spec.serviceAccountName).toBe("shop-api");
   });

@@ -9,7 +9,11 @@ describe("web-app", () => {
     const out = await render(webApp.release({ name: "shop", namespace: "web", values: { host: "www.example.org", maxReplicas: 20 } }));
     const deployment = getObject(out, "Deployment", "shop-web");
     expect(deployment.spec.replicas).toBeUndefined();
-    expect(getObject(out, "HorizontalPodAutoscaler").spec).toMatchObject({ minReplicas: 2, maxReplicas: 20, scaleTargetRef: { kind: "Deployment", name: "shop-web" } });
+    expect(getObject(out, "HorizontalPodAutoscaler").spec).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 20,
+      scaleTargetRef: { kind: "Deployment", name: "shop-web" },
+    });
     const ingress = getObject(out, "Ingress");
     expect(ingress.spec.rules[0].host).toBe("www.example.org");
     expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: "shop-web", port: { number: 80 } });

@@ -204,7 +204,13 @@ async function sendObjects(run: Run): Promise<Sent> {
   } catch (e) {
     // Stopped part-way: nothing is pruned; the inventory records what was applied (with what it
     // owned before), so those objects are not orphaned if the next render drops them.
-    if (!dryRun && sent.results.size) await recordPartial(client, run, objects.filter((o) => sent.results.has(o)), sent.applied).catch(() => {});
+    if (!dryRun && sent.results.size)
+      await recordPartial(
+        client,
+        run,
+        objects.filter((o) => sent.results.has(o)),
+        sent.applied,
+      ).catch(() => {});
     throw e;
   }
   return sent;
@@ -318,13 +324,21 @@ async function waitAndRecord(run: Run, inv: Inventory, secret: KObject): Promise
   return true;
 }
 
-async function ensureNamespace(client: KubeClient, release: ReleaseInfo, objects: KObject[], opts: ApplyOptions, dryRun: boolean): Promise<"exists" | "created" | "pending"> {
+async function ensureNamespace(
+  client: KubeClient,
+  release: ReleaseInfo,
+  objects: KObject[],
+  opts: ApplyOptions,
+  dryRun: boolean,
+): Promise<"exists" | "created" | "pending"> {
   const ns = release.namespace;
   const live = await client.get({ apiVersion: "v1", kind: "Namespace", name: ns });
   if (live) return "exists";
   const rendered = objects.find((o) => o.kind === "Namespace" && o.metadata.name === ns);
   if (!opts.createNamespace && !rendered) {
-    throw new ApplyError("namespace_not_found", `namespace "${ns}" does not exist; pass --create-namespace (createNamespace: true) or create it first`, { namespace: ns });
+    throw new ApplyError("namespace_not_found", `namespace "${ns}" does not exist; pass --create-namespace (createNamespace: true) or create it first`, {
+      namespace: ns,
+    });
   }
   if (dryRun) return "pending";
   const nsObj: KObject = rendered ?? { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { [LABELS.managedBy]: MANAGER } } };

@@ -104,10 +104,7 @@ class RawObjectApi extends KubernetesObjectApi {
     contentType: string | undefined,
     signal: AbortSignal,
   ): Promise<RawResponse> {
-    const p = await this.specUriPath(
-      { apiVersion: spec.apiVersion, kind: spec.kind, metadata: { ...spec.metadata } },
-      action,
-    );
+    const p = await this.specUriPath({ apiVersion: spec.apiVersion, kind: spec.kind, metadata: { ...spec.metadata } }, action);
     const ctx: RequestContext = this.configuration.baseServer.makeRequestContext(p, method as never);
     ctx.setHeaderParam("Accept", "application/json");
     for (const [k, v] of Object.entries(query)) if (v !== undefined) ctx.setQueryParam(k, v);
@@ -222,12 +219,17 @@ export class KubeClient {
         if (!retryable || !isTransient(e) || attempt >= this.retries) {
           if (e instanceof KubeHttpError) throw e;
           if (ApplyError.is(e)) throw e;
-          const msg = ac.signal.aborted ? `timed out after ${this.timeoutMs} ms` : (e as Error)?.message ?? String(e);
+          const msg = ac.signal.aborted ? `timed out after ${this.timeoutMs} ms` : ((e as Error)?.message ?? String(e));
           if (/Unrecognized API version and kind|Failed to fetch resource metadata/.test(msg) && !isTransient(e)) {
             throw new ApplyError("invalid", `${what}: ${msg}`, {}, { cause: e });
           }
           const down = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH/.test(msg) ? `cannot reach the API server ${this.server}: ` : "";
-          throw new ApplyError("api_error", `${what}: ${down}${msg}${attempt ? ` (after ${attempt + 1} attempts)` : ""}`, { attempts: attempt + 1 }, { cause: e });
+          throw new ApplyError(
+            "api_error",
+            `${what}: ${down}${msg}${attempt ? ` (after ${attempt + 1} attempts)` : ""}`,
+            { attempts: attempt + 1 },
+            { cause: e },
+          );
         }
         let delay = Math.min(this.baseMs * 2 ** attempt, 5000) * (0.75 + Math.random() * 0.5);
         if (e instanceof KubeHttpError && e.headers["retry-after"]) {
@@ -328,8 +330,7 @@ export class KubeClient {
   async create(obj: KObject, opts: { fieldManager: string; dryRun?: boolean }): Promise<KObject> {
     const r = await this.withRetry(
       `create ${describe(obj)}`,
-      (signal) =>
-        this.api.send(obj, "create", "POST", { fieldManager: opts.fieldManager, dryRun: opts.dryRun ? "All" : undefined }, obj, undefined, signal),
+      (signal) => this.api.send(obj, "create", "POST", { fieldManager: opts.fieldManager, dryRun: opts.dryRun ? "All" : undefined }, obj, undefined, signal),
       true,
     );
     return r.body as KObject;

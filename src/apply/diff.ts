@@ -45,7 +45,9 @@ export async function diff(result: RenderResult, options: DiffOptions = {}): Pro
   const prev = nsExists ? await readInventory(client, release.name, release.namespace) : undefined;
   checkModule(prev, release);
   const crdKinds = new Set(
-    objects.filter((o) => o.kind === "CustomResourceDefinition").map((o) => `${(o.spec as { group?: string }).group}|${(o.spec as { names?: { kind?: string } }).names?.kind}`),
+    objects
+      .filter((o) => o.kind === "CustomResourceDefinition")
+      .map((o) => `${(o.spec as { group?: string }).group}|${(o.spec as { names?: { kind?: string } }).names?.kind}`),
   );
   const out: ObjectDiff[] = [];
   const settled = await mapLimit(objects, 8, async (obj): Promise<ObjectDiff> => {
@@ -87,5 +89,13 @@ export async function diff(result: RenderResult, options: DiffOptions = {}): Pro
     }
   }
   const changed = out.some((d) => d.action !== "unchanged");
-  return { release, changed, objects: out, text: out.map((d) => d.diff).filter(Boolean).join("") };
+  return {
+    release,
+    changed,
+    objects: out,
+    text: out
+      .map((d) => d.diff)
+      .filter(Boolean)
+      .join(""),
+  };
 }

@@ -59,7 +59,8 @@ export function health(o: KObject | undefined): Health {
       const total = num(s.replicas);
       if (upd < want) return progress(`${upd} of ${want} replicas updated`);
       if (total > upd) return progress(`${total - upd} old replicas pending termination`);
-      if (avail < want) return progress(`${avail} of ${want} updated replicas available${condText(cond(o, "Available")) ? ` (${condText(cond(o, "Available"))})` : ""}`);
+      if (avail < want)
+        return progress(`${avail} of ${want} updated replicas available${condText(cond(o, "Available")) ? ` (${condText(cond(o, "Available"))})` : ""}`);
       return ready(`${avail}/${want} replicas available`);
     }
     case "StatefulSet": {

@@ -75,7 +75,11 @@ export function inventoryName(release: { name: string; uuid: string }): string {
   return `opm.${release.name}.${id}`;
 }
 
-export function entryOf(o: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } }): InventoryEntry {
+export function entryOf(o: {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+}): InventoryEntry {
   const [g, v] = o.apiVersion.includes("/") ? o.apiVersion.split("/", 2) : ["", o.apiVersion];
   const e: InventoryEntry = { group: g!, version: v!, kind: o.kind, name: o.metadata.name };
   if (o.metadata.namespace) e.namespace = o.metadata.namespace;
@@ -95,7 +99,11 @@ export function entryKey(e: InventoryEntry): string {
 
 export function sortEntries(entries: InventoryEntry[]): InventoryEntry[] {
   return [...entries].sort(
-    (a, b) => kindWeight(a.kind) - kindWeight(b.kind) || (a.namespace ?? "").localeCompare(b.namespace ?? "") || a.name.localeCompare(b.name) || a.kind.localeCompare(b.kind),
+    (a, b) =>
+      kindWeight(a.kind) - kindWeight(b.kind) ||
+      (a.namespace ?? "").localeCompare(b.namespace ?? "") ||
+      a.name.localeCompare(b.name) ||
+      a.kind.localeCompare(b.kind),
   );
 }
 
@@ -137,7 +145,12 @@ function decode(secret: KObject): Inventory {
     });
     return inv;
   } catch (e) {
-    throw new ApplyError("inventory_corrupt", `inventory Secret ${secret.metadata.namespace}/${secret.metadata.name} is not readable: ${(e as Error).message}`, {}, { cause: e });
+    throw new ApplyError(
+      "inventory_corrupt",
+      `inventory Secret ${secret.metadata.namespace}/${secret.metadata.name} is not readable: ${(e as Error).message}`,
+      {},
+      { cause: e },
+    );
   }
 }
 
@@ -179,7 +192,13 @@ export function storedRevisions(secret: KObject | undefined): string | undefined
  * otherwise replace with `previous`'s resourceVersion as precondition. `revisions` (the stored
  * objects) defaults to what `previous` holds.
  */
-export async function writeInventory(client: KubeClient, release: ReleaseInfo, inv: Inventory, previous?: KObject, revisions = storedRevisions(previous)): Promise<KObject> {
+export async function writeInventory(
+  client: KubeClient,
+  release: ReleaseInfo,
+  inv: Inventory,
+  previous?: KObject,
+  revisions = storedRevisions(previous),
+): Promise<KObject> {
   try {
     if (!previous) return await client.create(secretFor(release, inv, undefined, revisions), { fieldManager: MANAGER });
     if (previous.metadata.name !== inventoryName(release)) {

@@ -38,10 +38,7 @@ function loadConfig(opts: { kubeconfig?: string; context?: string }): KubeConfig
     } else if (process.env.KUBERNETES_SERVICE_HOST && fs.existsSync("/var/run/secrets/kubernetes.io/serviceaccount/token")) {
       kc.loadFromCluster();
     } else {
-      throw new ApplyError(
-        "kubeconfig",
-        "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run inside a cluster",
-      );
+      throw new ApplyError("kubeconfig", "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run inside a cluster");
     }
   } catch (e) {
     if (ApplyError.is(e)) throw e;
@@ -49,7 +46,11 @@ function loadConfig(opts: { kubeconfig?: string; context?: string }): KubeConfig
   }
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
-      const known = kc.getContexts().map((c) => c.name).join(", ") || "none";
+      const known =
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(", ") || "none";
       throw new ApplyError("kubeconfig", `context "${opts.context}" not found in kubeconfig (known: ${known})`);
     }
     kc.setCurrentContext(opts.context);

@@ -72,18 +72,21 @@ export async function acquireLock(client: KubeClient, name: string, namespace: s
   }
   let stopped = false;
   let renewing: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    renewing = (async () => {
-      if (stopped) return;
-      const next = lease(current.metadata.resourceVersion);
-      (next.spec as Record<string, unknown>).acquireTime = (current.spec as Record<string, unknown>).acquireTime;
-      try {
-        current = await client.replace(next, { fieldManager: MANAGER });
-      } catch {
-        /* a failed renewal is retried on the next tick; the release path tolerates a lost lease */
-      }
-    })();
-  }, Math.max(200, (duration * 1000) / 3));
+  const timer = setInterval(
+    () => {
+      renewing = (async () => {
+        if (stopped) return;
+        const next = lease(current.metadata.resourceVersion);
+        (next.spec as Record<string, unknown>).acquireTime = (current.spec as Record<string, unknown>).acquireTime;
+        try {
+          current = await client.replace(next, { fieldManager: MANAGER });
+        } catch {
+          /* a failed renewal is retried on the next tick; the release path tolerates a lost lease */
+        }
+      })();
+    },
+    Math.max(200, (duration * 1000) / 3),
+  );
   timer.unref();
   return {
     holder,

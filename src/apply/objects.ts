@@ -19,7 +19,12 @@ export function refFromObject(o: K8sObject | KObject): ObjectRef {
 }
 
 /** Run `fn` over `items`, `limit` at a time. After a failure `stop` accepts, no further item is started (those are left out). */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>, stop?: (reason: unknown) => boolean): Promise<PromiseSettledResult<R>[]> {
+export async function mapLimit<T, R>(
+  items: T[],
+  limit: number,
+  fn: (t: T) => Promise<R>,
+  stop?: (reason: unknown) => boolean,
+): Promise<PromiseSettledResult<R>[]> {
   const out: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   let stopped = false;
@@ -111,7 +116,11 @@ export function explain(e: unknown, obj: KObject, all: KObject[]): unknown {
       return new ConflictError(id, conflicts, msg);
     }
     if (e.status === 404 && obj.metadata.namespace && /namespaces? .*not found/i.test(msg)) {
-      return new ApplyError("namespace_not_found", `${id}: namespace "${obj.metadata.namespace}" does not exist; pass --create-namespace (createNamespace: true) or create it`, { object: id });
+      return new ApplyError(
+        "namespace_not_found",
+        `${id}: namespace "${obj.metadata.namespace}" does not exist; pass --create-namespace (createNamespace: true) or create it`,
+        { object: id },
+      );
     }
     if (e.status === 400 || e.status === 404 || e.status === 415 || e.status === 422 || e.status === 403) {
       return new ApplyError("invalid", `${id}: the server rejected the object (${e.status}): ${msg}`, { object: id, status: e.status });
@@ -127,7 +136,10 @@ export function explain(e: unknown, obj: KObject, all: KObject[]): unknown {
 
 /** Digest of the configuration sent for an object (what opm asks for). */
 export function configDigest(o: KObject): string {
-  return createHash("sha256").update(JSON.stringify(canonical(o))).digest("hex").slice(0, 32);
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(o)))
+    .digest("hex")
+    .slice(0, 32);
 }
 
 /** Digest of the fields opm's field manager owns on a live object (empty when it owns none). */
@@ -135,16 +147,21 @@ export function ownedDigest(o: KObject): string {
   const mf = (o.metadata.managedFields ?? []) as Array<{ manager?: string; operation?: string; apiVersion?: string; subresource?: string; fieldsV1?: unknown }>;
   const ours = mf.filter((m) => m.manager === MANAGER && m.operation === "Apply").map((m) => [m.apiVersion ?? "", m.subresource ?? "", m.fieldsV1 ?? null]);
   if (!ours.length) return "none";
-  return createHash("sha256").update(JSON.stringify(canonical(ours))).digest("hex").slice(0, 32);
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(ours)))
+    .digest("hex")
+    .slice(0, 32);
 }
 
 /** Fill in the release namespace for namespaced objects without one (never the kubeconfig's). */
 export async function withNamespaces(client: KubeClient, objects: K8sObject[], release: ReleaseInfo): Promise<KObject[]> {
   const crdKinds = new Set(
-    objects.filter((o) => o.kind === "CustomResourceDefinition").map((o) => {
-      const s = o.spec as { group?: string; names?: { kind?: string }; scope?: string };
-      return `${s.group}|${s.names?.kind}|${s.scope}`;
-    }),
+    objects
+      .filter((o) => o.kind === "CustomResourceDefinition")
+      .map((o) => {
+        const s = o.spec as { group?: string; names?: { kind?: string }; scope?: string };
+        return `${s.group}|${s.names?.kind}|${s.scope}`;
+      }),
   );
   const out: KObject[] = [];
   for (const o of objects) {

@@ -76,7 +76,15 @@ export function decodePayload(b64: string | undefined): Payload {
   } catch (e) {
     throw new PayloadError(`the stored objects are not readable (${(e as Error).message})`);
   }
-  if (!p || typeof p !== "object" || p.format !== PAYLOAD_FORMAT || typeof p.objects !== "object" || typeof p.revisions !== "object" || !p.objects || !p.revisions) {
+  if (
+    !p ||
+    typeof p !== "object" ||
+    p.format !== PAYLOAD_FORMAT ||
+    typeof p.objects !== "object" ||
+    typeof p.revisions !== "object" ||
+    !p.objects ||
+    !p.revisions
+  ) {
     throw new PayloadError(`the stored objects are not in format ${PAYLOAD_FORMAT}`);
   }
   return p;
@@ -111,7 +119,10 @@ function collect(p: Payload, history: HistoryRecord[]): void {
  * and every object is present and still has the digest it is stored under. Throws a PayloadError.
  */
 export function restoreRevision(p: Payload, rec: HistoryRecord): KObject[] {
-  if (!rec.stored) throw new PayloadError(rec.notStored ? `its objects are not stored: ${rec.notStored}` : "its record holds no objects (recorded by an opm that did not store them)");
+  if (!rec.stored)
+    throw new PayloadError(
+      rec.notStored ? `its objects are not stored: ${rec.notStored}` : "its record holds no objects (recorded by an opm that did not store them)",
+    );
   const list = p.revisions[String(rec.revision)];
   if (!Array.isArray(list)) throw new PayloadError("its objects are missing from the stored objects");
   if (list.length !== rec.stored.objects || listDigest(list) !== rec.stored.digest) {

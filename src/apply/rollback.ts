@@ -89,7 +89,9 @@ export async function history(target: ReleaseTarget, options: CommonOptions = {}
 }
 
 /** Options of `rollback`: the revision, Secret values to supply again, and the apply options that make sense for it. */
-export interface RollbackOptions extends CommonOptions, Pick<ApplyOptions, "dryRun" | "forceConflicts" | "wait" | "timeoutMs" | "concurrency" | "lockDurationSeconds"> {
+export interface RollbackOptions
+  extends CommonOptions,
+    Pick<ApplyOptions, "dryRun" | "forceConflicts" | "wait" | "timeoutMs" | "concurrency" | "lockDurationSeconds"> {
   /** The revision to return to (default: the newest successful revision before the current one). */
   to?: number;
   /**
@@ -128,7 +130,12 @@ export async function rollback(target: ReleaseTarget, options: RollbackOptions =
     objects = restoreRevision(decodePayload(storedRevisions(stored.secret)), rec);
   } catch (e) {
     if (!(e instanceof PayloadError)) throw e;
-    throw new ApplyError("history_damaged", `cannot roll back ${what} to revision ${rec.revision}: ${e.message}; nothing was changed`, { release: target.name, revision: rec.revision }, { cause: e });
+    throw new ApplyError(
+      "history_damaged",
+      `cannot roll back ${what} to revision ${rec.revision}: ${e.message}; nothing was changed`,
+      { release: target.name, revision: rec.revision },
+      { cause: e },
+    );
   }
   objects = await withSecretValues(client, objects, rec, inv.release.uuid, options.secrets ?? {}, what);
   const release = { ...inv.release, module: { ...inv.module, version: rec.moduleVersion } };
@@ -149,7 +156,11 @@ export async function rollback(target: ReleaseTarget, options: RollbackOptions =
 async function found(client: KubeClient, target: ReleaseTarget): Promise<StoredInventory> {
   const stored = await readInventory(client, target.name, target.namespace);
   if (!stored) {
-    throw new ApplyError("release_not_found", `release "${target.name}" not found in namespace "${target.namespace}" (no inventory Secret): it has no history`, { ...target });
+    throw new ApplyError(
+      "release_not_found",
+      `release "${target.name}" not found in namespace "${target.namespace}" (no inventory Secret): it has no history`,
+      { ...target },
+    );
   }
   return stored;
 }
@@ -165,11 +176,17 @@ function pick(history: HistoryRecord[], to: number | undefined, what: string, ta
     if (rec) return rec;
     const oldest = history[0]!.revision;
     const why = to < oldest && to >= 1 ? `revision ${to} is older than the last ${history.length} kept` : `there is no revision ${to}`;
-    throw new ApplyError("revision_not_found", `cannot roll back ${what} to revision ${to}: ${why}; its history holds ${held} (${hint}); nothing was changed`, { revision: to });
+    throw new ApplyError("revision_not_found", `cannot roll back ${what} to revision ${to}: ${why}; its history holds ${held} (${hint}); nothing was changed`, {
+      revision: to,
+    });
   }
   const rec = history.slice(0, -1).findLast((r) => successful(r) && r.stored);
   if (!rec) {
-    throw new ApplyError("revision_not_found", `cannot roll back ${what}: no successful revision before the current one (${history.at(-1)!.revision}) has stored objects; its history holds ${held}; name one with --to (${hint}); nothing was changed`, {});
+    throw new ApplyError(
+      "revision_not_found",
+      `cannot roll back ${what}: no successful revision before the current one (${history.at(-1)!.revision}) has stored objects; its history holds ${held}; name one with --to (${hint}); nothing was changed`,
+      {},
+    );
   }
   return rec;
 }

@@ -39,7 +39,8 @@ export async function status(target: ReleaseTarget | RenderResult, options: Comm
     checkModule(stored, target.release);
     entries = sortEntries((await withNamespaces(client, target.objects, target.release)).map(entryOf));
   } else {
-    if (!stored) throw new ApplyError("release_not_found", `release "${name}" not found in namespace "${namespace}" (no inventory Secret)`, { name, namespace });
+    if (!stored)
+      throw new ApplyError("release_not_found", `release "${name}" not found in namespace "${namespace}" (no inventory Secret)`, { name, namespace });
     entries = stored.inventory.entries;
   }
   const objects = await Promise.all(

@@ -48,12 +48,18 @@ export async function podProblems(client: KubeClient, ref: ObjectRef, live?: KOb
   if (!WORKLOADS.has(ref.kind) || !ref.namespace) return [];
   try {
     live ??= await client.get(ref);
-    const match = ((live?.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels) ?? {};
-    const sel = Object.entries(match).map(([k, v]) => `${k}=${v}`).join(",");
+    const match = (live?.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ?? {};
+    const sel = Object.entries(match)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
     if (!sel) return [];
     const out: string[] = [];
     for (const pod of await client.list("v1", "Pod", ref.namespace, sel)) {
-      const st = (pod.status ?? {}) as { phase?: string; conditions?: Array<{ type: string; status: string; reason?: string }>; containerStatuses?: Array<Record<string, any>> };
+      const st = (pod.status ?? {}) as {
+        phase?: string;
+        conditions?: Array<{ type: string; status: string; reason?: string }>;
+        containerStatuses?: Array<Record<string, any>>;
+      };
       const why: string[] = [];
       for (const c of st.containerStatuses ?? []) {
         const w = c.state?.waiting;
@@ -62,7 +68,8 @@ export async function podProblems(client: KubeClient, ref: ObjectRef, live?: KOb
         else if (t && t.exitCode !== 0) why.push(`container ${c.name} terminated: ${t.reason ?? "Error"} (exit code ${t.exitCode})`);
         else if (c.ready === false && st.phase === "Running") why.push(`container ${c.name} not ready`);
       }
-      if (!why.length && st.phase === "Pending") why.push(st.conditions?.find((c) => c.type === "PodScheduled")?.status === "True" ? "Pending" : "Pending: not scheduled");
+      if (!why.length && st.phase === "Pending")
+        why.push(st.conditions?.find((c) => c.type === "PodScheduled")?.status === "True" ? "Pending" : "Pending: not scheduled");
       if (why.length) out.push(`pod ${pod.metadata.name}: ${why.join("; ")}`);
       if (out.length >= 3) break;
     }
@@ -102,7 +109,9 @@ export async function waitReady(
         const h = last.get(id)!;
         const evs = await eventsFor(client, ref);
         const pods = await podProblems(client, ref);
-        lines.push(`${id}: ${h.status}: ${h.message}${pods.length ? `\n    ${pods.join("\n    ")}` : ""}${evs.length ? `\n    events: ${evs.join("; ")}` : ""}`);
+        lines.push(
+          `${id}: ${h.status}: ${h.message}${pods.length ? `\n    ${pods.join("\n    ")}` : ""}${evs.length ? `\n    events: ${evs.join("; ")}` : ""}`,
+        );
       }
       const what = failedIds.length ? "failed" : `not ready after ${Math.round(opts.timeoutMs / 1000)}s`;
       throw new ApplyError("timeout", `${pending.size} object(s) ${what}:\n  ${lines.join("\n  ")}`, {
@@ -125,9 +134,13 @@ export async function waitGone(client: KubeClient, refs: ObjectRef[], timeoutMs:
     pending = still;
     if (!pending.length) return;
     if (Date.now() >= deadline) {
-      throw new ApplyError("timeout", `${pending.length} object(s) still present after ${Math.round(timeoutMs / 1000)}s: ${pending.map(objectId).join(", ")} (finalizers may be blocking deletion)`, {
-        remaining: pending.map(objectId),
-      });
+      throw new ApplyError(
+        "timeout",
+        `${pending.length} object(s) still present after ${Math.round(timeoutMs / 1000)}s: ${pending.map(objectId).join(", ")} (finalizers may be blocking deletion)`,
+        {
+          remaining: pending.map(objectId),
+        },
+      );
     }
     await sleep(Math.min(pollMs, Math.max(10, deadline - Date.now())));
   }

@@ -43,7 +43,10 @@ function blueprintSchema(e: CatalogEntry, all: CatalogEntry[], spec: (e: Catalog
 
 /** `HttpRoute`, `http-route`, `#HttpRoute`, `#HttpRouteTrait` → `httproute` (and `httproutetrait`). */
 function loose(name: string): string {
-  return name.replace(/^#/, "").replace(/[^A-Za-z0-9]/g, "").toLowerCase();
+  return name
+    .replace(/^#/, "")
+    .replace(/[^A-Za-z0-9]/g, "")
+    .toLowerCase();
 }
 
 /**
@@ -55,12 +58,25 @@ export function findEntry(all: readonly CatalogEntry[], query: string): CatalogE
   const exact = all.find((e) => e.fqn === query) ?? all.find((e) => e.fqn.replace(/@v\d+$/, "") === query);
   if (exact) return exact;
   const q = loose(query);
-  const keys = (e: CatalogEntry) => [e.name, e.definition, ...(e.mixin ? [e.mixin] : []), e.fqn.replace(/@v\d+$/, "").split("/").pop()!].map(loose);
+  const keys = (e: CatalogEntry) =>
+    [
+      e.name,
+      e.definition,
+      ...(e.mixin ? [e.mixin] : []),
+      e.fqn
+        .replace(/@v\d+$/, "")
+        .split("/")
+        .pop()!,
+    ].map(loose);
   const hits = all.filter((e) => keys(e).includes(q));
   if (hits.length === 1) return hits[0]!;
-  if (hits.length > 1) throw new OpmError("usage", `${JSON.stringify(query)} names ${hits.length} catalog entries: ${hits.map((e) => e.fqn).join(", ")}; give the FQN`);
+  if (hits.length > 1)
+    throw new OpmError("usage", `${JSON.stringify(query)} names ${hits.length} catalog entries: ${hits.map((e) => e.fqn).join(", ")}; give the FQN`);
   const near = all.filter((e) => e.fqn.toLowerCase().includes(query.toLowerCase().replace(/^#/, ""))).map((e) => e.fqn);
-  throw new OpmError("usage", `no catalog entry ${JSON.stringify(query)}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; run "opm catalog" to list them`);
+  throw new OpmError(
+    "usage",
+    `no catalog entry ${JSON.stringify(query)}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; run "opm catalog" to list them`,
+  );
 }
 
 async function catalogCommand(positionals: string[], format: string, io: IO): Promise<number> {
@@ -102,7 +118,8 @@ export const catalogCmd = {
   usage: "opm catalog [<fqn>] [-o text|json|yaml]",
   options: { output: { type: "string" as const, short: "o" } },
   help: {
-    "<fqn>": "show one entry (its FQN, its name in any case such as expose or Expose, or its CUE definition such as #Expose) with its JSON schema and an example",
+    "<fqn>":
+      "show one entry (its FQN, its name in any case such as expose or Expose, or its CUE definition such as #Expose) with its JSON schema and an example",
     "-o, --output text|json|yaml": "output format (default: text for the list, yaml for one entry)",
   },
   async run({ positionals, values }: { positionals: string[]; values: Record<string, unknown> }, io: IO): Promise<number> {

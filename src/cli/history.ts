@@ -29,7 +29,15 @@ export async function runHistory(target: ReleaseTarget, flags: CliFlags, io: Cli
     const rows = [["REVISION", "UPDATED", "MODULE VERSION", "VALUES", "OUTCOME", "VIOLATIONS", "DESCRIPTION"]];
     for (const r of report.revisions) {
       const what = r.rollbackOf !== undefined ? `rollback of ${r.rollbackOf}` : "apply";
-      rows.push([String(r.revision), r.time, r.moduleVersion, r.valuesDigest.slice(0, 12), r.outcome, String(r.violations), r.rollbackable ? what : `${what}; not rollback-able: ${r.reason}`]);
+      rows.push([
+        String(r.revision),
+        r.time,
+        r.moduleVersion,
+        r.valuesDigest.slice(0, 12),
+        r.outcome,
+        String(r.violations),
+        r.rollbackable ? what : `${what}; not rollback-able: ${r.reason}`,
+      ]);
     }
     for (const l of table(rows)) io.out(l);
     return 0;
@@ -64,7 +72,8 @@ export async function runRollback(target: ReleaseTarget, flags: RollbackFlags, i
         ? `release ${report.release.name} in ${report.release.namespace} would roll back from revision ${report.from} to revision ${report.to}`
         : `release ${report.release.name} in ${report.release.namespace} rolled back to revision ${report.to}, recorded as revision ${report.revision}`;
       io.out(
-        `${head}: ${counts.created} created, ${counts.configured} configured, ${counts.unchanged} unchanged, ${report.pruned.length} pruned` + (report.dryRun ? " (server dry run, nothing persisted)" : ""),
+        `${head}: ${counts.created} created, ${counts.configured} configured, ${counts.unchanged} unchanged, ${report.pruned.length} pruned` +
+          (report.dryRun ? " (server dry run, nothing persisted)" : ""),
       );
     }
     return 0;
@@ -79,7 +88,14 @@ function secretFlags(flags: readonly string[]): Record<string, Record<string, Bu
   const out: Record<string, Record<string, Buffer>> = {};
   for (const flag of flags) {
     const m = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/([-._a-zA-Z0-9]+)=(@|env:)(.+)$/.exec(flag);
-    if (!m) throw Object.assign(new OpmError("usage", `--secret takes <secret>/<key>=@file or <secret>/<key>=env:VARIABLE (e.g. --secret db/password=@./pw.txt), not "${flag.split("=")[0]}=..."`), { exitCode: 2 });
+    if (!m)
+      throw Object.assign(
+        new OpmError(
+          "usage",
+          `--secret takes <secret>/<key>=@file or <secret>/<key>=env:VARIABLE (e.g. --secret db/password=@./pw.txt), not "${flag.split("=")[0]}=..."`,
+        ),
+        { exitCode: 2 },
+      );
     const [, name, , key, kind, where] = m;
     let value: Buffer;
     if (kind === "@") {
@@ -109,7 +125,7 @@ const connection: Command["options"] = {
   context: { type: "string" },
 };
 const connectionHelp: Record<string, string> = {
-  "-n, --namespace <ns>": "namespace of the release (default: the kubeconfig context's namespace, else \"default\")",
+  "-n, --namespace <ns>": 'namespace of the release (default: the kubeconfig context\'s namespace, else "default")',
   "--kubeconfig <path>": "Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)",
   "--context <name>": "Kubeconfig context to use (default: the current context)",
 };
@@ -159,14 +175,16 @@ export const rollbackCommand: Command = {
     "--timeout <duration>": "How long to wait for readiness (e.g. 90s, 5m, 1h) (default 5m)",
     "--dry-run": "A server-side dry run: every object validated by the server, nothing persisted",
     "--force-conflicts": "Take ownership of fields another field manager owns",
-    "--secret <secret>/<key>=@file|env:VAR": "a Secret value the revision applied that the cluster no longer holds (never printed; checked against the recorded digest); repeatable",
+    "--secret <secret>/<key>=@file|env:VAR":
+      "a Secret value the revision applied that the cluster no longer holds (never printed; checked against the recorded digest); repeatable",
     "-o, --output json": "Output format: json",
   },
   async run({ positionals, values }, io) {
     let to: number | undefined;
     if (values.to !== undefined) {
       to = Number(values.to);
-      if (!/^\d+$/.test(String(values.to)) || to < 1) throw usage(`--to takes a revision number (1, 2, ...; see opm history), not ${JSON.stringify(values.to)}`);
+      if (!/^\d+$/.test(String(values.to)) || to < 1)
+        throw usage(`--to takes a revision number (1, 2, ...; see opm history), not ${JSON.stringify(values.to)}`);
     }
     if (values.output !== undefined && values.output !== "json") throw usage(`-o must be json, not ${JSON.stringify(values.output)}`);
     if (values.wait && values["dry-run"]) throw usage("--wait cannot be combined with --dry-run: a server dry run persists nothing to wait for");

@@ -43,11 +43,29 @@ export const APPLY_FLAGS: readonly FlagSpec[] = [
   { name: "kubeconfig", type: "string", help: "Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)", commands: ALL },
   { name: "context", type: "string", help: "Kubeconfig context to use (default: the current context)", commands: ALL },
   { name: "create-namespace", type: "boolean", default: false, help: "Create the release namespace if it does not exist", commands: ["apply"] },
-  { name: "dry-run", type: "string", values: ["server"], help: "Send every object with dryRun=All: validated by the server, nothing persisted", commands: ["apply"] },
+  {
+    name: "dry-run",
+    type: "string",
+    values: ["server"],
+    help: "Send every object with dryRun=All: validated by the server, nothing persisted",
+    commands: ["apply"],
+  },
   { name: "force-conflicts", type: "boolean", default: false, help: "Take ownership of fields another field manager owns", commands: ["apply", "diff"] },
-  { name: "no-prune", type: "boolean", default: false, help: "Keep objects the release no longer renders (they are left in place and forgotten)", commands: ["apply", "diff"] },
+  {
+    name: "no-prune",
+    type: "boolean",
+    default: false,
+    help: "Keep objects the release no longer renders (they are left in place and forgotten)",
+    commands: ["apply", "diff"],
+  },
   { name: "wait", type: "boolean", default: false, help: "Wait until every object is ready", commands: ["apply"] },
-  { name: "timeout", type: "string", default: "5m", help: "How long to wait for readiness (apply --wait, and CRDs to be established) or deletion (e.g. 90s, 5m, 1h)", commands: ["apply", "delete"] },
+  {
+    name: "timeout",
+    type: "string",
+    default: "5m",
+    help: "How long to wait for readiness (apply --wait, and CRDs to be established) or deletion (e.g. 90s, 5m, 1h)",
+    commands: ["apply", "delete"],
+  },
   { name: "output", short: "o", type: "string", values: ["json"], help: "Output format: json", commands: ALL },
 ];
 
@@ -168,7 +186,8 @@ export function common(flags: CliFlags) {
 export async function runApply(result: RenderResult, flags: CliFlags, io: CliIO): Promise<number> {
   const json = flags.output === "json";
   try {
-    if (flags.dryRun !== undefined && flags.dryRun !== "server") throw new ApplyError("invalid", `--dry-run must be "server" (client-side dry run is \`opm build\`)`);
+    if (flags.dryRun !== undefined && flags.dryRun !== "server")
+      throw new ApplyError("invalid", `--dry-run must be "server" (client-side dry run is \`opm build\`)`);
     const progress = new Progress(io);
     const report = await (await lifecycle()).apply(result, {
       ...common(flags),
@@ -201,7 +220,15 @@ function colourDiff(text: string, on: boolean): string[] {
   const lines = text.replace(/\n$/, "").split("\n");
   if (!on) return lines;
   return lines.map((l) =>
-    l.startsWith("+++") || l.startsWith("---") ? `\x1b[1m${l}\x1b[0m` : l.startsWith("+") ? `\x1b[32m${l}\x1b[0m` : l.startsWith("-") ? `\x1b[31m${l}\x1b[0m` : l.startsWith("@@") ? `\x1b[36m${l}\x1b[0m` : l,
+    l.startsWith("+++") || l.startsWith("---")
+      ? `\x1b[1m${l}\x1b[0m`
+      : l.startsWith("+")
+        ? `\x1b[32m${l}\x1b[0m`
+        : l.startsWith("-")
+          ? `\x1b[31m${l}\x1b[0m`
+          : l.startsWith("@@")
+            ? `\x1b[36m${l}\x1b[0m`
+            : l,
   );
 }
 
@@ -220,7 +247,12 @@ export async function runDiff(result: RenderResult, flags: CliFlags, io: CliIO):
 
 export function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 /** `opm status`: 0 when every object is healthy, 1 when not, 2 on error. Works from name + namespace alone. */
@@ -232,7 +264,11 @@ export async function runStatus(target: RenderResult | ReleaseTarget, flags: Cli
       const rows = [["KIND", "NAMESPACE", "NAME", "COMPONENT", "HEALTH", "MESSAGE"]];
       for (const o of report.objects) rows.push([o.kind, o.namespace ?? "", o.name, o.component ?? "", o.health, o.message]);
       const last = report.history.at(-1);
-      io.out(`release ${report.release.name} in ${report.release.namespace}` + (report.module ? ` (${report.module.fqn} ${report.module.version})` : "") + (last ? `, last applied ${last.time}: ${last.outcome}` : ""));
+      io.out(
+        `release ${report.release.name} in ${report.release.namespace}` +
+          (report.module ? ` (${report.module.fqn} ${report.module.version})` : "") +
+          (last ? `, last applied ${last.time}: ${last.outcome}` : ""),
+      );
       for (const l of table(rows)) io.out(l);
     }
     return report.healthy ? 0 : 1;

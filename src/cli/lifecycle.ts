@@ -25,7 +25,12 @@ export function lifecycleCommands(base: {
   help: Record<string, string>;
   render(positionals: string[], values: Record<string, unknown>, io: IO): Promise<RenderResult>;
 }): Record<Name, Command> {
-  const make = (name: Name, summary: string, run: (target: RenderResult | { name: string; namespace: string }, flags: CliFlags, io: CliIO) => Promise<number>, fromInventory: boolean): Command => {
+  const make = (
+    name: Name,
+    summary: string,
+    run: (target: RenderResult | { name: string; namespace: string }, flags: CliFlags, io: CliIO) => Promise<number>,
+    fromInventory: boolean,
+  ): Command => {
     const flags = APPLY_FLAGS.filter((f) => f.commands.includes(name));
     const options: Command["options"] = { ...base.options };
     const help: Record<string, string> = { ...base.help };
@@ -57,13 +62,24 @@ export function lifecycleCommands(base: {
             throw Object.assign(new OpmError("usage", `--timeout: ${(e as Error).message}`), { exitCode: 2 });
           }
         }
-        if (parsed.wait && parsed.dryRun) throw Object.assign(new OpmError("usage", "--wait cannot be combined with --dry-run=server: a server dry run persists nothing to wait for"), { exitCode: 2 });
+        if (parsed.wait && parsed.dryRun)
+          throw Object.assign(new OpmError("usage", "--wait cannot be combined with --dry-run=server: a server dry run persists nothing to wait for"), {
+            exitCode: 2,
+          });
         let target: RenderResult | { name: string; namespace: string };
         if (positionals[0] === undefined && fromInventory) {
-          if (!values.name || !values.namespace) throw Object.assign(new OpmError("usage", `opm ${name} needs a module, or --name and -n to find the release's inventory`), { exitCode: 2 });
+          if (!values.name || !values.namespace)
+            throw Object.assign(new OpmError("usage", `opm ${name} needs a module, or --name and -n to find the release's inventory`), { exitCode: 2 });
           // Without a module nothing is rendered: refuse the flags that only feed a render.
           const unused = [values.values && "-f", values.secret && "--secret", values.policy && "--policy"].filter(Boolean);
-          if (unused.length) throw Object.assign(new OpmError("usage", `opm ${name} --name ${String(values.name)} -n ${String(values.namespace)} reads the release's inventory and renders nothing: ${unused.join(", ")} would be ignored; give the module too, or drop ${unused.length === 1 ? "it" : "them"}`), { exitCode: 2 });
+          if (unused.length)
+            throw Object.assign(
+              new OpmError(
+                "usage",
+                `opm ${name} --name ${String(values.name)} -n ${String(values.namespace)} reads the release's inventory and renders nothing: ${unused.join(", ")} would be ignored; give the module too, or drop ${unused.length === 1 ? "it" : "them"}`,
+              ),
+              { exitCode: 2 },
+            );
           target = { name: values.name as string, namespace: values.namespace as string };
         } else {
           try {

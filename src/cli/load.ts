@@ -24,7 +24,8 @@ export function secretValues(flags: readonly string[]): { values: Record<string,
   const paths: string[][] = [];
   for (const flag of flags) {
     const m = /^([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)=(@|env:)(.+)$/.exec(flag);
-    if (!m) throw new OpmError("usage", `--secret takes path=@file or path=env:VARIABLE (e.g. --secret db.password=@./pw.txt), not "${flag.split("=")[0]}=..."`);
+    if (!m)
+      throw new OpmError("usage", `--secret takes path=@file or path=env:VARIABLE (e.g. --secret db.password=@./pw.txt), not "${flag.split("=")[0]}=..."`);
     const [, path, kind, where] = m;
     let value: string;
     if (kind === "@") {
@@ -156,7 +157,11 @@ async function loadDefaultExport<T>(file: string, accept: (v: unknown) => v is T
 
 /** Loads an author's TypeScript module file through tsx; it must default-export a Module or ModuleRelease. */
 export function importModuleFile(file: string): Promise<Module | ModuleRelease> {
-  return loadDefaultExport(file, (v): v is Module | ModuleRelease => Module.is(v) || ModuleRelease.is(v), "a Module (defineModule(...)) or a ModuleRelease (module.release(...))");
+  return loadDefaultExport(
+    file,
+    (v): v is Module | ModuleRelease => Module.is(v) || ModuleRelease.is(v),
+    "a Module (defineModule(...)) or a ModuleRelease (module.release(...))",
+  );
 }
 
 /** Loads policy files: each default-exports a policy (NoLatestTag(), ...) or a list of them. */
@@ -180,7 +185,8 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
   if (!existsSync(target)) throw new OpmError("usage", `${target} does not exist`);
   const files = (opts.valuesFiles ?? []).map(loadValuesFile);
   const secrets = secretValues(opts.secrets ?? []);
-  const secretSource = (p: readonly string[]) => (secrets.paths.some((s) => s.join(".") === p.join(".")) ? { file: `command line (--secret ${p.join(".")})`, line: 0 } : undefined);
+  const secretSource = (p: readonly string[]) =>
+    secrets.paths.some((s) => s.join(".") === p.join(".")) ? { file: `command line (--secret ${p.join(".")})`, line: 0 } : undefined;
   if (statSync(target).isDirectory()) {
     let values: Record<string, unknown> = {};
     let provenance: Provenance = () => undefined;
@@ -209,6 +215,7 @@ export async function loadInput(target: string | undefined, opts: LoadOptions): 
   // Flags win over the release's own name and namespace; each is blamed only for itself.
   if (opts.name !== undefined) release = release.withIdentity({ name: opts.name }, { file: "command line (--name)", line: 0 });
   if (opts.namespace !== undefined) release = release.withIdentity({ namespace: opts.namespace }, { file: "command line (-n)", line: 0 });
-  if (opts.clusterDomain !== undefined) release = release.withIdentity({ clusterDomain: opts.clusterDomain }, { file: "command line (--cluster-domain)", line: 0 });
+  if (opts.clusterDomain !== undefined)
+    release = release.withIdentity({ clusterDomain: opts.clusterDomain }, { file: "command line (--cluster-domain)", line: 0 });
   return release;
 }

@@ -49,7 +49,7 @@ const releaseOptions: Options = {
 };
 const releaseHelp = {
   "-f, --values <file>": "values file (YAML or JSON); repeat to layer, later files win",
-  "-n, --namespace <ns>": "namespace of the release (default: the release's own, else \"default\")",
+  "-n, --namespace <ns>": 'namespace of the release (default: the release\'s own, else "default")',
   "--name <name>": "release name (default: the release's own, else the module name)",
   "--policy <file.ts>": "platform policies to check (a file default-exporting policies); repeatable",
   "--secret <path>=@file|env:VAR": "a secret value from a file or an environment variable (never printed); repeatable",
@@ -117,14 +117,21 @@ const commands: Record<string, Command> = {
     async run({ positionals, values }, io) {
       const format = values.output as string;
       if (format !== "yaml" && format !== "json") throw new OpmError("usage", `-o must be yaml or json, not ${JSON.stringify(format)}`);
-      if (values["show-secrets"] && values["exclude-secrets"]) throw new OpmError("usage", "--show-secrets and --exclude-secrets contradict each other: give one");
+      if (values["show-secrets"] && values["exclude-secrets"])
+        throw new OpmError("usage", "--show-secrets and --exclude-secrets contradict each other: give one");
       const result = await renderFromFlags(positionals, values, io);
       const show = { showSecrets: Boolean(values["show-secrets"]), excludeSecrets: Boolean(values["exclude-secrets"]) };
       const outDir = values["out-dir"] as string | undefined;
       if (outDir) {
         const items = (JSON.parse(result.json(show)) as { items: K8sObject[] }).items;
         const { toJson } = await import("../render/serialize.js");
-        const docs = format === "json" ? items.map((o) => toJson(o)) : result.yaml(show).split(/^---\n/m).filter(Boolean);
+        const docs =
+          format === "json"
+            ? items.map((o) => toJson(o))
+            : result
+                .yaml(show)
+                .split(/^---\n/m)
+                .filter(Boolean);
         mkdirSync(outDir, { recursive: true });
         for (const [i, doc] of docs.entries()) writeFileSync(path.join(outDir, objectFileName(items[i]!, i, format)), doc);
         io.err(`wrote ${docs.length} objects to ${outDir}\n`);
@@ -148,7 +155,9 @@ const commands: Record<string, Command> = {
         return 0;
       }
       const audit = result.violations.filter((v) => v.severity === "audit").length;
-      io.err(`ok: release ${result.release.name} of ${result.release.module.fqn} renders ${result.objects.length} objects${audit ? ` (${audit} audit violation${audit === 1 ? "" : "s"} recorded)` : ""}\n`);
+      io.err(
+        `ok: release ${result.release.name} of ${result.release.module.fqn} renders ${result.objects.length} objects${audit ? ` (${audit} audit violation${audit === 1 ? "" : "s"} recorded)` : ""}\n`,
+      );
       return 0;
     },
   },
@@ -156,7 +165,11 @@ const commands: Record<string, Command> = {
     summary: "Print the canonical CUE a TypeScript module compiles to",
     usage: "opm cue <module.ts> [-f values.yaml]... [-n namespace] [--name release] [--out-dir dir]",
     options: { ...withoutPolicy(releaseOptions), "out-dir": { type: "string" }, "show-secrets": { type: "boolean", default: false } },
-    help: { ...withoutPolicy(releaseHelp), "--out-dir <dir>": "write module.cue, components.cue and release.cue into dir", "--show-secrets": "write literal secret values (redacted by default)" },
+    help: {
+      ...withoutPolicy(releaseHelp),
+      "--out-dir <dir>": "write module.cue, components.cue and release.cue into dir",
+      "--show-secrets": "write literal secret values (redacted by default)",
+    },
     async run({ positionals, values }, io) {
       const [{ loadInput }, { toCueFiles }, { joinFiles, ModuleRelease }] = await Promise.all([loader(), renderer(), import("../../dsl/module.js")]);
       const input = await loadInput(positionals[0], loadOpts(values));
@@ -197,12 +210,18 @@ function printHelp(io: IO, name?: string): void {
   if (name && commands[name]) {
     const c = commands[name]!;
     const width = Math.max(...Object.keys(c.help).map((k) => k.length), 10) + 2;
-    io.out(`${c.summary}\n\nUsage:\n  ${c.usage}\n\nOptions:\n${Object.entries({ ...c.help, "-h, --help": "show this help" }).map(([k, v]) => `  ${k.padEnd(width)}${v}`).join("\n")}\n`);
+    io.out(
+      `${c.summary}\n\nUsage:\n  ${c.usage}\n\nOptions:\n${Object.entries({ ...c.help, "-h, --help": "show this help" })
+        .map(([k, v]) => `  ${k.padEnd(width)}${v}`)
+        .join("\n")}\n`,
+    );
     return;
   }
   const width = Math.max(...Object.keys(commands).map((k) => k.length)) + 2;
   io.out(
-    `opm: the Open Platform Model for TypeScript\n\nUsage:\n  opm <command> [options]\n\nCommands:\n${Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}${c.summary}`).join("\n")}\n\nRun "opm <command> --help" for a command's options.\n`,
+    `opm: the Open Platform Model for TypeScript\n\nUsage:\n  opm <command> [options]\n\nCommands:\n${Object.entries(commands)
+      .map(([k, c]) => `  ${k.padEnd(width)}${c.summary}`)
+      .join("\n")}\n\nRun "opm <command> --help" for a command's options.\n`,
   );
 }
 
@@ -248,7 +267,13 @@ export async function main(argv: string[], io: IO = stdio): Promise<number> {
     const max = cmd.maxPositionals ?? 1;
     if (parsed.positionals.length > max) {
       const hint = "values" in cmd.options ? " (to layer values files, give -f before each one)" : "";
-      throw new OpmError("usage", `opm ${name} takes ${max === 1 ? "one argument" : `${max} arguments`}; unexpected ${parsed.positionals.slice(max).map((p) => JSON.stringify(p)).join(", ")}${hint}`);
+      throw new OpmError(
+        "usage",
+        `opm ${name} takes ${max === 1 ? "one argument" : `${max} arguments`}; unexpected ${parsed.positionals
+          .slice(max)
+          .map((p) => JSON.stringify(p))
+          .join(", ")}${hint}`,
+      );
     }
     // Load the CUE engine while the module file is loaded and compiled.
     if (name === "build" || name === "vet") import("../engine/engine.js").then((m) => m.defaultEngine().start()).catch(() => undefined);

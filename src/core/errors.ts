@@ -148,7 +148,11 @@ export class PolicyError extends OpmError {
   readonly exitCode = 2;
   /** Non-blocking (warn) violations found in the same render. */
   readonly warnings: readonly Issue[];
-  constructor(issues: readonly Issue[], summary = `${issues.length} blocking policy violation${issues.length === 1 ? "" : "s"}`, warnings: readonly Issue[] = []) {
+  constructor(
+    issues: readonly Issue[],
+    summary = `${issues.length} blocking policy violation${issues.length === 1 ? "" : "s"}`,
+    warnings: readonly Issue[] = [],
+  ) {
     super("policy", summary, issues);
     this.warnings = Object.freeze([...warnings]);
     this.name = "PolicyError";

@@ -90,8 +90,10 @@ export function checkValue(schema: JsonSchema, v: unknown, path: string, context
       }
       const exMin = schema.exclusiveMinimum === true ? schema.minimum : typeof schema.exclusiveMinimum === "number" ? schema.exclusiveMinimum : undefined;
       const exMax = schema.exclusiveMaximum === true ? schema.maximum : typeof schema.exclusiveMaximum === "number" ? schema.exclusiveMaximum : undefined;
-      if (schema.minimum !== undefined && schema.exclusiveMinimum !== true && v < schema.minimum) out.push(issue("out_of_range", `${v} is less than the minimum ${schema.minimum}`, `>=${schema.minimum}`));
-      if (schema.maximum !== undefined && schema.exclusiveMaximum !== true && v > schema.maximum) out.push(issue("out_of_range", `${v} is greater than the maximum ${schema.maximum}`, `<=${schema.maximum}`));
+      if (schema.minimum !== undefined && schema.exclusiveMinimum !== true && v < schema.minimum)
+        out.push(issue("out_of_range", `${v} is less than the minimum ${schema.minimum}`, `>=${schema.minimum}`));
+      if (schema.maximum !== undefined && schema.exclusiveMaximum !== true && v > schema.maximum)
+        out.push(issue("out_of_range", `${v} is greater than the maximum ${schema.maximum}`, `<=${schema.maximum}`));
       if (exMin !== undefined && v <= exMin) out.push(issue("out_of_range", `${v} must be greater than ${exMin}`, `>${exMin}`));
       if (exMax !== undefined && v >= exMax) out.push(issue("out_of_range", `${v} must be less than ${exMax}`, `<${exMax}`));
       return out;
@@ -102,19 +104,29 @@ export function checkValue(schema: JsonSchema, v: unknown, path: string, context
       if (hasRefToken(v)) return out;
       const re = schema.pattern !== undefined ? safeRegExp(schema.pattern) : null;
       if (re && !re.test(v)) {
-        out.push(issue("pattern", `${describeValue(v)} ${schema["x-opm-what"] ? `is not ${schema["x-opm-what"]}` : `does not match ${schema.pattern}`}`, `=~"${schema.pattern}"`));
+        out.push(
+          issue(
+            "pattern",
+            `${describeValue(v)} ${schema["x-opm-what"] ? `is not ${schema["x-opm-what"]}` : `does not match ${schema.pattern}`}`,
+            `=~"${schema.pattern}"`,
+          ),
+        );
       }
       const n = [...v].length;
-      if (schema.minLength !== undefined && n < schema.minLength) out.push(issue("out_of_range", `must be at least ${schema.minLength} characters, got ${n}`, `strings.MinRunes(${schema.minLength})`));
-      if (schema.maxLength !== undefined && n > schema.maxLength) out.push(issue("out_of_range", `must be at most ${schema.maxLength} characters, got ${n}`, `strings.MaxRunes(${schema.maxLength})`));
+      if (schema.minLength !== undefined && n < schema.minLength)
+        out.push(issue("out_of_range", `must be at least ${schema.minLength} characters, got ${n}`, `strings.MinRunes(${schema.minLength})`));
+      if (schema.maxLength !== undefined && n > schema.maxLength)
+        out.push(issue("out_of_range", `must be at most ${schema.maxLength} characters, got ${n}`, `strings.MaxRunes(${schema.maxLength})`));
       return out;
     }
     case "boolean":
       return typeof v === "boolean" ? out : [...out, issue("invalid_type", `expected bool, got ${describeValue(v)}`, "bool")];
     case "array": {
       if (!Array.isArray(v)) return [...out, issue("invalid_type", `expected a list, got ${describeValue(v)}`, "[...]")];
-      if (schema.minItems !== undefined && v.length < schema.minItems) out.push(issue("out_of_range", `needs at least ${schema.minItems} items, got ${v.length}`, `list.MinItems(${schema.minItems})`));
-      if (schema.maxItems !== undefined && v.length > schema.maxItems) out.push(issue("out_of_range", `allows at most ${schema.maxItems} items, got ${v.length}`, `list.MaxItems(${schema.maxItems})`));
+      if (schema.minItems !== undefined && v.length < schema.minItems)
+        out.push(issue("out_of_range", `needs at least ${schema.minItems} items, got ${v.length}`, `list.MinItems(${schema.minItems})`));
+      if (schema.maxItems !== undefined && v.length > schema.maxItems)
+        out.push(issue("out_of_range", `allows at most ${schema.maxItems} items, got ${v.length}`, `list.MaxItems(${schema.maxItems})`));
       if (schema.items) for (const [i, x] of v.entries()) out.push(...check(schema.items, x, at(i)));
       return out;
     }
@@ -131,7 +143,12 @@ export function checkValue(schema: JsonSchema, v: unknown, path: string, context
         else if (extra === false) {
           const known = Object.keys(props);
           const near = known.find((k) => k.toLowerCase() === key.toLowerCase() || levenshtein(k, key) <= 2);
-          out.push({ code: "unknown_field", path: at(key), message: `unknown field "${key}"${near ? ` (did you mean "${near}"?)` : ""}; allowed: ${known.join(", ") || "none"}`, constraint: "closed" });
+          out.push({
+            code: "unknown_field",
+            path: at(key),
+            message: `unknown field "${key}"${near ? ` (did you mean "${near}"?)` : ""}; allowed: ${known.join(", ") || "none"}`,
+            constraint: "closed",
+          });
         } else if (extra && extra !== true) out.push(...check(extra, x, at(key)));
       }
       const required = new Set(schema.required ?? []);
@@ -146,8 +163,18 @@ export function checkValue(schema: JsonSchema, v: unknown, path: string, context
         out.push(
           isSecretSchema(sub)
             ? context === "values"
-              ? { code: "required", path: at(key), message: "a secret value is required: give it in a values file, with --secret <path>=@file or =env:VAR, or as { secretRef } / { external }", constraint: "required" }
-              : { code: "required", path: at(key), message: "a secret is required: wire a config secret here (cfg.<field> of a config.secret() field)", constraint: SPEC_SECRET }
+              ? {
+                  code: "required",
+                  path: at(key),
+                  message: "a secret value is required: give it in a values file, with --secret <path>=@file or =env:VAR, or as { secretRef } / { external }",
+                  constraint: "required",
+                }
+              : {
+                  code: "required",
+                  path: at(key),
+                  message: "a secret is required: wire a config secret here (cfg.<field> of a config.secret() field)",
+                  constraint: SPEC_SECRET,
+                }
             : { code: "required", path: at(key), message: "a value is required and has no default", constraint: "required" },
         );
       }
@@ -196,8 +223,7 @@ export function levenshtein(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]!;
 }
 
@@ -208,7 +234,8 @@ export function levenshtein(a: string, b: string): number {
  */
 export type ValueContext = "values" | "spec";
 
-const SPEC_SECRET = "a config secret (cfg.<field> of a config.secret() field), or { group, key, source: { from: \"secret\", name, key } } naming a Secret that exists";
+const SPEC_SECRET =
+  'a config secret (cfg.<field> of a config.secret() field), or { group, key, source: { from: "secret", name, key } } naming a Secret that exists';
 
 /**
  * A secret written into a component's spec: module code references secrets, it never holds
@@ -232,23 +259,29 @@ function specSecret(v: unknown, at: string): Issue | undefined {
   return undefined;
 }
 
-const SECRET_FORMS = 'a string (the value), { secretRef: { name, key } } or { external: { store, remoteKey, property? } }';
+const SECRET_FORMS = "a string (the value), { secretRef: { name, key } } or { external: { store, remoteKey, property? } }";
 
 /** Checks a secret's input without ever printing the value. */
 function checkSecret(v: unknown, at: string): Issue[] {
   const bad = (message: string): Issue[] => [{ code: "secret", path: at, message, constraint: SECRET_FORMS }];
   if (typeof v === "string") return v.length ? [] : bad("the secret value is empty");
-  if (!v || typeof v !== "object" || Array.isArray(v)) return bad(`a secret must be ${SECRET_FORMS}; got ${v === null ? "null" : Array.isArray(v) ? "a list" : typeof v}`);
+  if (!v || typeof v !== "object" || Array.isArray(v))
+    return bad(`a secret must be ${SECRET_FORMS}; got ${v === null ? "null" : Array.isArray(v) ? "a list" : typeof v}`);
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o);
-  if (keys.length !== 1 || !["secretRef", "external"].includes(keys[0]!)) return bad(`a secret must be ${SECRET_FORMS}; got an object with ${keys.map((k) => JSON.stringify(k)).join(", ") || "no keys"}`);
+  if (keys.length !== 1 || !["secretRef", "external"].includes(keys[0]!))
+    return bad(`a secret must be ${SECRET_FORMS}; got an object with ${keys.map((k) => JSON.stringify(k)).join(", ") || "no keys"}`);
   const inner = o[keys[0]!] as Record<string, unknown> | undefined;
   if (!inner || typeof inner !== "object") return bad(`${keys[0]} must be an object`);
   const need = keys[0] === "secretRef" ? ["name", "key"] : ["store", "remoteKey"];
   const allowed = keys[0] === "secretRef" ? need : [...need, "property", "storeKind"];
   const out: Issue[] = [];
-  for (const k of need) if (typeof inner[k] !== "string" || !inner[k]) out.push({ code: "secret", path: `${at}.${keys[0]}.${k}`, message: `${keys[0]}.${k} is required (a string)` });
-  for (const k of Object.keys(inner)) if (!allowed.includes(k)) out.push({ code: "unknown_field", path: `${at}.${keys[0]}.${k}`, message: `unknown field "${k}"; allowed: ${allowed.join(", ")}` });
+  for (const k of need)
+    if (typeof inner[k] !== "string" || !inner[k])
+      out.push({ code: "secret", path: `${at}.${keys[0]}.${k}`, message: `${keys[0]}.${k} is required (a string)` });
+  for (const k of Object.keys(inner))
+    if (!allowed.includes(k))
+      out.push({ code: "unknown_field", path: `${at}.${keys[0]}.${k}`, message: `unknown field "${k}"; allowed: ${allowed.join(", ")}` });
   if (keys[0] === "external" && inner.storeKind !== undefined && !["SecretStore", "ClusterSecretStore"].includes(inner.storeKind as string)) {
     out.push({ code: "enum", path: `${at}.external.storeKind`, message: 'storeKind must be "SecretStore" or "ClusterSecretStore"' });
   }

@@ -264,7 +264,10 @@ export class Engine {
     this.#remove(slot);
     slot.running = undefined;
     void slot.worker.terminate();
-    const e = job.op === "init" ? new Error(`opm-ts: the CUE engine did not load within ${timeoutMs} ms`) : new EngineTimeoutError(timeoutMs, job.label || undefined, Math.round(performance.now() - (job.queuedAt ?? performance.now())));
+    const e =
+      job.op === "init"
+        ? new Error(`opm-ts: the CUE engine did not load within ${timeoutMs} ms`)
+        : new EngineTimeoutError(timeoutMs, job.label || undefined, Math.round(performance.now() - (job.queuedAt ?? performance.now())));
     job.reject(e);
     if (job.op === "init") this.#rejectAll(e);
     this.#pump();
@@ -321,10 +324,12 @@ export class Engine {
     if (!pending) {
       pending = this.#call(op, source, options.label ?? "", options.timeoutMs);
       this.#inflight.set(key, pending);
-      pending.then(
-        (a) => cache.set(key, a.ok ? { ok: true, value: a.value ?? "" } : { ok: false, error: a.error ?? "" }, disk),
-        () => undefined, // crashes and timeouts are not cached
-      ).finally(() => this.#inflight.delete(key));
+      pending
+        .then(
+          (a) => cache.set(key, a.ok ? { ok: true, value: a.value ?? "" } : { ok: false, error: a.error ?? "" }, disk),
+          () => undefined, // crashes and timeouts are not cached
+        )
+        .finally(() => this.#inflight.delete(key));
     }
     return pending;
   }
@@ -413,7 +418,10 @@ function firstLines(text: string): string {
  * `path.to.field: message` (possibly several lines); the path has no file position.
  */
 export function parseEngineError(text: string): Issue[] {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const out: Issue[] = [];
   for (const line of lines.length ? lines : [text]) {
     const m = /^(?:cue: marshal error: )?((?:[#_A-Za-z0-9$"\-/.@]|\[\d+\])+?): (.*)$/.exec(line);

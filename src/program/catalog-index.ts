@@ -135,12 +135,19 @@ export async function readIndex(engine: Engine, packages: CuePackage[] = catalog
         ast.comprehension([{ kind: "if", cond: ast.binary("!=", ref("workloadType"), ast.ident("_|_")) }], ast.struct(copy("workloadType"))),
       ],
       transformer: copy("requiredLabels", "requiredResources", "optionalResources", "requiredTraits", "optionalTraits"),
-      policy: [ast.field("params", ast.list([ast.comprehension([{ kind: "for", key: "k", value: "_", source: ref("#params") }], ast.struct([ast.embed(ast.ident("k"))]))]))],
+      policy: [
+        ast.field(
+          "params",
+          ast.list([ast.comprehension([{ kind: "for", key: "k", value: "_", source: ref("#params") }], ast.struct([ast.embed(ast.ident("k"))]))]),
+        ),
+      ],
     };
     return ast.field(String(i), ast.struct([...copy("kind", "metadata"), ...extra[t.kind]]));
   });
   const { source } = link(packages, printDeclList([ast.field("index", ast.struct(fields))]), (p) => packages.find((x) => x.importPath === p));
-  const raw = (await engine.eval<{ index: Record<string, Record<string, unknown> & { metadata: { fqn: string; name: string; description?: string } }> }>(source)).index;
+  const raw = (
+    await engine.eval<{ index: Record<string, Record<string, unknown> & { metadata: { fqn: string; name: string; description?: string } }> }>(source)
+  ).index;
   const index: CatalogIndex = { resources: [], traits: [], blueprints: [], transformers: [], policies: [] };
   ts.forEach((t, i) => {
     const r = raw[String(i)]!;
@@ -276,7 +283,11 @@ export interface SchemaSet {
  * engine. Declarations the export cannot handle (e.g. an interpolation over non-concrete
  * values, as in `#DefinitionMetadata.fqn`) are excluded one by one and retried.
  */
-export async function readSchemas(engine: Engine, packages: CuePackage[] = catalogPackages(), exportOnly?: (pkg: CuePackage, definition: string) => boolean): Promise<SchemaSet> {
+export async function readSchemas(
+  engine: Engine,
+  packages: CuePackage[] = catalogPackages(),
+  exportOnly?: (pkg: CuePackage, definition: string) => boolean,
+): Promise<SchemaSet> {
   const excluded = new Map<string, Set<string>>();
   for (const p of packages) {
     const out = exportOnly ? packageDefinitions(p).filter((d) => !exportOnly(p, d)) : [];

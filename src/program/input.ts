@@ -25,7 +25,9 @@ function declaresField(body: string, label: string): boolean {
     if (e instanceof CueSyntaxError) return false;
     throw e;
   }
-  return tokens.some((t, i) => t.kind === "ident" && t.text === label && (tokens[i + 1]?.text === ":" || (tokens[i + 1]?.text === "?" && tokens[i + 2]?.text === ":")));
+  return tokens.some(
+    (t, i) => t.kind === "ident" && t.text === label && (tokens[i + 1]?.text === ":" || (tokens[i + 1]?.text === "?" && tokens[i + 2]?.text === ":")),
+  );
 }
 
 /** Reads the files (those not read yet) and finds what they declare: `#policies`, `#secrets`, and `#Transformers` in package `custom`. */

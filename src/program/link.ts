@@ -43,9 +43,30 @@ export class LinkError extends OpmError {
 }
 
 const STDLIB = new Set([
-  "crypto/sha256", "crypto/sha1", "crypto/md5", "crypto/sha512", "encoding/base64", "encoding/hex", "encoding/json",
-  "encoding/yaml", "encoding/csv", "html", "list", "math", "math/bits", "net", "path", "regexp", "strconv", "strings",
-  "struct", "text/tabwriter", "text/template", "time", "tool", "uuid",
+  "crypto/sha256",
+  "crypto/sha1",
+  "crypto/md5",
+  "crypto/sha512",
+  "encoding/base64",
+  "encoding/hex",
+  "encoding/json",
+  "encoding/yaml",
+  "encoding/csv",
+  "html",
+  "list",
+  "math",
+  "math/bits",
+  "net",
+  "path",
+  "regexp",
+  "strconv",
+  "strings",
+  "struct",
+  "text/tabwriter",
+  "text/template",
+  "time",
+  "tool",
+  "uuid",
 ]);
 
 export function isStdlib(importPath: string): boolean {
@@ -189,7 +210,9 @@ export function link(
   const inlined = new Map<string, string>();
   const parts: string[] = [];
   if (stdlib.size) {
-    parts.push(printImportBlock([...stdlib].sort(([a], [b]) => a.localeCompare(b)).map(([alias, p]) => (alias === defaultAlias(p) ? { path: p } : { alias, path: p }))));
+    parts.push(
+      printImportBlock([...stdlib].sort(([a], [b]) => a.localeCompare(b)).map(([alias, p]) => (alias === defaultAlias(p) ? { path: p } : { alias, path: p }))),
+    );
   }
   for (const [importPath, pkg] of [...linked].sort(([a], [b]) => a.localeCompare(b))) {
     // An import's name belongs to its file (two files may give one name to two packages).

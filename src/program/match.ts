@@ -20,10 +20,11 @@ const memory = new Map<string, Promise<Record<string, TransformerRule>>>();
 function closure(pkg: CuePackage, seen = new Map<string, CuePackage>()): Map<string, CuePackage> {
   if (seen.has(pkg.importPath)) return seen;
   seen.set(pkg.importPath, pkg);
-  for (const f of pkg.files) for (const i of f.imports) {
-    const dep = catalogPackage(i.path);
-    if (dep) closure(dep, seen);
-  }
+  for (const f of pkg.files)
+    for (const i of f.imports) {
+      const dep = catalogPackage(i.path);
+      if (dep) closure(dep, seen);
+    }
   return seen;
 }
 
@@ -85,7 +86,9 @@ const has = (xs: ReadonlySet<string> | readonly string[], x: string) => ("has" i
  */
 export function missingFor(c: MatchSubject, r: TransformerRule): string[] {
   return [
-    ...Object.entries(r.requiredLabels).filter(([k, v]) => c.labels[k] !== v).map(([k, v]) => `label ${k}=${v}`),
+    ...Object.entries(r.requiredLabels)
+      .filter(([k, v]) => c.labels[k] !== v)
+      .map(([k, v]) => `label ${k}=${v}`),
     ...r.requiredResources.filter((f) => !has(c.resources, f)).map((f) => `resource ${f}`),
     ...r.requiredTraits.filter((f) => !has(c.traits, f)).map((f) => `trait ${f}`),
   ];
@@ -97,7 +100,10 @@ export function nearestTransformers(c: MatchSubject, rules: Record<string, Trans
   const ranked = Object.entries(rules)
     .map(([tn, t]) => ({ tn, resources: t.requiredResources.filter((f) => !has(c.resources, f)).length, missing: missingFor(c, t) }))
     .sort((a, b) => a.resources - b.resources || a.missing.length - b.missing.length || a.tn.localeCompare(b.tn));
-  return ranked.slice(0, 6).map((r) => `${r.tn} needs ${r.missing.join(", ")}`).join("; ");
+  return ranked
+    .slice(0, 6)
+    .map((r) => `${r.tn} needs ${r.missing.join(", ")}`)
+    .join("; ");
 }
 
 /**

@@ -5,7 +5,11 @@ export function exampleOf(s: JsonSchema, depth = 0): unknown {
   if (s.default !== undefined && s.default !== "__opm_derived_default__") return s.default;
   if (s.enum?.length) return s.enum[0];
   const branches = s.oneOf ?? s.anyOf;
-  if (branches?.length) return exampleOf({ ...s, oneOf: undefined, anyOf: undefined, ...branches[0]!, properties: { ...(s.properties ?? {}), ...(branches[0]!.properties ?? {}) } }, depth);
+  if (branches?.length)
+    return exampleOf(
+      { ...s, oneOf: undefined, anyOf: undefined, ...branches[0]!, properties: { ...(s.properties ?? {}), ...(branches[0]!.properties ?? {}) } },
+      depth,
+    );
   switch (s.type) {
     case "string":
       return s.pattern ? `<string matching ${s.pattern}>` : "<string>";

@@ -75,7 +75,15 @@ function labelAt(code: readonly Token[], i: number): { label: string; next: numb
   return { label: t.kind === "ident" ? t.text : stringValue(t), next: colon + 1 };
 }
 
-function scanStruct(t: string, from: number, to: number, at: (i: number) => SourceLocation, keep: (label: string, depth: number) => boolean, depth: number, into: Map<string, Scan>): void {
+function scanStruct(
+  t: string,
+  from: number,
+  to: number,
+  at: (i: number) => SourceLocation,
+  keep: (label: string, depth: number) => boolean,
+  depth: number,
+  into: Map<string, Scan>,
+): void {
   for (const decl of topLevelDecls(t.slice(from, to))) {
     if (decl.kind !== "field") continue;
     const code = codeTokens(decl.tokens);
@@ -99,7 +107,8 @@ function scanStruct(t: string, from: number, to: number, at: (i: number) => Sour
     }
     // A plain struct literal is looked into; any other value is a leaf.
     const value = code[j];
-    if (value?.kind === "punct" && value.text === "{" && closingToken(code, j) === code.length - 1) scanStruct(t, from + value.end, from + code[code.length - 1]!.start, at, keep, depth + chain.length, level);
+    if (value?.kind === "punct" && value.text === "{" && closingToken(code, j) === code.length - 1)
+      scanStruct(t, from + value.end, from + code[code.length - 1]!.start, at, keep, depth + chain.length, level);
     else n!.value = value ? t.slice(from + value.start, from + decl.end).trim() : "";
   }
 }
@@ -110,7 +119,13 @@ function scanStruct(t: string, from: number, to: number, at: (i: number) => Sour
  * comprehensions are skipped unless `keep` says otherwise; repeated declarations of one
  * field are merged. Text the lexer cannot read declares nothing.
  */
-export function declaredFields(t: string, from: number, to: number, at: (i: number) => SourceLocation, keep: (label: string, depth: number) => boolean = (l) => !/^[#_]/.test(l)): FieldNode[] {
+export function declaredFields(
+  t: string,
+  from: number,
+  to: number,
+  at: (i: number) => SourceLocation,
+  keep: (label: string, depth: number) => boolean = (l) => !/^[#_]/.test(l),
+): FieldNode[] {
   const top = new Map<string, Scan>();
   try {
     scanStruct(t, from, to, at, keep, 0, top);
@@ -181,7 +196,12 @@ function mergeFields(a: FieldNode, b: FieldNode): void {
 }
 
 function relabel(n: FieldNode, path: string[]): FieldNode {
-  return { path, source: n.source, children: n.children.map((c) => relabel(c, [...path, c.path[c.path.length - 1]!])), ...(n.value !== undefined ? { value: n.value } : {}) };
+  return {
+    path,
+    source: n.source,
+    children: n.children.map((c) => relabel(c, [...path, c.path[c.path.length - 1]!])),
+    ...(n.value !== undefined ? { value: n.value } : {}),
+  };
 }
 
 /** Hidden checks the catalog adds to a component (see catalog/resources, catalog/traits). */
@@ -247,7 +267,8 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
   // Every node to test: each component, its declared fields and its hidden checks.
   const nodes: { path: string[]; source?: SourceLocation; parent?: number; hidden?: boolean; value?: string }[] = [];
   const visit = (n: FieldNode, parent?: number) => {
-    const id = nodes.push({ path: n.path, source: n.source, ...(parent !== undefined ? { parent } : {}), ...(n.value !== undefined ? { value: n.value } : {}) }) - 1;
+    const id =
+      nodes.push({ path: n.path, source: n.source, ...(parent !== undefined ? { parent } : {}), ...(n.value !== undefined ? { value: n.value } : {}) }) - 1;
     for (const c of n.children) visit(c, id);
     if (n.path.length !== 2) return;
     for (const [when, checks] of HIDDEN_CHECKS) {
@@ -274,7 +295,10 @@ export async function probeFields(d: FieldProbeInput): Promise<FieldProbeResult>
   let failing: boolean[][];
   let configFails: boolean;
   try {
-    const answer = await d.engine.eval<{ diag: boolean[][]; config: boolean }>(d.program(probe), { label: `${d.label} (probe of ${nodes.length} fields)`, cache: false });
+    const answer = await d.engine.eval<{ diag: boolean[][]; config: boolean }>(d.program(probe), {
+      label: `${d.label} (probe of ${nodes.length} fields)`,
+      cache: false,
+    });
     configFails = answer.config;
     failing = answer.diag.map((row) => {
       const byNode: boolean[] = [];
@@ -390,11 +414,19 @@ export function diagnosisProgram(source: string): string {
 
 /** The values a CUE module's own release sets, checked against its `#config` schema. */
 export async function releaseValueIssues(engine: Engine, parsed: readonly ParsedFile[], program: (decls: readonly ast.Decl[]) => string): Promise<Issue[]> {
-  const schema = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release")).catch(() => undefined);
+  const schema = await cueConfigSchema(
+    engine,
+    parsed.filter((f) => f.package !== "release"),
+  ).catch(() => undefined);
   if (!schema) return [];
   let values: unknown;
   try {
-    values = (await engine.eval<{ values: unknown }>(program([ast.field("values", renderOut("#release", "values"))]), { label: "the values of a failed release", cache: false })).values;
+    values = (
+      await engine.eval<{ values: unknown }>(program([ast.field("values", renderOut("#release", "values"))]), {
+        label: "the values of a failed release",
+        cache: false,
+      })
+    ).values;
   } catch {
     return [];
   }

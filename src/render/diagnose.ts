@@ -38,8 +38,17 @@ const bottom = ast.ident("_|_");
 const evaluates = (x: ast.Expr): ast.Expr => ast.binary("!=", ast.call(ast.sel(ast.ident("json"), "Marshal"), x), bottom);
 /** `(renderOut.#provider.transformers[tn].#transform & {#component: …, #context: …}).output`. */
 const transformOf = (tn: ast.Expr, component: ast.Expr, context: ast.Expr): ast.Expr =>
-  ast.sel(ast.paren(ast.and(ast.sel(ast.index(renderOut("#provider", "transformers"), tn), "#transform"), ast.struct([ast.field("#component", component), ast.field("#context", context)]))), "output");
-const transform = (tn: ast.Expr, cn: ast.Expr) => transformOf(tn, ast.index(renderOut("_data"), cn), ast.sel(ast.index(renderOut("components"), cn), "context"));
+  ast.sel(
+    ast.paren(
+      ast.and(
+        ast.sel(ast.index(renderOut("#provider", "transformers"), tn), "#transform"),
+        ast.struct([ast.field("#component", component), ast.field("#context", context)]),
+      ),
+    ),
+    "output",
+  );
+const transform = (tn: ast.Expr, cn: ast.Expr) =>
+  transformOf(tn, ast.index(renderOut("_data"), cn), ast.sel(ast.index(renderOut("components"), cn), "context"));
 /** `{component: cn, transformer: tn, ok: …}`: one pair and whether its output evaluates. */
 const pairOk = (output: ast.Expr): ast.Struct =>
   ast.struct([ast.field("component", ast.ident("cn")), ast.field("transformer", ast.ident("tn")), ast.field("ok", evaluates(output))]);
@@ -48,7 +57,10 @@ const setOf = (source: ast.Expr, name: string): ast.Struct =>
 
 /** The `#matched` of a diagnosis program: every component of the release, matched to nothing. */
 export const DIAGNOSE_MATCHED: ast.Expr = ast.struct([
-  ast.comprehension([{ kind: "for", key: "cn", value: "_", source: ast.sel(ast.ident("#release"), "components") }], ast.struct([ast.field({ dynamic: ast.ident("cn") }, ast.list([]))])),
+  ast.comprehension(
+    [{ kind: "for", key: "cn", value: "_", source: ast.sel(ast.ident("#release"), "components") }],
+    ast.struct([ast.field({ dynamic: ast.ident("cn") }, ast.list([]))]),
+  ),
 ]);
 
 /** The top-level declarations of a diagnosis program; `core` is the linked core package's field. */
@@ -68,8 +80,15 @@ export function diagnoseField(mode: DiagnoseMode, core: string): ast.Decl[] {
     return [ast.field("diag", ast.list([each]))];
   }
   const c = ast.ident("c");
-  const s = ast.struct([ast.field("labels", ast.sel(c, "labels")), ast.field("resources", setOf(ast.sel(c, "resources"), "r")), ast.field("traits", setOf(ast.sel(c, "traits"), "t"))]);
-  const matches = ast.sel(ast.paren(ast.and(ast.sel(ast.ident(core), "#Match"), ast.struct([ast.field("#c", ast.ident("s")), ast.field("#t", ast.ident("t"))]))), "ok");
+  const s = ast.struct([
+    ast.field("labels", ast.sel(c, "labels")),
+    ast.field("resources", setOf(ast.sel(c, "resources"), "r")),
+    ast.field("traits", setOf(ast.sel(c, "traits"), "t")),
+  ]);
+  const matches = ast.sel(
+    ast.paren(ast.and(ast.sel(ast.ident(core), "#Match"), ast.struct([ast.field("#c", ast.ident("s")), ast.field("#t", ast.ident("t"))]))),
+    "ok",
+  );
   const each = ast.comprehension(
     [
       { kind: "for", key: "cn", value: "c", source: renderOut("components") },
@@ -89,7 +108,12 @@ export function diagnoseField(mode: DiagnoseMode, core: string): ast.Decl[] {
  * `components` maps each component to the CUE expression of the spec its transformers see
  * (the fields of its spec that evaluate, when others fail), or undefined for its own spec.
  */
-export function isolatedField(mode: Exclude<DiagnoseMode, { kind: "expr" }>, core: string, components: Record<string, string | undefined>, matched?: Record<string, string[]>): ast.Decl[] {
+export function isolatedField(
+  mode: Exclude<DiagnoseMode, { kind: "expr" }>,
+  core: string,
+  components: Record<string, string | undefined>,
+  matched?: Record<string, string[]>,
+): ast.Decl[] {
   const R = (...names: string[]) => renderOut("#release", ...names);
   const diagR = ast.letDecl(
     "diagR",
@@ -123,13 +147,18 @@ export function isolatedField(mode: Exclude<DiagnoseMode, { kind: "expr" }>, cor
     ),
   );
   const alone = (cn: ast.Expr) => ast.index(ast.ident("diagR"), cn);
-  const out = (tn: ast.Expr, cn: ast.Expr) => transformOf(tn, ast.index(ast.sel(alone(cn), "_data"), cn), ast.sel(ast.index(ast.sel(alone(cn), "components"), cn), "context"));
+  const out = (tn: ast.Expr, cn: ast.Expr) =>
+    transformOf(tn, ast.index(ast.sel(alone(cn), "_data"), cn), ast.sel(ast.index(ast.sel(alone(cn), "components"), cn), "context"));
   if (mode.kind === "pair") return [diagR, ast.field("output", out(ast.lit(mode.transformer), ast.lit(mode.component)))];
   const cn = ast.ident("cn");
   const each = ast.comprehension(
     [
       { kind: "for", value: "cn", source: ast.fromJSON(Object.keys(components)) },
-      { kind: "for", value: "tn", source: ast.paren(ast.or(ast.unary("*", ast.sel(ast.index(ast.sel(alone(cn), "components"), cn), "matched")), ast.list([]))) },
+      {
+        kind: "for",
+        value: "tn",
+        source: ast.paren(ast.or(ast.unary("*", ast.sel(ast.index(ast.sel(alone(cn), "components"), cn), "matched")), ast.list([]))),
+      },
     ],
     pairOk(out(ast.ident("tn"), cn)),
   );
@@ -183,7 +212,12 @@ export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | 
   try {
     const given = d.matched && Object.entries(d.matched).flatMap(([cn, tns]) => tns.map((tn) => [cn, tn] as const));
     // Not cached: a diagnosis program may hold a release's secret values.
-    pairs = (await d.engine.eval<{ diag: typeof pairs }>(d.program({ kind: "pairs", ...(given ? { pairs: given } : {}) }), { label: "the diagnosis of a failed render (transformers)", cache: false })).diag;
+    pairs = (
+      await d.engine.eval<{ diag: typeof pairs }>(d.program({ kind: "pairs", ...(given ? { pairs: given } : {}) }), {
+        label: "the diagnosis of a failed render (transformers)",
+        cache: false,
+      })
+    ).diag;
   } catch {
     return undefined;
   }
@@ -195,7 +229,10 @@ export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | 
     const { path, source } = d.site(component, transformer);
     let found: Issue[];
     try {
-      await d.engine.eval(d.program({ kind: "pair", component, transformer }), { label: `the diagnosis of a failed render (component ${component}, transformer ${transformer})`, cache: false });
+      await d.engine.eval(d.program({ kind: "pair", component, transformer }), {
+        label: `the diagnosis of a failed render (component ${component}, transformer ${transformer})`,
+        cache: false,
+      });
       continue; // passes on its own: the failure is elsewhere
     } catch (e) {
       if (!EngineError.is(e) || e.code !== "engine") throw e;
@@ -223,12 +260,25 @@ export async function diagnoseTransformers(d: DiagnoseInput): Promise<Issue[] | 
     }
   }
   if (failing.length > MAX_PAIRS) {
-    issues.push({ code: "engine", path: "components", message: `${failing.length - MAX_PAIRS} more (component, transformer) pairs fail to evaluate: ${failing.slice(MAX_PAIRS).map((f) => `${f.component}/${f.transformer.split("/").pop()}`).join(", ")}` });
+    issues.push({
+      code: "engine",
+      path: "components",
+      message: `${failing.length - MAX_PAIRS} more (component, transformer) pairs fail to evaluate: ${failing
+        .slice(MAX_PAIRS)
+        .map((f) => `${f.component}/${f.transformer.split("/").pop()}`)
+        .join(", ")}`,
+    });
   }
   return issues;
 }
 
-const CRON_FIELD: Record<string, [string, string]> = { minute: ["minute", "0-59"], hour: ["hour", "0-23"], dayOfMonth: ["day of month", "1-31"], month: ["month", "1-12 or jan-dec"], dayOfWeek: ["day of week", "0-7 or sun-sat"] };
+const CRON_FIELD: Record<string, [string, string]> = {
+  minute: ["minute", "0-59"],
+  hour: ["hour", "0-23"],
+  dayOfMonth: ["day of month", "1-31"],
+  month: ["month", "1-12 or jan-dec"],
+  dayOfWeek: ["day of week", "0-7 or sun-sat"],
+};
 
 /**
  * The author's field and a plain message for an error the catalog reports from a hidden
@@ -240,12 +290,22 @@ export function authorTerms(path: string, message: string): Pick<Issue, "path" |
   const cron = /^(components\.[^.]+)\._schedule\._(\w+)$/.exec(path);
   if (cron && CRON_FIELD[cron[2]!]) {
     const [name, range] = CRON_FIELD[cron[2]!]!;
-    return { path: `${cron[1]}.spec.cronJobConfig.schedule`, code: "out_of_range", message: `${name} ${JSON.stringify(value ?? "")} is out of range ${range}`, constraint: `${name} ${range}` };
+    return {
+      path: `${cron[1]}.spec.cronJobConfig.schedule`,
+      code: "out_of_range",
+      message: `${name} ${JSON.stringify(value ?? "")} is out of range ${range}`,
+      constraint: `${name} ${range}`,
+    };
   }
   const env = /^(components\.[^.]+)\._envNames\.(.+)$/.exec(path);
   if (env) {
     const name = env[2]!.startsWith('"') ? (JSON.parse(env[2]!) as string) : env[2]!;
-    return { path: `${env[1]}.spec.container.env.${name}`, code: "invalid_name", message: `${JSON.stringify(name)} is not a valid environment variable name (letters, digits, '_', '-' and '.', not starting with a digit)`, constraint: "^[-._a-zA-Z][-._a-zA-Z0-9]*$" };
+    return {
+      path: `${env[1]}.spec.container.env.${name}`,
+      code: "invalid_name",
+      message: `${JSON.stringify(name)} is not a valid environment variable name (letters, digits, '_', '-' and '.', not starting with a digit)`,
+      constraint: "^[-._a-zA-Z][-._a-zA-Z0-9]*$",
+    };
   }
   return undefined;
 }

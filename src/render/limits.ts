@@ -63,7 +63,12 @@ export function checkValuesSize(values: Record<string, unknown>, provenance: Pro
   if (!issues.length) {
     const n = bytes(JSON.stringify(values));
     if (n > LIMITS.valuesBytes) {
-      issues.push({ code: "out_of_range", path: "values", message: `the release's values are ${formatBytes(n)} as JSON; the limit is ${formatBytes(LIMITS.valuesBytes)}`, constraint: `<= ${formatBytes(LIMITS.valuesBytes)}` });
+      issues.push({
+        code: "out_of_range",
+        path: "values",
+        message: `the release's values are ${formatBytes(n)} as JSON; the limit is ${formatBytes(LIMITS.valuesBytes)}`,
+        constraint: `<= ${formatBytes(LIMITS.valuesBytes)}`,
+      });
     }
   }
   return issues;
@@ -83,13 +88,23 @@ export function checkObjectSizes(objects: readonly K8sObject[]): Issue[] {
         if (d && typeof d === "object") for (const [k, v] of Object.entries(d)) n += bytes(k) + (typeof v === "string" ? bytes(v) : 0);
       }
       if (n > LIMITS.configDataBytes) {
-        issues.push({ code: "out_of_range", path: id, message: `${o.kind} data is ${formatBytes(n)}${of}; Kubernetes accepts at most ${formatBytes(LIMITS.configDataBytes)}`, constraint: `<= ${formatBytes(LIMITS.configDataBytes)}` });
+        issues.push({
+          code: "out_of_range",
+          path: id,
+          message: `${o.kind} data is ${formatBytes(n)}${of}; Kubernetes accepts at most ${formatBytes(LIMITS.configDataBytes)}`,
+          constraint: `<= ${formatBytes(LIMITS.configDataBytes)}`,
+        });
         continue;
       }
     }
     const n = bytes(JSON.stringify(o));
     if (n > LIMITS.objectBytes) {
-      issues.push({ code: "out_of_range", path: id, message: `the object is ${formatBytes(n)}${of}; the Kubernetes API accepts at most ${formatBytes(LIMITS.objectBytes)} per request`, constraint: `<= ${formatBytes(LIMITS.objectBytes)}` });
+      issues.push({
+        code: "out_of_range",
+        path: id,
+        message: `the object is ${formatBytes(n)}${of}; the Kubernetes API accepts at most ${formatBytes(LIMITS.objectBytes)} per request`,
+        constraint: `<= ${formatBytes(LIMITS.objectBytes)}`,
+      });
     }
   }
   return issues;

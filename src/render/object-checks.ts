@@ -26,7 +26,8 @@ export function keyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf("/");
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (!prefix.length || prefix.length > DNS_SUBDOMAIN || !SUBDOMAIN.test(prefix))) return `the prefix "${prefix}" is not a DNS subdomain of at most 253 characters`;
+  if (prefix !== undefined && (!prefix.length || prefix.length > DNS_SUBDOMAIN || !SUBDOMAIN.test(prefix)))
+    return `the prefix "${prefix}" is not a DNS subdomain of at most 253 characters`;
   if (!name.length || name.length > 63) return `the name part is ${name.length} characters (1 to 63 allowed)`;
   if (!NAME_PART.test(name)) return "the name part must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric";
   return undefined;
@@ -65,16 +66,36 @@ export function checkObjects(objects: readonly { component: string; object: K8sO
     for (const [where, m] of metas) {
       for (const [k, v] of Object.entries(m?.labels ?? {})) {
         const problem = keyProblem(k) ?? (typeof v === "string" ? labelValueProblem(v) : "the value is not a string");
-        if (problem) issues.push({ code: "invalid_name", path: `${id}.${where}.labels.${k}`, message: `label ${JSON.stringify(k)} of ${id}${by}: ${problem}`, constraint: "Kubernetes label syntax", ...at });
+        if (problem)
+          issues.push({
+            code: "invalid_name",
+            path: `${id}.${where}.labels.${k}`,
+            message: `label ${JSON.stringify(k)} of ${id}${by}: ${problem}`,
+            constraint: "Kubernetes label syntax",
+            ...at,
+          });
       }
       let total = 0;
       for (const [k, v] of Object.entries(m?.annotations ?? {})) {
         total += k.length + (typeof v === "string" ? Buffer.byteLength(v) : 0);
         const problem = keyProblem(k);
-        if (problem) issues.push({ code: "invalid_name", path: `${id}.${where}.annotations.${k}`, message: `annotation key ${JSON.stringify(k)} of ${id}${by}: ${problem}`, constraint: "Kubernetes annotation key syntax", ...at });
+        if (problem)
+          issues.push({
+            code: "invalid_name",
+            path: `${id}.${where}.annotations.${k}`,
+            message: `annotation key ${JSON.stringify(k)} of ${id}${by}: ${problem}`,
+            constraint: "Kubernetes annotation key syntax",
+            ...at,
+          });
       }
       if (total > ANNOTATIONS_TOTAL) {
-        issues.push({ code: "out_of_range", path: `${id}.${where}.annotations`, message: `the annotations of ${id}${by} total ${total} bytes; Kubernetes allows at most ${ANNOTATIONS_TOTAL}`, constraint: `<= ${ANNOTATIONS_TOTAL} bytes`, ...at });
+        issues.push({
+          code: "out_of_range",
+          path: `${id}.${where}.annotations`,
+          message: `the annotations of ${id}${by} total ${total} bytes; Kubernetes allows at most ${ANNOTATIONS_TOTAL}`,
+          constraint: `<= ${ANNOTATIONS_TOTAL} bytes`,
+          ...at,
+        });
       }
     }
   }

@@ -2,9 +2,22 @@
 import { kindWeight, type K8sObject } from "./types.js";
 
 const CLUSTER_SCOPED = new Set([
-  "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume", "StorageClass",
-  "PriorityClass", "IngressClass", "RuntimeClass", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-  "APIService", "CSIDriver", "ClusterIssuer", "GatewayClass", "ClusterSecretStore",
+  "Namespace",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "CustomResourceDefinition",
+  "PersistentVolume",
+  "StorageClass",
+  "PriorityClass",
+  "IngressClass",
+  "RuntimeClass",
+  "MutatingWebhookConfiguration",
+  "ValidatingWebhookConfiguration",
+  "APIService",
+  "CSIDriver",
+  "ClusterIssuer",
+  "GatewayClass",
+  "ClusterSecretStore",
 ]);
 
 export function isClusterScoped(kind: string): boolean {
@@ -22,4 +35,3 @@ export function compareObjects(a: K8sObject, b: K8sObject): number {
     cmp(a.apiVersion, b.apiVersion)
   );
 }
-

@@ -119,7 +119,10 @@ export function overrideReleaseIdentity(
         const flag = s.field === "name" ? "--name" : s.field === "namespace" ? "-n/--namespace" : "--cluster-domain";
         const line = f.text.slice(0, s.start).split("\n").length;
         throw Object.assign(
-          new OpmError("usage", `${flag} cannot replace ${s.field === "clusterDomain" ? "" : "metadata."}${s.field} in ${f.name}:${line}: the file sets it to an expression, not a plain string; edit the file or drop the flag`),
+          new OpmError(
+            "usage",
+            `${flag} cannot replace ${s.field === "clusterDomain" ? "" : "metadata."}${s.field} in ${f.name}:${line}: the file sets it to an expression, not a plain string; edit the file or drop the flag`,
+          ),
           { exitCode: 2 },
         );
       }

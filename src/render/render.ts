@@ -14,7 +14,7 @@ import { printDeclList, printSourceFile, type PrintedFile } from "../core/cue/pr
 import { policyExpr, type PolicyUse } from "../../dsl/policy.js";
 import { EngineError, OpmError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../core/errors.js";
 import type { Provenance } from "../../dsl/config.js";
-import { CORE_IMPORT, Module, ModuleRelease, releaseFile, type CueSourceFile } from "../../dsl/module.js";
+import { CORE_IMPORT, Module, type ModuleRelease, releaseFile, type CueSourceFile } from "../../dsl/module.js";
 import { CUSTOM_PACKAGE } from "../../dsl/define.js";
 import { defaultEngine, type Engine, type EvalStats } from "../engine/engine.js";
 import { catalogPackage, defaultAlias, link, packageField, parseHeader, readCueDir, type CuePackage, type ParsedFile } from "../program/link.js";
@@ -35,7 +35,7 @@ import { scrubText, secretValuesOf } from "../core/redact.js";
 import { cleanViolation, compareViolations, violationIssue, violationPath } from "./violations.js";
 import { compareObjects, isClusterScoped } from "./order.js";
 import { renderStaged, type StageStats } from "./staged.js";
-import { type K8sObject, type ReleaseInfo, type RenderResult, type Violation } from "./types.js";
+import type { K8sObject, ReleaseInfo, RenderResult, Violation } from "./types.js";
 
 export { violationIssue, violationPath };
 export { compareObjects, isClusterScoped };
@@ -114,7 +114,8 @@ export function loadCueModule(dir: string, release: Omit<CueModuleInput, "kind" 
   if (!statSync(dir).isDirectory()) throw new ValidationError([{ code: "io", path: "", message: `${dir} is not a folder of .cue files` }]);
   const display = path.relative(process.cwd(), dir) || ".";
   const files = readCueDir(dir, display);
-  if (!files.length) throw new ValidationError([{ code: "io", path: "", message: `${display} holds no .cue files (${readdirSync(dir).length} other entries)` }]);
+  if (!files.length)
+    throw new ValidationError([{ code: "io", path: "", message: `${display} holds no .cue files (${readdirSync(dir).length} other entries)` }]);
   return { kind: "CueModule", dir: display, files, ...release };
 }
 
@@ -156,8 +157,23 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   // One module package (plus, optionally, package release and TypeScript-defined parts).
   const modules = [...new Set(parsed.map((f) => f.package))].filter((p) => p !== "release" && p !== CUSTOM_PACKAGE).sort();
   if (modules.length !== 1) {
-    const which = modules.map((m) => `package ${m} (${parsed.filter((f) => f.package === m).map((f) => path.basename(f.file.name)).sort().join(", ")})`).join(", ");
-    throw new ValidationError([{ code: "io", path: "", message: `${input.dir}: a module folder holds the .cue files of one module package (and optionally a package release); found ${modules.length ? which : "no module package"}. Move the other files out of the folder, or give them one package name` }]);
+    const which = modules
+      .map(
+        (m) =>
+          `package ${m} (${parsed
+            .filter((f) => f.package === m)
+            .map((f) => path.basename(f.file.name))
+            .sort()
+            .join(", ")})`,
+      )
+      .join(", ");
+    throw new ValidationError([
+      {
+        code: "io",
+        path: "",
+        message: `${input.dir}: a module folder holds the .cue files of one module package (and optionally a package release); found ${modules.length ? which : "no module package"}. Move the other files out of the folder, or give them one package name`,
+      },
+    ]);
   }
   const secrets: string[] = [];
   const hasRelease = parsed.some((f) => f.package === "release");
@@ -169,7 +185,10 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   if (tooLarge.length) throw new ValidationError(tooLarge);
   if (input.values && Object.keys(input.values).length) {
     // Check the values against the module's #config schema first, reporting every problem.
-    const exported = await cueConfigSchema(engine, parsed.filter((f) => f.package !== "release"));
+    const exported = await cueConfigSchema(
+      engine,
+      parsed.filter((f) => f.package !== "release"),
+    );
     const schema = exported;
     if (schema) {
       const issues = [...checkValue(schema, input.values, "values"), ...redactionMarkers(schema, input.values)].map((i) => {
@@ -190,12 +209,16 @@ async function prepare(input: ModuleRelease<any> | Module<any> | CueModuleInput,
   // Flags win: --name / -n / --cluster-domain replace the release package's own name / namespace / cluster domain.
   const releaseFiles = new Set(parsed.filter((f) => f.package === "release").map((f) => f.file));
   const identity = { name: input.name, namespace: input.namespace, clusterDomain: input.clusterDomain };
-  const files = hasRelease ? overrideReleaseIdentity(input.files, (f) => releaseFiles.has(f), identity, path.join(input.dir, "release identity (from the command line)")) : [...input.files];
+  const files = hasRelease
+    ? overrideReleaseIdentity(input.files, (f) => releaseFiles.has(f), identity, path.join(input.dir, "release identity (from the command line)"))
+    : [...input.files];
   const generated: PrintedFile[] = [];
   if (!hasRelease) {
     generated.push(printSourceFile(path.join(input.dir, "release.cue (from the command line)"), releaseFileAst(modules[0]!, input)));
   } else if (input.values && Object.keys(input.values).length) {
-    generated.push(printSourceFile(path.join(input.dir, "values (from the command line)"), ast.file("release", [], [ast.field("values", ast.fromJSON(input.values))])));
+    generated.push(
+      printSourceFile(path.join(input.dir, "values (from the command line)"), ast.file("release", [], [ast.field("values", ast.fromJSON(input.values))])),
+    );
   }
   // Files read above are not read again (a release file whose identity was replaced is).
   const read = new Map<CueSourceFile, ParsedFile>(parsed.map((f) => [f.file, f]));
@@ -236,7 +259,11 @@ export interface RenderOut {
 }
 
 /** The release's own packages (by package name), how its imports resolve, and the release package. */
-export function localPackages(parsed: readonly ParsedFile[]): { local: Map<string, CuePackage>; resolve: (importPath: string) => CuePackage | undefined; releasePkg: CuePackage } {
+export function localPackages(parsed: readonly ParsedFile[]): {
+  local: Map<string, CuePackage>;
+  resolve: (importPath: string) => CuePackage | undefined;
+  releasePkg: CuePackage;
+} {
   const byPkg = new Map<string, ParsedFile[]>();
   for (const f of parsed) byPkg.set(f.package, [...(byPkg.get(f.package) ?? []), f]);
   const releaseFiles = byPkg.get("release");
@@ -260,7 +287,11 @@ export function platformPackage(policies: readonly PolicyUse[]): CuePackage | un
         files: [
           printSourceFile(
             "platform policies (from TypeScript)",
-            ast.file("platform", [{ path: CORE_IMPORT, alias: "core" }, ...[...new Set(platformCustom.flatMap((c) => c.imports))].map((p) => ({ path: p }))], platformCustom.map((c) => c.decl)),
+            ast.file(
+              "platform",
+              [{ path: CORE_IMPORT, alias: "core" }, ...[...new Set(platformCustom.flatMap((c) => c.imports))].map((p) => ({ path: p }))],
+              platformCustom.map((c) => c.decl),
+            ),
           ),
         ],
       }
@@ -290,7 +321,10 @@ export function buildProgram(
   const providerExpr = (): ast.Expr => {
     const base = ast.sel(ast.ident(packageField(provider)), "#Provider");
     if (!custom || !input.declares.transformers) return base;
-    const each = ast.comprehension([{ kind: "for", key: "k", value: "t", source: ast.sel(ast.ident(packageField(custom.importPath)), "#Transformers") }], ast.struct([ast.field({ dynamic: ast.ident("k") }, ast.ident("t"))]));
+    const each = ast.comprehension(
+      [{ kind: "for", key: "k", value: "t", source: ast.sel(ast.ident(packageField(custom.importPath)), "#Transformers") }],
+      ast.struct([ast.field({ dynamic: ast.ident("k") }, ast.ident("t"))]),
+    );
     return ast.and(base, ast.struct([ast.field("transformers", ast.struct([each]))]));
   };
   const roots = [releasePkg, providerPkg, ...(custom ? [custom] : [])];
@@ -339,7 +373,10 @@ export function buildProgram(
           ast.field(
             "#input",
             ast.struct([
-              ast.field("components", ast.sel(ast.paren(ast.and(coreRef("#PolicyComponents"), ast.struct([ast.field("#components", rel("components"))]))), "out")),
+              ast.field(
+                "components",
+                ast.sel(ast.paren(ast.and(coreRef("#PolicyComponents"), ast.struct([ast.field("#components", rel("components"))]))), "out"),
+              ),
               ast.field("objects", ast.list([objects])),
             ]),
           ),
@@ -348,7 +385,10 @@ export function buildProgram(
       decls.push(ast.field("violations", ast.sel(ast.paren(check), "violations")));
     }
     if (releaseSecrets && !diagnose) {
-      const labels = ast.sel(ast.paren(ast.and(coreRef("#ReleaseLabels"), ast.struct([ast.field("#release", out("release")), ast.field("#module", out("module"))]))), "out");
+      const labels = ast.sel(
+        ast.paren(ast.and(coreRef("#ReleaseLabels"), ast.struct([ast.field("#release", out("release")), ast.field("#module", out("module"))]))),
+        "out",
+      );
       const secrets = ast.and(
         ast.sel(ast.ident(packageField(provider)), "#ReleaseSecrets"),
         ast.struct([ast.field("#secrets", rel("_unified", "#secrets")), ast.field("#release", out("release")), ast.field("#labels", labels)]),
@@ -390,15 +430,20 @@ function locate(p: Prepared, userP: string): SourceLocation | undefined {
 
 function explain(message: string): string {
   if (/errors in empty disjunction/.test(message)) return "the value satisfies none of the allowed alternatives (wrong type or out of bounds)";
-  if (/structural cycle/.test(message)) return "a structural cycle: this value contains itself without end (a definition that refers to itself, directly or through others)";
-  if (/incomplete cause disjunction|cycle/.test(message)) return `no concrete value can be computed (${message.replace(/ \(and \d+ more errors?\)$/, "")}): a value that depends on itself, directly or through others, or a required value that is missing`;
+  if (/structural cycle/.test(message))
+    return "a structural cycle: this value contains itself without end (a definition that refers to itself, directly or through others)";
+  if (/incomplete cause disjunction|cycle/.test(message))
+    return `no concrete value can be computed (${message.replace(/ \(and \d+ more errors?\)$/, "")}): a value that depends on itself, directly or through others, or a required value that is missing`;
   if (/incomplete value/.test(message)) return message.replace(/^.*incomplete value/, "no concrete value was given for") + " (a required value is missing)";
   return message;
 }
 
 function scrubError(e: EngineError, secrets: readonly string[]): EngineError {
   if (!secrets.length) return e;
-  return new EngineError(e.issues.map((i) => ({ ...i, message: scrubText(i.message, secrets) })), scrubText(e.message.split("\n")[0]!, secrets));
+  return new EngineError(
+    e.issues.map((i) => ({ ...i, message: scrubText(i.message, secrets) })),
+    scrubText(e.message.split("\n")[0]!, secrets),
+  );
 }
 
 function mapEngineError(p: Prepared, e: EngineError, policies: readonly PolicyUse[] = []): never {
@@ -414,28 +459,65 @@ function mapEngineIssues(p: Prepared, engineIssues: readonly Issue[], policies: 
     const use = def ? byDef.get(def) : undefined;
     if (use) {
       const rest = i.path.slice(i.path.indexOf(def!) + def!.length).replace(/^\./, "");
-      return { code: "engine", path: `policies.${use.fqn}${rest ? "." + rest : ""}`, message: `policy ${use.fqn} failed to compile: ${scrubText(i.message, p.secrets)}`, ...(use.site ? { source: use.site } : {}) };
+      return {
+        code: "engine",
+        path: `policies.${use.fqn}${rest ? "." + rest : ""}`,
+        message: `policy ${use.fqn} failed to compile: ${scrubText(i.message, p.secrets)}`,
+        ...(use.site ? { source: use.site } : {}),
+      };
     }
     const author = authorTerms(userPath(i.path), i.message);
     const path = author?.path ?? userPath(i.path);
     const source = locate(p, path);
-    const code: Issue["code"] = author?.code ?? (/field not allowed/.test(i.message) ? "unknown_field" : /incomplete value/.test(i.message) ? "required" : /out of bound|invalid value/.test(i.message) ? "out_of_range" : /conflicting values/.test(i.message) ? "conflict" : "engine");
-    return { code, path, message: scrubText(author?.message ?? explain(i.message), p.secrets), ...(author?.constraint ? { constraint: author.constraint } : {}), ...(source ? { source } : {}) };
+    const code: Issue["code"] =
+      author?.code ??
+      (/field not allowed/.test(i.message)
+        ? "unknown_field"
+        : /incomplete value/.test(i.message)
+          ? "required"
+          : /out of bound|invalid value/.test(i.message)
+            ? "out_of_range"
+            : /conflicting values/.test(i.message)
+              ? "conflict"
+              : "engine");
+    return {
+      code,
+      path,
+      message: scrubText(author?.message ?? explain(i.message), p.secrets),
+      ...(author?.constraint ? { constraint: author.constraint } : {}),
+      ...(source ? { source } : {}),
+    };
   });
 }
 
 /** Every error of a failed evaluation, each in the author's terms (see all-errors.ts). */
-async function allErrors(p: Prepared, engine: Engine, provider: string, platform: readonly PolicyUse[], matched: Record<string, string[]> | undefined, first: EngineError): Promise<Issue[]> {
+async function allErrors(
+  p: Prepared,
+  engine: Engine,
+  provider: string,
+  platform: readonly PolicyUse[],
+  matched: Record<string, string[]> | undefined,
+  _first: EngineError,
+): Promise<Issue[]> {
   const parsed = p.files.map((f) => parseHeader(f));
   const program = (decls: readonly ast.Decl[]) => diagnosisProgram(buildProgram(p.files, provider, platform, undefined, { kind: "expr", field: decls }).source);
   const issues: Issue[] = [];
   // A CUE module's own release may set values its #config refuses: checked like a values file.
   const components = componentFields(parsed.filter((f) => f.package !== "release"));
   const ownRelease = !p.release && parsed.some((f) => f.package === "release");
-  const probed = await probeFields({ engine, program, components, label: "the diagnosis of a failed render", ...(ownRelease ? { checkValues: () => releaseValueIssues(engine, parsed, program) } : {}) });
+  const probed = await probeFields({
+    engine,
+    program,
+    components,
+    label: "the diagnosis of a failed render",
+    ...(ownRelease ? { checkValues: () => releaseValueIssues(engine, parsed, program) } : {}),
+  });
   issues.push(...probed.values);
   const declared = new Map<string, SourceLocation>();
-  const index = (n: FieldNode): void => void (declared.set(n.path.join("."), n.source), n.children.forEach(index));
+  const index = (n: FieldNode): void => {
+    declared.set(n.path.join("."), n.source);
+    for (const c of n.children) index(c);
+  };
   components.forEach(index);
   const seen = new Set<string>();
   for (const f of probed.errors) {
@@ -445,7 +527,12 @@ async function allErrors(p: Prepared, engine: Engine, provider: string, platform
     const at = declared.get(i!.path) ?? f.source;
     issues.push({ ...i!, ...(!i!.source && at ? { source: at } : {}) });
   }
-  if (probed.unread.length) issues.push({ code: "engine", path: "components", message: `${probed.unread.length} more failing field${probed.unread.length === 1 ? "" : "s"} not evaluated one by one (at most ${MAX_LEAVES} are): ${probed.unread.join(", ")}` });
+  if (probed.unread.length)
+    issues.push({
+      code: "engine",
+      path: "components",
+      message: `${probed.unread.length} more failing field${probed.unread.length === 1 ? "" : "s"} not evaluated one by one (at most ${MAX_LEAVES} are): ${probed.unread.join(", ")}`,
+    });
   // Transformers are checked too, each component rendered alone; a component with failing
   // fields is given the fields of its spec that evaluate. An error that is a component's own
   // field failing, or a field left out, is not the transformer's.
@@ -454,13 +541,18 @@ async function allErrors(p: Prepared, engine: Engine, provider: string, platform
     const cn = c.path[1]!;
     const keys = probed.specKeys[cn];
     const spec = `renderOut.#release._unified.#components[${JSON.stringify(cn)}].spec`;
-    specs[cn] = keys ? `{${keys.passing.map((k) => `${JSON.stringify(k)}: json.Unmarshal(json.Marshal(${spec}[${JSON.stringify(k)}]))`).join(", ")}}` : `json.Unmarshal(json.Marshal(${spec}))`;
+    specs[cn] = keys
+      ? `{${keys.passing.map((k) => `${JSON.stringify(k)}: json.Unmarshal(json.Marshal(${spec}[${JSON.stringify(k)}]))`).join(", ")}}`
+      : `json.Unmarshal(json.Marshal(${spec}))`;
   }
   const notTheirs = (cn: string, message: string, at: string) =>
     (issues.length > 0 && /#components\./.test(at)) || (probed.specKeys[cn]?.failing ?? []).some((k) => message.startsWith(`undefined field: ${k}`));
   const core = packageField(CORE_IMPORT);
   const isolated = components.length
-    ? await diagnose(p, engine, provider, platform, matched, notTheirs, (mode) => ({ kind: "expr", field: mode.kind === "expr" ? mode.field : isolatedField(mode, core, specs, matched) }))
+    ? await diagnose(p, engine, provider, platform, matched, notTheirs, (mode) => ({
+        kind: "expr",
+        field: mode.kind === "expr" ? mode.field : isolatedField(mode, core, specs, matched),
+      }))
     : undefined;
   const found = isolated?.length || issues.length ? isolated : await diagnose(p, engine, provider, platform, matched, notTheirs);
   const messages = new Set(issues.map((i) => i.message));
@@ -505,12 +597,23 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
     const source = locate(p, `components.${cn}`);
     const at = source ? { source } : {};
     if (!matched.length) {
-      issues.push({ code: "unmatched_component", path: `components.${cn}`, message: `no transformer matches component "${cn}" (labels: ${JSON.stringify(c.labels)}; resources: ${c.resources.join(", ") || "none"}; traits: ${c.traits.join(", ") || "none"}). Closest: ${nearestTransformers(c, out.transformers)}`, ...at });
+      issues.push({
+        code: "unmatched_component",
+        path: `components.${cn}`,
+        message: `no transformer matches component "${cn}" (labels: ${JSON.stringify(c.labels)}; resources: ${c.resources.join(", ") || "none"}; traits: ${c.traits.join(", ") || "none"}). Closest: ${nearestTransformers(c, out.transformers)}`,
+        ...at,
+      });
       continue;
     }
     for (const t of c.traits) {
       const handled = matched.some((tn) => out.transformers[tn]!.requiredTraits.includes(t) || out.transformers[tn]!.optionalTraits.includes(t));
-      if (!handled) issues.push({ code: "unhandled_trait", path: `components.${cn}`, message: `trait ${t} on component "${cn}" is not handled by any matching transformer (${matched.join(", ")})`, ...at });
+      if (!handled)
+        issues.push({
+          code: "unhandled_trait",
+          path: `components.${cn}`,
+          message: `trait ${t} on component "${cn}" is not handled by any matching transformer (${matched.join(", ")})`,
+          ...at,
+        });
     }
   }
   const seen = new Map<string, string>();
@@ -528,7 +631,12 @@ function postProcess(out: RenderOut, p: Prepared, releaseObjects: K8sObject[] = 
     const prev = seen.get(key);
     if (prev !== undefined) {
       const source = locate(p, `components.${component}`);
-      issues.push({ code: "conflict", path: `components.${component}`, message: `${o.kind} ${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name} is rendered twice (by components "${prev}" and "${component}")`, ...(source ? { source } : {}) });
+      issues.push({
+        code: "conflict",
+        path: `components.${component}`,
+        message: `${o.kind} ${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name} is rendered twice (by components "${prev}" and "${component}")`,
+        ...(source ? { source } : {}),
+      });
       continue;
     }
     seen.set(key, component);
@@ -560,7 +668,10 @@ function missingKeys(objects: K8sObject[], p: Prepared): Issue[] {
   for (const o of objects) {
     if (o.kind !== "Secret" && o.kind !== "ConfigMap") continue;
     const r = o as Record<string, any>;
-    keys.set(`${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, new Set([...Object.keys(r.data ?? {}), ...Object.keys(r.stringData ?? {}), ...Object.keys(r.binaryData ?? {})]));
+    keys.set(
+      `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`,
+      new Set([...Object.keys(r.data ?? {}), ...Object.keys(r.stringData ?? {}), ...Object.keys(r.binaryData ?? {})]),
+    );
   }
   const issues: Issue[] = [];
   for (const o of objects) {
@@ -618,7 +729,8 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   let matched: Record<string, string[]> | undefined;
   let source = "";
   const build = async () => {
-    matched = prepared.release && !prepared.release.module.transformers.length ? matchRelease(prepared.release, await transformerRules(engine, provider)) : undefined;
+    matched =
+      prepared.release && !prepared.release.module.transformers.length ? matchRelease(prepared.release, await transformerRules(engine, provider)) : undefined;
     source = buildProgram(prepared.program, provider, platform, matched).source;
   };
   const mode = options.mode ?? defaultRenderMode();
@@ -630,42 +742,64 @@ export async function render(input: ModuleRelease<any> | Module<any> | CueModule
   const evalStats: EvalStats = { evalMs: 0 };
   const cache = options.cache === false ? false : prepared.secrets.length ? "memory" : true;
   const releaseLabel = prepared.release?.name ?? (input as CueModuleInput).name ?? `of ${(input as CueModuleInput).dir}`;
-  const staged = mode === "staged" ? await renderStaged({ prepared, engine, provider, platform, cache, label: releaseLabel, ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}) }).catch((e: unknown) => {
-    throw EngineError.is(e) ? scrubError(e, prepared.secrets) : e;
-  }) : undefined;
+  const staged =
+    mode === "staged"
+      ? await renderStaged({
+          prepared,
+          engine,
+          provider,
+          platform,
+          cache,
+          label: releaseLabel,
+          ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}),
+        }).catch((e: unknown) => {
+          throw EngineError.is(e) ? scrubError(e, prepared.secrets) : e;
+        })
+      : undefined;
   if (staged) {
     ({ out, releaseObjects } = staged);
     found = staged.violations;
-  } else try {
-    if (!source) await build();
-    const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, {
-      label: `release ${releaseLabel}`,
-      cache,
-      stats: evalStats,
-      ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}),
-    });
-    out = value.out;
-    releaseObjects = value.secrets ?? [];
-    found = value.violations ?? [];
-  } catch (e) {
-    if (EngineError.is(e) && e.code === "engine") {
-      // The diagnosis failing (a timeout, a crash) leaves the evaluator's own error to report.
-      const found = await allErrors(prepared, engine, provider, platform, matched, e).catch(() => [] as Issue[]);
-      if (found.length) throw new ValidationError(found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`);
+  } else
+    try {
+      if (!source) await build();
+      const value = await engine.eval<{ out: RenderOut; violations: Violation[]; secrets: K8sObject[] }>(source, {
+        label: `release ${releaseLabel}`,
+        cache,
+        stats: evalStats,
+        ...(options.evalTimeoutMs ? { timeoutMs: options.evalTimeoutMs } : {}),
+      });
+      out = value.out;
+      releaseObjects = value.secrets ?? [];
+      found = value.violations ?? [];
+    } catch (e) {
+      if (EngineError.is(e) && e.code === "engine") {
+        // The diagnosis failing (a timeout, a crash) leaves the evaluator's own error to report.
+        const found = await allErrors(prepared, engine, provider, platform, matched, e).catch(() => [] as Issue[]);
+        if (found.length)
+          throw new ValidationError(
+            found.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })),
+            `${found.length} error${found.length === 1 ? "" : "s"} from CUE evaluation`,
+          );
+      }
+      if (EngineError.is(e) && e.code === "engine") mapEngineError(prepared, e, platform);
+      if (EngineError.is(e)) throw scrubError(e, prepared.secrets);
+      throw e;
     }
-    if (EngineError.is(e) && e.code === "engine") mapEngineError(prepared, e, platform);
-    if (EngineError.is(e)) throw scrubError(e, prepared.secrets);
-    throw e;
-  }
   const t3 = performance.now();
   const { objects, issues } = postProcess(out, prepared, releaseObjects);
   issues.push(...checkObjectSizes(objects));
-  if (issues.length) throw new RenderError(issues.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })), `cannot render release ${out.release.name}`);
+  if (issues.length)
+    throw new RenderError(
+      issues.map((i) => ({ ...i, message: scrubText(i.message, prepared.secrets) })),
+      `cannot render release ${out.release.name}`,
+    );
   const release: ReleaseInfo = { ...out.release, module: out.module };
   // No secret in any message: a policy may quote a value (a user's policy included), so every
   // literal secret the render knows (the release's, and those of the Secrets it renders) is scrubbed.
   const known = [...prepared.secrets, ...secretValuesOf(objects, 6)];
-  const violations = found.map((v) => cleanViolation({ ...v, message: scrubText(v.message, known), ...(v.path ? { path: scrubText(v.path, known) } : {}) })).sort(compareViolations);
+  const violations = found
+    .map((v) => cleanViolation({ ...v, message: scrubText(v.message, known), ...(v.path ? { path: scrubText(v.path, known) } : {}) }))
+    .sort(compareViolations);
   const blocking = violations.filter((v) => v.severity === "block");
   if (blocking.length) {
     throw new PolicyError(

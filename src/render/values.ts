@@ -20,7 +20,10 @@ export function loadValuesFile(file: string): ValuesFile {
     // Refuse an oversized file before reading it (a values file feeds Kubernetes objects).
     const size = statSync(file).size;
     if (size > LIMITS.valuesFileBytes) {
-      throw new OpmError("values", `values file ${display} is ${formatBytes(size)}; the limit is ${formatBytes(LIMITS.valuesFileBytes)} (its values must fit in Kubernetes objects, which hold at most ${formatBytes(LIMITS.configDataBytes)} of data)`);
+      throw new OpmError(
+        "values",
+        `values file ${display} is ${formatBytes(size)}; the limit is ${formatBytes(LIMITS.valuesFileBytes)} (its values must fit in Kubernetes objects, which hold at most ${formatBytes(LIMITS.configDataBytes)} of data)`,
+      );
     }
     text = readFileSync(file, "utf8");
   } catch (e) {

@@ -22,4 +22,3 @@ export function compareViolations(a: Violation, b: Violation): number {
   const k = (v: Violation) => `${v.policy}\u0000${v.rule}\u0000${v.component ?? ""}\u0000${v.object ?? ""}\u0000${v.path ?? ""}\u0000${v.message}`;
   return sev[a.severity] - sev[b.severity] || (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0);
 }
-

@@ -24,7 +24,12 @@ export function withheldSecrets(files: readonly { name: string; text: string }[]
   const issues: Issue[] = [];
   for (const f of files) {
     const left = LEFT_OUT.exec(f.text);
-    for (const path of left ? left[1]!.split(",").map((p) => p.trim()).filter(Boolean) : []) {
+    for (const path of left
+      ? left[1]!
+          .split(",")
+          .map((p) => p.trim())
+          .filter(Boolean)
+      : []) {
       if (has(values, path)) continue;
       issues.push({
         code: "required",

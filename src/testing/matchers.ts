@@ -30,7 +30,7 @@ export interface OpmMatchers<R = unknown> {
   toHaveField(path: string | readonly (string | number)[], value: unknown): R;
 }
 
-const show = (v: unknown): string => (v === undefined ? "undefined" : JSON.stringify(v) ?? String(v));
+const show = (v: unknown): string => (v === undefined ? "undefined" : (JSON.stringify(v) ?? String(v)));
 
 function objectsOf(received: unknown): readonly K8sObject[] | undefined {
   if (Array.isArray(received)) return received as K8sObject[];
@@ -48,7 +48,8 @@ function parseFieldPath(path: string): (string | number)[] {
   while (i < path.length) {
     re.lastIndex = i;
     const m = re.exec(path);
-    if (!m || (m[1] !== undefined && i > 0 && path[i] !== ".")) throw new Error(`opm-ts/testing: cannot read the field path ${show(path)} at character ${i + 1}`);
+    if (!m || (m[1] !== undefined && i > 0 && path[i] !== "."))
+      throw new Error(`opm-ts/testing: cannot read the field path ${show(path)} at character ${i + 1}`);
     out.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : JSON.parse(`"${m[3]}"`)));
     i = re.lastIndex;
   }
@@ -98,17 +99,26 @@ export const opmMatchers = {
   toHaveField(this: MatcherContext, received: unknown, path: string | readonly (string | number)[], expected: unknown): MatcherOutcome {
     const shown = typeof path === "string" ? path : path.join(".");
     if (received === null || typeof received !== "object" || objectsOf(received)) {
-      return { pass: false, message: () => `toHaveField expects one object (e.g. getObject(out, "Deployment")), got ${Array.isArray(received) || objectsOf(received) ? "a list of objects" : show(received)}` };
+      return {
+        pass: false,
+        message: () =>
+          `toHaveField expects one object (e.g. getObject(out, "Deployment")), got ${Array.isArray(received) || objectsOf(received) ? "a list of objects" : show(received)}`,
+      };
     }
     const who = describeObject(received as Partial<K8sObject>);
     const at = fieldAt(received, path);
     if (!at.found) {
-      return { pass: false, message: () => `expected ${who} to have ${shown} = ${show(expected)}, but ${at.at} has no such field${at.keys.length ? ` (it has: ${at.keys.join(", ")})` : ""}` };
+      return {
+        pass: false,
+        message: () =>
+          `expected ${who} to have ${shown} = ${show(expected)}, but ${at.at} has no such field${at.keys.length ? ` (it has: ${at.keys.join(", ")})` : ""}`,
+      };
     }
     const pass = this.equals(at.value, expected);
     return {
       pass,
-      message: () => (pass ? `expected ${who} not to have ${shown} = ${show(expected)}` : `expected ${who} to have ${shown} = ${show(expected)}, found ${show(at.value)}`),
+      message: () =>
+        pass ? `expected ${who} not to have ${shown} = ${show(expected)}` : `expected ${who} to have ${shown} = ${show(expected)}, found ${show(at.value)}`,
     };
   },
 };

@@ -6,7 +6,11 @@ const isObject = (v: unknown): v is K8sObject =>
   !!v && typeof v === "object" && typeof (v as K8sObject).apiVersion === "string" && typeof (v as K8sObject).kind === "string" && !!(v as K8sObject).metadata;
 
 const isResult = (v: unknown): v is RenderResult =>
-  !!v && typeof v === "object" && Array.isArray((v as RenderResult).objects) && typeof (v as RenderResult).digest === "string" && typeof (v as RenderResult).yaml === "function";
+  !!v &&
+  typeof v === "object" &&
+  Array.isArray((v as RenderResult).objects) &&
+  typeof (v as RenderResult).digest === "string" &&
+  typeof (v as RenderResult).yaml === "function";
 
 /**
  * Deterministic YAML for a render result, one object or a list of objects, as `opm build`

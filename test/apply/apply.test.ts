@@ -34,7 +34,10 @@ describe("apply", () => {
     expect(second.objects.every((o) => o.action === "unchanged")).toBe(true);
     expect(second.changed).toBe(false);
 
-    const r2 = fakeRender([deployment("web", { replicas: 4 }), service("web"), configMap("cfg"), { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "sa" } }], rel);
+    const r2 = fakeRender(
+      [deployment("web", { replicas: 4 }), service("web"), configMap("cfg"), { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "sa" } }],
+      rel,
+    );
     const third = await apply(r2, h.opts);
     expect(third.objects.find((o) => o.id === "Deployment demo/web")!.action).toBe("configured");
     expect(third.objects.filter((o) => o.action === "unchanged")).toHaveLength(3);
@@ -96,7 +99,10 @@ describe("apply", () => {
     );
     const start = h.server.requests.length;
     const rep = await apply(fakeRender([configMap("a")], rel), h.opts);
-    const deletes = h.server.requests.slice(start).filter((q) => q.method === "DELETE" && !q.path.includes("/leases/")).map((q) => q.path.split("/").slice(-2).join("/"));
+    const deletes = h.server.requests
+      .slice(start)
+      .filter((q) => q.method === "DELETE" && !q.path.includes("/leases/"))
+      .map((q) => q.path.split("/").slice(-2).join("/"));
     expect(deletes).toEqual(["deployments/web", "services/svc", "configmaps/b"]);
     expect(rep.pruned.map((p) => p.id)).toEqual(["Deployment demo/web", "Service demo/svc", "ConfigMap demo/b"]);
     expect(h.server.get("v1", "Namespace", undefined, "extra")).toBeDefined();

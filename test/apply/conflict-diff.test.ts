@@ -40,7 +40,10 @@ describe("conflicts", () => {
 
   test("same value owned by another manager is shared, not a conflict", async () => {
     await apply(fakeRender([deployment("web", { replicas: 2 })], rel), { ...h.opts, createNamespace: true });
-    await h.client.apply({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "demo" }, spec: { replicas: 2 } }, { fieldManager: "kubectl" });
+    await h.client.apply(
+      { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "demo" }, spec: { replicas: 2 } },
+      { fieldManager: "kubectl" },
+    );
     const rep = await apply(fakeRender([deployment("web", { replicas: 2 })], rel), h.opts);
     expect(rep.objects[0]!.action).toBe("unchanged");
   });
@@ -50,7 +53,10 @@ describe("diff", () => {
   test("nothing changes right after apply, exit code 0; server defaults and others' fields are not changes", async () => {
     const r = fakeRender([deployment("web"), configMap("c")], rel);
     await apply(r, { ...h.opts, createNamespace: true });
-    await h.client.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "demo", annotations: { mine: "yes" } } }, { fieldManager: "other" });
+    await h.client.apply(
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "demo", annotations: { mine: "yes" } } },
+      { fieldManager: "other" },
+    );
     const d = await diff(r, h.opts);
     expect(d.changed).toBe(false);
     expect(d.text).toBe("");
@@ -88,7 +94,11 @@ describe("diff", () => {
     await apply(fakeRender([configMap("c")], rel), { ...h.opts, createNamespace: true });
     h.server.fault({ method: "PATCH", status: 500 });
     const io = captureIO();
-    const c = new (h.client.constructor as typeof import("../../src/apply/client.js").KubeClient)({ kubeConfig: h.server.kubeConfig(), retries: 1, retryBaseMs: 1 });
+    const c = new (h.client.constructor as typeof import("../../src/apply/client.js").KubeClient)({
+      kubeConfig: h.server.kubeConfig(),
+      retries: 1,
+      retryBaseMs: 1,
+    });
     expect(await runDiff(fakeRender([configMap("c", { a: "9" })], rel), { client: c }, io.io)).toBe(2);
     expect(io.err.join("\n")).toMatch(/error: .*500/);
   });
@@ -117,7 +127,12 @@ describe("secret redaction", () => {
       outputs.push(io.all());
     }
     // A server error that echoes the object back must be scrubbed too.
-    h.server.fault({ method: "PATCH", path: "/secrets/", status: 422, message: `Secret "creds" is invalid: data[password]: ${b64(planted2)} (${planted2}) is bad` });
+    h.server.fault({
+      method: "PATCH",
+      path: "/secrets/",
+      status: 422,
+      message: `Secret "creds" is invalid: data[password]: ${b64(planted2)} (${planted2}) is bad`,
+    });
     const io2 = captureIO();
     expect(await runApply(r2, { client: h.client }, io2.io)).toBe(1);
     outputs.push(io2.all());

@@ -18,7 +18,12 @@ const LIMIT = 1024 * 1024;
 function inventorySize(): { data: number; inventoryKey: number; revisionsKey: number; secretJson: number } {
   const s = h.server.list("Secret").find((x) => x.metadata.labels?.["opmodel.dev/inventory"] === "true")!;
   const bytes = (k: string) => Buffer.from(s.data[k] ?? "", "base64").length;
-  return { data: bytes("inventory") + bytes("revisions"), inventoryKey: bytes("inventory"), revisionsKey: bytes("revisions"), secretJson: Buffer.byteLength(JSON.stringify(s)) };
+  return {
+    data: bytes("inventory") + bytes("revisions"),
+    inventoryKey: bytes("inventory"),
+    revisionsKey: bytes("revisions"),
+    secretJson: Buffer.byteLength(JSON.stringify(s)),
+  };
 }
 
 /** 100 Deployments, 100 Services, 100 ConfigMaps; every apply changes every image and every ConfigMap. */
@@ -27,7 +32,11 @@ function release300(round: number): K8sObject[] {
   for (let i = 0; i < 100; i++) {
     const d = deployment(`app-${i}`, { replicas: 2, image: `registry.example.com/team/app-${i}:1.${round}.0` });
     const c = (d.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } }).template.spec.containers[0]!;
-    c.env = [{ name: "LOG_LEVEL", value: "info" }, { name: "ROUND", value: String(round) }, { name: "CONFIG", valueFrom: { configMapKeyRef: { name: `app-${i}`, key: "settings.yaml" } } }];
+    c.env = [
+      { name: "LOG_LEVEL", value: "info" },
+      { name: "ROUND", value: String(round) },
+      { name: "CONFIG", valueFrom: { configMapKeyRef: { name: `app-${i}`, key: "settings.yaml" } } },
+    ];
     c.resources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
     out.push(d, service(`app-${i}`), configMap(`app-${i}`, { "settings.yaml": `round: ${round}\nfeature:\n  enabled: true\n  name: app-${i}\n` }));
   }
@@ -42,7 +51,9 @@ describe("inventory size", () => {
       expect(rep.revision).toBe(round);
     }
     const size = inventorySize();
-    console.info(`inventory of a 300-object release with 10 revisions: ${size.data} bytes of Secret data (inventory ${size.inventoryKey}, revisions ${size.revisionsKey}), ${size.secretJson} bytes as stored JSON`);
+    console.info(
+      `inventory of a 300-object release with 10 revisions: ${size.data} bytes of Secret data (inventory ${size.inventoryKey}, revisions ${size.revisionsKey}), ${size.secretJson} bytes as stored JSON`,
+    );
     expect(size.data).toBeLessThan(LIMIT);
     expect(size.secretJson).toBeLessThan(LIMIT);
     const hist = await history(rel, h.opts);
@@ -71,7 +82,9 @@ describe("inventory size", () => {
     const before = h.server.requests.filter((r) => r.method !== "GET").length;
     const e = await rollback(rel, { ...h.opts, to: dropped[0]!.revision }).catch((x) => x);
     expect(ApplyError.is(e, "history_damaged")).toBe(true);
-    expect(e.message).toContain(`to revision ${dropped[0]!.revision}: its objects are not stored: dropped to keep the inventory under Kubernetes' 1 MiB Secret limit`);
+    expect(e.message).toContain(
+      `to revision ${dropped[0]!.revision}: its objects are not stored: dropped to keep the inventory under Kubernetes' 1 MiB Secret limit`,
+    );
     expect(h.server.requests.filter((r) => r.method !== "GET").length).toBe(before);
   }, 180_000);
 });

@@ -118,7 +118,12 @@ describe("rollback", () => {
     await apply(fakeRender([deployment("web", { image: "app:1" })], rel), { ...h.opts, createNamespace: true });
     await apply(fakeRender([deployment("web", { image: "app:2" })], rel), h.opts);
     // Revision 3 fails part-way (the server rejects its second object).
-    const job = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "Not_Valid" }, spec: { template: { spec: { containers: [{ name: "m", image: "busybox" }], restartPolicy: "Never" } } } };
+    const job = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "Not_Valid" },
+      spec: { template: { spec: { containers: [{ name: "m", image: "busybox" }], restartPolicy: "Never" } } },
+    };
     const bad = fakeRender([deployment("web", { image: "app:3" }), job], rel);
     await expect(apply(bad, h.opts)).rejects.toThrow(/Not_Valid/);
     const hist = await history(target, h.opts);
@@ -141,7 +146,10 @@ describe("rollback", () => {
     await apply(fakeRender([secret("creds", { password: planted }), configMap("c", { a: "1" })], rel), { ...h.opts, createNamespace: true });
     await apply(fakeRender([secret("creds", { password: planted }), configMap("c", { a: "2" })], rel), h.opts);
     const inv = inventorySecret();
-    const stored = [...Object.values(inv.data as Record<string, string>).map((d) => Buffer.from(d, "base64").toString("utf8")), gunzipSync(Buffer.from(inv.data.revisions, "base64")).toString("utf8")].join("\n");
+    const stored = [
+      ...Object.values(inv.data as Record<string, string>).map((d) => Buffer.from(d, "base64").toString("utf8")),
+      gunzipSync(Buffer.from(inv.data.revisions, "base64")).toString("utf8"),
+    ].join("\n");
     expect(stored).toContain('"password":"hmac-sha256:');
     expect(stored).not.toContain(planted);
     expect(stored).not.toContain(Buffer.from(planted).toString("base64"));
@@ -157,7 +165,10 @@ describe("rollback", () => {
     h = await startHarness();
     const v1 = "PLANTED-v1-value";
     const v2 = "PLANTED-v2-value";
-    await apply(fakeRender([secret("creds", { password: v1, user: "admin" }), deployment("web", { image: "app:1" })], rel), { ...h.opts, createNamespace: true });
+    await apply(fakeRender([secret("creds", { password: v1, user: "admin" }), deployment("web", { image: "app:1" })], rel), {
+      ...h.opts,
+      createNamespace: true,
+    });
     await apply(fakeRender([secret("creds", { password: v2, user: "admin" }), deployment("web", { image: "app:2" })], rel), h.opts);
     const before = writes();
     const e = await rollback(target, h.opts).catch((x) => x);
@@ -224,13 +235,21 @@ describe("rollback", () => {
 
     test("an unknown revision, and no earlier successful one", async () => {
       await twoRevisions();
-      await refused({ to: 9 }, 'cannot roll back release "hello" in namespace "demo" to revision 9: there is no revision 9; its history holds 1 (applied), 2 (applied)', "revision_not_found");
+      await refused(
+        { to: 9 },
+        'cannot roll back release "hello" in namespace "demo" to revision 9: there is no revision 9; its history holds 1 (applied), 2 (applied)',
+        "revision_not_found",
+      );
       tamper((d) => {
         const inv = invJson(d);
         inv.history[0].outcome = "failed";
         setInv(d, inv);
       });
-      await refused({}, /no successful revision before the current one \(2\) has stored objects; its history holds 1 \(failed\), 2 \(applied\); name one with --to/, "revision_not_found");
+      await refused(
+        {},
+        /no successful revision before the current one \(2\) has stored objects; its history holds 1 \(failed\), 2 \(applied\); name one with --to/,
+        "revision_not_found",
+      );
     });
 
     test("a truncated payload", async () => {
@@ -281,7 +300,11 @@ describe("rollback", () => {
         delete inv.history[0].stored;
         setInv(d, inv);
       });
-      await refused({ to: 1 }, "to revision 1: its record holds no objects (recorded by an opm that did not store them); nothing was changed", "history_damaged");
+      await refused(
+        { to: 1 },
+        "to revision 1: its record holds no objects (recorded by an opm that did not store them); nothing was changed",
+        "history_damaged",
+      );
     });
 
     test("an altered stored object", async () => {
@@ -291,7 +314,11 @@ describe("rollback", () => {
         for (const o of Object.values(p.objects) as K8sObject[]) if (o.kind === "Deployment") (o.spec as { replicas?: number }).replicas = 99;
         d.revisions = gzipSync(Buffer.from(JSON.stringify(p))).toString("base64");
       });
-      await refused({ to: 1 }, "to revision 1: its stored object Deployment web was altered (its digest does not match); nothing was changed", "history_damaged");
+      await refused(
+        { to: 1 },
+        "to revision 1: its stored object Deployment web was altered (its digest does not match); nothing was changed",
+        "history_damaged",
+      );
     });
   });
 });

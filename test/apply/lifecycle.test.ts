@@ -11,7 +11,18 @@ const rel = { name: "hello", namespace: "demo" };
 describe("wait", () => {
   test("waits for rollouts to complete, reporting progress, and records the outcome", async () => {
     h = await startHarness();
-    const r = fakeRender([deployment("web", { replicas: 2 }), { apiVersion: "batch/v1", kind: "Job", metadata: { name: "migrate" }, spec: { template: { spec: { containers: [{ name: "m", image: "busybox" }], restartPolicy: "Never" } } } }], rel);
+    const r = fakeRender(
+      [
+        deployment("web", { replicas: 2 }),
+        {
+          apiVersion: "batch/v1",
+          kind: "Job",
+          metadata: { name: "migrate" },
+          spec: { template: { spec: { containers: [{ name: "m", image: "busybox" }], restartPolicy: "Never" } } },
+        },
+      ],
+      rel,
+    );
     const events: string[] = [];
     // Each workload becomes ready once the wait has reported it waiting: driven by events, not timers.
     const onEvent = (e: LifecycleEvent) => {
@@ -36,10 +47,13 @@ describe("wait", () => {
     // The controller's verdict is in place as soon as the Deployment is stored, before the wait starts.
     void h.server.whenStored("Deployment", "demo", "web").then(() => {
       h.server.setStatus("apps/v1", "Deployment", "demo", "web", {
-        observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 1,
+        observedGeneration: 1,
+        replicas: 3,
+        updatedReplicas: 3,
+        availableReplicas: 1,
         conditions: [{ type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability." }],
       });
-      h.server.addEvent("demo", { kind: "Deployment", name: "web" }, "Warning", "FailedCreate", "pods \"web-1\" is forbidden: exceeded quota");
+      h.server.addEvent("demo", { kind: "Deployment", name: "web" }, "Warning", "FailedCreate", 'pods "web-1" is forbidden: exceeded quota');
     });
     expect(await runApply(r, { client: h.client, wait: true, timeout: "1s", pollIntervalMs: 20 }, io.io)).toBe(1);
     const err = io.err.join("\n");
@@ -55,8 +69,16 @@ describe("wait", () => {
 
   test("a failed Job stops the wait early", async () => {
     h = await startHarness();
-    const job = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" }, spec: { template: { spec: { containers: [{ name: "m", image: "busybox" }] } } } };
-    const failed = { failed: 6, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" }] };
+    const job = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "j" },
+      spec: { template: { spec: { containers: [{ name: "m", image: "busybox" }] } } },
+    };
+    const failed = {
+      failed: 6,
+      conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" }],
+    };
     const onEvent = (e: LifecycleEvent) => {
       if (e.type === "waiting" && e.id === "Job demo/j") h.server.setStatus("batch/v1", "Job", "demo", "j", failed);
     };
@@ -122,13 +144,22 @@ describe("delete", () => {
     // Each DELETE must find nothing still terminating: the previous weight group is gone first.
     const terminatingAtDelete: string[][] = [];
     h.server.onRequest((q) => {
-      if (q.method === "DELETE" && !q.path.includes("/leases/")) terminatingAtDelete.push(h.server.list().filter((o) => o.metadata.deletionTimestamp).map((o) => `${o.kind} ${o.metadata.name}`));
+      if (q.method === "DELETE" && !q.path.includes("/leases/"))
+        terminatingAtDelete.push(
+          h.server
+            .list()
+            .filter((o) => o.metadata.deletionTimestamp)
+            .map((o) => `${o.kind} ${o.metadata.name}`),
+        );
     });
     const io = captureIO();
     expect(await runDelete({ name: "hello", namespace: "demo" }, { client: h.client, pollIntervalMs: 20 }, io.io)).toBe(0);
     expect(terminatingAtDelete.length).toBeGreaterThanOrEqual(4);
     expect(terminatingAtDelete).toEqual(terminatingAtDelete.map(() => []));
-    const deletes = h.server.requests.slice(start).filter((q) => q.method === "DELETE" && !q.path.includes("/leases/")).map((q) => q.path.split("/").slice(-2).join("/"));
+    const deletes = h.server.requests
+      .slice(start)
+      .filter((q) => q.method === "DELETE" && !q.path.includes("/leases/"))
+      .map((q) => q.path.split("/").slice(-2).join("/"));
     expect(deletes[0]).toBe("deployments/web");
     expect(deletes.slice(0, 3)).toEqual(["deployments/web", "services/web", "configmaps/c"]);
     expect(deletes.at(-1)).toMatch(/^secrets\/opm\.hello\./);

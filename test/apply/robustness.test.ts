@@ -119,9 +119,13 @@ describe("locking", () => {
     const before = h.server.get("v1", "Secret", "demo", name)!;
 
     const v2 = [configMap("a", { a: "2" }), configMap("c"), configMap("d"), deployment("web", { replicas: 3 })];
-    const child = spawn(process.execPath, ["--import", "tsx", "test/support/apply-child.ts", h.server.kubeconfigPath, JSON.stringify({ objects: v2, release: rel, lockDurationSeconds: 600 })], {
-      stdio: "pipe",
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "test/support/apply-child.ts", h.server.kubeconfigPath, JSON.stringify({ objects: v2, release: rel, lockDurationSeconds: 600 })],
+      {
+        stdio: "pipe",
+      },
+    );
     let patches = 0;
     let killed = false;
     h.server.onRequest((q, res) => {
@@ -171,7 +175,12 @@ describe("kubeconfig resolution", () => {
     process.env.KUBECONFIG = [path.join(dir, "a.yaml"), path.join(dir, "b.yaml")].join(path.delimiter);
     const kc = loadKubeConfig({ context: "beta" });
     expect(kc.getCurrentContext()).toBe("beta");
-    expect(kc.getContexts().map((c) => c.name).sort()).toEqual(["alpha", "beta"]);
+    expect(
+      kc
+        .getContexts()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(["alpha", "beta"]);
     delete process.env.KUBECONFIG;
     fs.mkdirSync(path.join(dir, "home", ".kube"), { recursive: true });
     fs.writeFileSync(path.join(dir, "home", ".kube", "config"), h.server.kubeconfigYaml("homectx"));

@@ -62,7 +62,10 @@ describe("unchanged objects are skipped", () => {
     await apply(fakeRender([configMap("a", { k: "1", j: "2" })], rel), { ...h.opts, createNamespace: true });
     const before = (await h.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "a", namespace: "demo" }))!;
     const ours = (o: typeof before) => JSON.stringify((o.metadata.managedFields as Array<{ manager: string }>).filter((m) => m.manager === MANAGER));
-    await h.client.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "demo" }, data: { j: "3" } }, { fieldManager: "other", force: true });
+    await h.client.apply(
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "demo" }, data: { j: "3" } },
+      { fieldManager: "other", force: true },
+    );
     const after = (await h.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "a", namespace: "demo" }))!;
     expect(ours(after)).not.toBe(ours(before));
     const again = await apply(fakeRender([configMap("a", { k: "1", j: "2" })], rel), h.opts).catch((x) => x);
@@ -74,7 +77,11 @@ describe("server-side dry run into a missing namespace", () => {
   test("namespaced objects are sent (with dryRun=All) to a namespace that exists, nothing is persisted", async () => {
     h.server.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
     const mark = h.server.requests.length;
-    const rep = await apply(fakeRender([configMap("a"), deployment("web")], { name: "hello", namespace: "fresh" }), { ...h.opts, createNamespace: true, dryRun: "server" });
+    const rep = await apply(fakeRender([configMap("a"), deployment("web")], { name: "hello", namespace: "fresh" }), {
+      ...h.opts,
+      createNamespace: true,
+      dryRun: "server",
+    });
     expect(rep.objects.map((o) => o.action)).toEqual(["created", "created"]);
     const sent = patches(mark);
     expect(sent.map((q) => q.path).sort()).toEqual(["/api/v1/namespaces/default/configmaps/a", "/apis/apps/v1/namespaces/default/deployments/web"]);
@@ -99,7 +106,10 @@ describe("CronJob status", () => {
       apiVersion: "batch/v1",
       kind: "CronJob",
       metadata: { name: "backup" },
-      spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "main", image: "busybox:1.36" }] } } } } },
+      spec: {
+        schedule: "0 3 * * *",
+        jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "main", image: "busybox:1.36" }] } } } },
+      },
     };
     await apply(fakeRender([cj], rel), { ...h.opts, createNamespace: true });
     let s = await status(rel, h.opts);
@@ -108,10 +118,17 @@ describe("CronJob status", () => {
     h.server.put({
       apiVersion: "batch/v1",
       kind: "Job",
-      metadata: { name: "backup-28000000", namespace: "demo", creationTimestamp: "2026-01-01T03:00:00Z", ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: "backup", uid, controller: true }] },
+      metadata: {
+        name: "backup-28000000",
+        namespace: "demo",
+        creationTimestamp: "2026-01-01T03:00:00Z",
+        ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: "backup", uid, controller: true }],
+      },
       spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "main", image: "busybox:1.36" }] } } },
     });
-    h.server.setStatus("batch/v1", "Job", "demo", "backup-28000000", { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" }] });
+    h.server.setStatus("batch/v1", "Job", "demo", "backup-28000000", {
+      conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" }],
+    });
     s = await status(rel, h.opts);
     expect(s.healthy).toBe(false);
     expect(s.objects[0]).toMatchObject({ kind: "CronJob", health: "Failed" });

@@ -8,11 +8,36 @@ const k = (kind: string, rest: Record<string, unknown>) => ({ apiVersion: "v1", 
 
 describe("health per kind", () => {
   test.each([
-    ["Deployment rolled out", k("Deployment", { spec: { replicas: 2 }, status: { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 } }), "Current"],
-    ["Deployment stale generation", k("Deployment", { spec: { replicas: 2 }, status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 } }), "InProgress"],
-    ["Deployment deadline exceeded", k("Deployment", { status: { observedGeneration: 2, conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }] } }), "Failed"],
-    ["StatefulSet revision pending", k("StatefulSet", { spec: { replicas: 1 }, status: { observedGeneration: 2, readyReplicas: 1, updatedReplicas: 1, currentRevision: "a", updateRevision: "b" } }), "InProgress"],
-    ["DaemonSet ready", k("DaemonSet", { status: { observedGeneration: 2, desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3, numberAvailable: 3 } }), "Current"],
+    [
+      "Deployment rolled out",
+      k("Deployment", { spec: { replicas: 2 }, status: { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 } }),
+      "Current",
+    ],
+    [
+      "Deployment stale generation",
+      k("Deployment", { spec: { replicas: 2 }, status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 } }),
+      "InProgress",
+    ],
+    [
+      "Deployment deadline exceeded",
+      k("Deployment", { status: { observedGeneration: 2, conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded" }] } }),
+      "Failed",
+    ],
+    [
+      "StatefulSet revision pending",
+      k("StatefulSet", {
+        spec: { replicas: 1 },
+        status: { observedGeneration: 2, readyReplicas: 1, updatedReplicas: 1, currentRevision: "a", updateRevision: "b" },
+      }),
+      "InProgress",
+    ],
+    [
+      "DaemonSet ready",
+      k("DaemonSet", {
+        status: { observedGeneration: 2, desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3, numberAvailable: 3 },
+      }),
+      "Current",
+    ],
     ["DaemonSet unscheduled", k("DaemonSet", { status: { observedGeneration: 2, desiredNumberScheduled: 3, currentNumberScheduled: 1 } }), "InProgress"],
     ["Job complete", k("Job", { status: { conditions: [{ type: "Complete", status: "True" }] } }), "Current"],
     ["Job failed", k("Job", { status: { conditions: [{ type: "Failed", status: "True" }] } }), "Failed"],
@@ -39,7 +64,17 @@ describe("unified diff", () => {
 
 describe("flags and helpers", () => {
   test("flag spec covers the documented flags", () => {
-    expect(APPLY_FLAGS.map((f) => f.name)).toEqual(["kubeconfig", "context", "create-namespace", "dry-run", "force-conflicts", "no-prune", "wait", "timeout", "output"]);
+    expect(APPLY_FLAGS.map((f) => f.name)).toEqual([
+      "kubeconfig",
+      "context",
+      "create-namespace",
+      "dry-run",
+      "force-conflicts",
+      "no-prune",
+      "wait",
+      "timeout",
+      "output",
+    ]);
     expect(APPLY_FLAGS.find((f) => f.name === "timeout")!.default).toBe("5m");
     expect(APPLY_FLAGS.find((f) => f.name === "output")!.short).toBe("o");
   });

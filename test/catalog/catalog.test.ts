@@ -26,7 +26,27 @@ describe("catalog: the full fixture", async () => {
 
   it("renders every kind the provider knows, all valid Kubernetes", () => {
     const kinds = new Set(objs.map((o) => o.kind));
-    for (const k of ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Service", "PersistentVolumeClaim", "ConfigMap", "Secret", "ServiceAccount", "HorizontalPodAutoscaler", "Ingress", "PodDisruptionBudget", "NetworkPolicy", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "HTTPRoute"]) {
+    for (const k of [
+      "Deployment",
+      "StatefulSet",
+      "DaemonSet",
+      "Job",
+      "CronJob",
+      "Service",
+      "PersistentVolumeClaim",
+      "ConfigMap",
+      "Secret",
+      "ServiceAccount",
+      "HorizontalPodAutoscaler",
+      "Ingress",
+      "PodDisruptionBudget",
+      "NetworkPolicy",
+      "Role",
+      "RoleBinding",
+      "ClusterRole",
+      "ClusterRoleBinding",
+      "HTTPRoute",
+    ]) {
       expect(kinds, k).toContain(k);
     }
     const errors = validateObjects(objs);
@@ -119,13 +139,19 @@ describe("catalog: the full fixture", async () => {
 
 describe("catalog: failures", () => {
   it("a trait no matching transformer handles fails the render", async () => {
-    const e = await render(load("unhandled-trait")).then(() => undefined, (x) => x);
+    const e = await render(load("unhandled-trait")).then(
+      () => undefined,
+      (x) => x,
+    );
     expect(RenderError.is(e)).toBe(true);
     expect(String(e.issues.map((i: any) => i.code))).toContain("unhandled_trait");
     expect(e.issues[0].message).toContain("cron-job-config");
   });
   it("a component no transformer matches fails the render", async () => {
-    const e = await render(load("unmatched")).then(() => undefined, (x) => x);
+    const e = await render(load("unmatched")).then(
+      () => undefined,
+      (x) => x,
+    );
     expect(RenderError.is(e)).toBe(true);
     expect(e.issues[0].code).toBe("unmatched_component");
   });

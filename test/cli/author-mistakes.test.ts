@@ -27,7 +27,11 @@ describe("author mistakes", () => {
   it("arithmetic on a config reference: an error at the line, exit 1 from the CLI", async () => {
     const issues = await issuesOf(render(arithmetic));
     expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatchObject({ code: "invalid_type", path: "config.replicas", message: expect.stringMatching(/^cfg\.replicas is a reference that a release fills in later/) });
+    expect(issues[0]).toMatchObject({
+      code: "invalid_type",
+      path: "config.replicas",
+      message: expect.stringMatching(/^cfg\.replicas is a reference that a release fills in later/),
+    });
     expect(where(issues[0])).toEqual([FIXTURE, markLine(FIXTURE, "arith")]);
 
     // The built CLI, as a user runs it (tsx loads the module file; the line is the author's).

@@ -35,7 +35,10 @@ describe("opm catalog", () => {
     const scaling = doc.traits.find((t: { fqn: string }) => t.fqn === "opm.dev/catalog/traits/scaling@v1");
     expect(scaling).toMatchObject({ specKey: "scaling", appliesTo: ["opm.dev/catalog/resources/container@v1"] });
     const deployment = doc.transformers.find((t: { fqn: string }) => t.fqn.endsWith("/deployment@v1"));
-    expect(deployment).toMatchObject({ requiredResources: ["opm.dev/catalog/resources/container@v1"], requiredLabels: { "core.opmodel.dev/workload-type": "stateless" } });
+    expect(deployment).toMatchObject({
+      requiredResources: ["opm.dev/catalog/resources/container@v1"],
+      requiredLabels: { "core.opmodel.dev/workload-type": "stateless" },
+    });
     expect(doc.blueprints[0].composedResources).toContain("opm.dev/catalog/resources/container@v1");
   });
 
@@ -58,7 +61,13 @@ describe("opm catalog", () => {
 
   it("finds an entry by FQN, by name in any case or spelling, or by its CUE definition", () => {
     const entry = (kind: CatalogEntry["kind"], name: string, definition: string, mixin?: string, group = `${kind}s`): CatalogEntry => ({
-      kind, name, definition, ...(mixin ? { mixin } : {}), fqn: `opm.dev/catalog/${group}/${name}@v1`, description: "", package: `opm.dev/catalog/${group}@v1`,
+      kind,
+      name,
+      definition,
+      ...(mixin ? { mixin } : {}),
+      fqn: `opm.dev/catalog/${group}/${name}@v1`,
+      description: "",
+      package: `opm.dev/catalog/${group}@v1`,
     });
     const all = [
       entry("trait", "expose", "#ExposeTrait", "#Expose"),
@@ -72,7 +81,9 @@ describe("opm catalog", () => {
     for (const q of ["http-route", "HttpRoute", "httproute", "#HttpRoute"]) expect(findEntry(all, q).name, q).toBe("http-route");
     expect(findEntry(all, "#Roles").kind).toBe("resource");
     expect(findEntry(all, "#RoleTransformer").kind).toBe("transformer");
-    expect(() => findEntry(all, "role")).toThrow('"role" names 2 catalog entries: opm.dev/catalog/resources/role@v1, opm.dev/catalog/providers/kubernetes/role@v1; give the FQN');
+    expect(() => findEntry(all, "role")).toThrow(
+      '"role" names 2 catalog entries: opm.dev/catalog/resources/role@v1, opm.dev/catalog/providers/kubernetes/role@v1; give the FQN',
+    );
     expect(() => findEntry(all, "Exposed")).toThrow('no catalog entry "Exposed"');
   });
 

@@ -122,7 +122,9 @@ describe("opm CLI (in process)", () => {
     const blocked = await run("build", "examples/policies/module.ts", "--policy", "examples/policies/platform.ts");
     expect(blocked.code).toBe(2);
     expect(blocked.stdout).toBe("");
-    expect(blocked.stderr).toMatch(/error: release governed is blocked by 1 policy violation\n {2}- Deployment\/governed-web\.spec\.replicas: Deployment runs 1 replicas; at least 2 are required/);
+    expect(blocked.stderr).toMatch(
+      /error: release governed is blocked by 1 policy violation\n {2}- Deployment\/governed-web\.spec\.replicas: Deployment runs 1 replicas; at least 2 are required/,
+    );
     expect(blocked.stderr).toMatch(/warning: .*not from an allowed registry/);
     const report = await run("vet", "examples/policies/module.ts", "-o", "json");
     const json = JSON.parse(report.stdout);

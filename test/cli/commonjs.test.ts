@@ -31,7 +31,9 @@ describe("a CommonJS module file", () => {
     for (const file of ["esm-syntax.ts", "exports.cts"]) {
       const r = await opm(["build", file], { cwd: dir });
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`components.web.spec.container.ports.http.targetPort: 70000 is greater than the maximum 65535 [constraint: <=65535] (${file}:8:10)`);
+      expect(r.stderr).toContain(
+        `components.web.spec.container.ports.http.targetPort: 70000 is greater than the maximum 65535 [constraint: <=65535] (${file}:8:10)`,
+      );
     }
   });
 });

@@ -11,7 +11,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TestKubeApiServer } from "../support/kube-api-server.js";
 import { opm, scratchProject } from "../support/opm-cli.js";
 
-const ids = (yaml: string) => parseAllDocuments(yaml).map((d) => d.toJS()).map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}/${o.metadata.labels["module-release.opmodel.dev/name"]}`);
+const ids = (yaml: string) =>
+  parseAllDocuments(yaml)
+    .map((d) => d.toJS())
+    .map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}/${o.metadata.labels["module-release.opmodel.dev/name"]}`);
 
 describe("--name and -n win over a folder's release.cue", () => {
   let dir: string;
@@ -103,14 +106,30 @@ export default defineModule({
 
 describe("flags a command would not use are refused with exit 2", () => {
   const cases: [string, string[], RegExp][] = [
-    ["a second module or values file without -f", ["build", "examples/hello/module.ts", "prod.yaml"], /opm build takes one argument; unexpected "prod\.yaml" \(to layer values files, give -f before each one\)/],
+    [
+      "a second module or values file without -f",
+      ["build", "examples/hello/module.ts", "prod.yaml"],
+      /opm build takes one argument; unexpected "prod\.yaml" \(to layer values files, give -f before each one\)/,
+    ],
     ["--policy on cue (cue checks no policy)", ["cue", "examples/hello/module.ts", "--policy", "examples/policies/platform.ts"], /Unknown option '--policy'/],
     ["an unknown vet output", ["vet", "examples/hello/module.ts", "-o", "yaml"], /-o must be text or json, not "yaml"/],
-    ["values for a status read from the inventory", ["status", "--name", "a", "-n", "b", "-f", "x.yaml"], /reads the release's inventory and renders nothing: -f would be ignored/],
-    ["secrets and policies for a delete from the inventory", ["delete", "--name", "a", "-n", "b", "--secret", "x=env:X", "--policy", "p.ts"], /--secret, --policy would be ignored/],
+    [
+      "values for a status read from the inventory",
+      ["status", "--name", "a", "-n", "b", "-f", "x.yaml"],
+      /reads the release's inventory and renders nothing: -f would be ignored/,
+    ],
+    [
+      "secrets and policies for a delete from the inventory",
+      ["delete", "--name", "a", "-n", "b", "--secret", "x=env:X", "--policy", "p.ts"],
+      /--secret, --policy would be ignored/,
+    ],
     ["--wait on a server dry run", ["apply", "examples/hello/module.ts", "--dry-run", "server", "--wait"], /--wait cannot be combined with --dry-run=server/],
     ["--wait on delete (delete always waits, up to --timeout)", ["delete", "--name", "a", "-n", "b", "--wait"], /Unknown option '--wait'/],
-    ["--show-secrets with --exclude-secrets", ["build", "examples/hello/module.ts", "--show-secrets", "--exclude-secrets"], /--show-secrets and --exclude-secrets contradict each other/],
+    [
+      "--show-secrets with --exclude-secrets",
+      ["build", "examples/hello/module.ts", "--show-secrets", "--exclude-secrets"],
+      /--show-secrets and --exclude-secrets contradict each other/,
+    ],
     ["a bad --timeout, before anything is rendered", ["apply", "examples/hello/module.ts", "--timeout", "xx"], /--timeout: invalid duration "xx"/],
     ["a catalog query with two entries", ["catalog", "expose", "scaling"], /opm catalog takes one argument; unexpected "scaling"/],
   ];

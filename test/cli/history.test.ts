@@ -57,7 +57,9 @@ describe("opm history | rollback (built CLI, test API server)", () => {
     const idx = server.requests.length;
     const dry = await opm(["rollback", "shop", "-n", "shop", "--dry-run", ...k], { cwd: dir });
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain("release shop in shop would roll back from revision 2 to revision 1: 0 created, 1 configured, 0 unchanged, 1 pruned (server dry run, nothing persisted)");
+    expect(dry.stdout).toContain(
+      "release shop in shop would roll back from revision 2 to revision 1: 0 created, 1 configured, 0 unchanged, 1 pruned (server dry run, nothing persisted)",
+    );
     expect(server.requests.slice(idx).filter((r) => r.method !== "GET" && r.query.get("dryRun") !== "All").length).toBe(0);
     expect(writes()).toBeGreaterThan(before);
     expect(image("shop-worker")).toBe("worker:0.2.0");
@@ -66,7 +68,9 @@ describe("opm history | rollback (built CLI, test API server)", () => {
     expect(rb.stderr).toBe("");
     expect(rb.code).toBe(0);
     expect(rb.stdout).toContain("Deployment shop/shop-worker pruned");
-    expect(rb.stdout.trimEnd().split("\n").at(-1)).toBe("release shop in shop rolled back to revision 1, recorded as revision 3: 0 created, 1 configured, 0 unchanged, 1 pruned");
+    expect(rb.stdout.trimEnd().split("\n").at(-1)).toBe(
+      "release shop in shop rolled back to revision 1, recorded as revision 3: 0 created, 1 configured, 0 unchanged, 1 pruned",
+    );
     expect(image("shop-web")).toBe("shop:0.1.0");
     expect(image("shop-worker")).toBeUndefined();
 

@@ -9,7 +9,9 @@ describe("opm build with hostile values files (from a scratch folder)", () => {
     const proj = scratchProject({ "big.yaml": `image: "${"x".repeat(8 * 1024 * 1024)}"\n`, "bomb.yaml": aliasBomb() });
     const module = path.join(REPO, "examples/hello/module.ts");
     const [big, bomb] = await Promise.all(["big.yaml", "bomb.yaml"].map((f) => opm(["build", module, "-f", f], { cwd: proj })));
-    expect(big!.stderr).toBe("error: values file big.yaml is 8.0 MiB; the limit is 1 MiB (its values must fit in Kubernetes objects, which hold at most 1 MiB of data)\n");
+    expect(big!.stderr).toBe(
+      "error: values file big.yaml is 8.0 MiB; the limit is 1 MiB (its values must fit in Kubernetes objects, which hold at most 1 MiB of data)\n",
+    );
     expect(big!.code).toBe(1);
     expect(bomb!.stderr).toBe("error: values file bomb.yaml expands YAML aliases (*name) too often (limit 100): write the values out instead\n");
     expect(bomb!.code).toBe(1);

@@ -22,7 +22,11 @@ describe("opm build -o json", () => {
     const server = await TestKubeApiServer.start();
     try {
       // (the test API server serves discovery but no OpenAPI schema, hence --validate=false)
-      const k = await runProgram("kubectl", ["apply", "--dry-run=client", "--validate=false", "-o", "name", "-f", "-", "--kubeconfig", server.kubeconfigPath], r.stdout);
+      const k = await runProgram(
+        "kubectl",
+        ["apply", "--dry-run=client", "--validate=false", "-o", "name", "-f", "-", "--kubeconfig", server.kubeconfigPath],
+        r.stdout,
+      );
       expect(k.stderr).toBe("");
       expect(k.stdout).toBe("service/hello-web\ndeployment.apps/hello-web\n");
       expect(k.code).toBe(0);
@@ -34,7 +38,10 @@ describe("opm build -o json", () => {
   it("the README's second command works as written, from the repository root", async () => {
     const readme = readFileSync(path.join(REPO, "README.md"), "utf8");
     const line = readme.split("\n").find((l) => l.startsWith("npx opm build") && l.includes("-o json"))!;
-    const args = line.replace(/\s+#.*$/, "").split(/\s+/).slice(2);
+    const args = line
+      .replace(/\s+#.*$/, "")
+      .split(/\s+/)
+      .slice(2);
     expect(args).toContain("examples/hello/prod.yaml");
     const r = await opm(args);
     expect(r.stderr).toBe("");

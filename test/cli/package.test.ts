@@ -31,7 +31,12 @@ describe("the npm package", () => {
 });
 
 describe("docs", () => {
-  const pages = ["README.md", ...readdirSync(path.join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+  const pages = [
+    "README.md",
+    ...readdirSync(path.join(REPO, "docs"))
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => `docs/${f}`),
+  ];
   it("link only to files that exist, and never to design notes outside the repository", () => {
     const dead: string[] = [];
     for (const page of pages) {
@@ -59,6 +64,8 @@ describe("a module file in a project without opm-ts", () => {
     const proj = scratchProject({ "module.ts": module }, { linked: false, type: "commonjs" });
     const r = await opm(["build", "module.ts"], { cwd: proj });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: cannot load module\.ts: it imports opm-ts, which is not installed where the file is \(.*\): install opm-ts in the module's project: npm i opm-ts\n$/);
+    expect(r.stderr).toMatch(
+      /^error: cannot load module\.ts: it imports opm-ts, which is not installed where the file is \(.*\): install opm-ts in the module's project: npm i opm-ts\n$/,
+    );
   });
 });

@@ -24,7 +24,9 @@ describe("release flags for references", () => {
     const r = await run("build", "examples/three-tier/module.ts", "--name", "store", "-n", "prod", "--cluster-domain", "corp.example");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    const api = parseAllDocuments(r.stdout).map((d) => d.toJS()).find((o) => o.kind === "Deployment" && o.metadata.name === "store-api");
+    const api = parseAllDocuments(r.stdout)
+      .map((d) => d.toJS())
+      .find((o) => o.kind === "Deployment" && o.metadata.name === "store-api");
     expect(api.spec.template.spec.containers[0].env[0]).toEqual({ name: "DATABASE_HOST", value: "store-db.prod.svc.corp.example" });
     const cue = await run("cue", "examples/three-tier/module.ts", "--cluster-domain", "corp.example");
     expect(cue.stdout).toContain('clusterDomain: "corp.example"');

@@ -8,7 +8,10 @@ const trace = fileURLToPath(new URL("../support/trace-loads.mjs", import.meta.ur
 /** Runs the built CLI, returning its output and the module URLs it loaded. */
 function run(args: string[]): { status: number | null; stdout: string; loaded: string[] } {
   const r = spawnSync(process.execPath, ["--import", trace, "bin/opm.js", ...args], { encoding: "utf8" });
-  const loaded = r.stderr.split("\n").filter((l) => l.startsWith("load ")).map((l) => l.slice(5));
+  const loaded = r.stderr
+    .split("\n")
+    .filter((l) => l.startsWith("load "))
+    .map((l) => l.slice(5));
   return { status: r.status, stdout: r.stdout, loaded };
 }
 
@@ -19,7 +22,11 @@ describe("opm starts cheaply", () => {
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/opm/);
       expect(r.loaded.some((u) => u.endsWith("/dist/src/cli/main.js"))).toBe(true);
-      const heavy = r.loaded.filter((u) => /@kubernetes\/client-node|\/node_modules\/yaml\/|\/node_modules\/tsx\/|\/render\/render\.js|\/cli\/load\.js|\/apply\/apply\.js|\/dsl\/generated\//.test(u));
+      const heavy = r.loaded.filter((u) =>
+        /@kubernetes\/client-node|\/node_modules\/yaml\/|\/node_modules\/tsx\/|\/render\/render\.js|\/cli\/load\.js|\/apply\/apply\.js|\/dsl\/generated\//.test(
+          u,
+        ),
+      );
       expect(heavy).toEqual([]);
     }
   });

@@ -19,10 +19,14 @@ describe("generated builders validate when called", () => {
   });
 
   it("generated policy builders check their parameters against the catalog's #XParams", () => {
-    expect(AllowedRegistries({ registries: [] }).issues.map((i) => [i.code, i.path])).toEqual([["out_of_range", "policies.opm.dev/catalog/policies/allowed-registries@v1.params.registries"]]);
+    expect(AllowedRegistries({ registries: [] }).issues.map((i) => [i.code, i.path])).toEqual([
+      ["out_of_range", "policies.opm.dev/catalog/policies/allowed-registries@v1.params.registries"],
+    ]);
     expect(MinReplicas({ min: 0 }).issues.map((i) => i.code)).toEqual(["out_of_range"]);
     expect(MinReplicas().issues).toEqual([]);
-    expect(BUILTIN_POLICIES.minReplicas.description).toBe("Deployments and StatefulSets run at least min replicas (autoscalers at least min as their minimum).");
+    expect(BUILTIN_POLICIES.minReplicas.description).toBe(
+      "Deployments and StatefulSets run at least min replicas (autoscalers at least min as their minimum).",
+    );
   });
 
   it("the schema validator handles every keyword", () => {
@@ -51,7 +55,9 @@ describe("generated builders validate when called", () => {
     const m = defineModule({
       metadata: { modulePath: "example.com/m", name: "ok", version: "0.1.0" },
       components: () => ({
-        web: StatelessWorkload({ container: { image: "nginx", ports: { http: { targetPort: 80 } } }, scaling: { count: 2 } }).with(Expose({ ports: { http: { targetPort: 80 } } })),
+        web: StatelessWorkload({ container: { image: "nginx", ports: { http: { targetPort: 80 } } }, scaling: { count: 2 } }).with(
+          Expose({ ports: { http: { targetPort: 80 } } }),
+        ),
       }),
     });
     const out = await render(m);

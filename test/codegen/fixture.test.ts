@@ -48,7 +48,9 @@ function typeErrors(files: Map<string, string>): string[] {
   host.readFile = (f) => virtual.get(f) ?? readFile.call(host, f);
   host.getSourceFile = (f, lang, ...rest) => (virtual.has(f) ? ts.createSourceFile(f, virtual.get(f)!, lang) : getSourceFile.call(host, f, lang, ...rest));
   const program = ts.createProgram([...virtual.keys()], options, host);
-  return ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? path.relative(root, d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+  return ts
+    .getPreEmitDiagnostics(program)
+    .map((d) => `${d.file ? path.relative(root, d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
 }
 
 const engine = new Engine({ timeoutMs: 120_000 });
@@ -94,7 +96,9 @@ describe("codegen of the fixture catalog", () => {
 
   it("generates the catalog tables of docs/catalog.md", () => {
     expect(tables).toContain("| `Widget` | `fixture.test/resources/widget@v1` | `widget` | A widget to run. | `image`, `copies?`, `ports?` | — |");
-    expect(tables).toContain("| `Checks` | `fixture.test/traits/checks@v1` | `checks` | Startup and liveness checks of a widget. | `startup?`, `liveness?` | — |");
+    expect(tables).toContain(
+      "| `Checks` | `fixture.test/traits/checks@v1` | `checks` | Startup and liveness checks of a widget. | `startup?`, `liveness?` | — |",
+    );
     expect(tables).toContain("| `CheckedWidget` | `fixture.test/blueprints/checked-widget@v1` | Widget, Checks | `widget` | A widget with its checks. |");
     expect(tables).toContain("| `MaxCopies` | `fixture.test/policies/max-copies@v1` | `max`, `owners` | Widgets run at most max copies. |");
     const doc = updateCatalogDoc(`intro\n${tables.split("\n")[0]}\nold\n${tables.split("\n").at(-1)}\noutro\n`, tables);

@@ -18,9 +18,23 @@ describe("schema → TypeScript type", () => {
     ["map", { type: "object", additionalProperties: { type: "integer" } }, "{\n    [name: string]: number;\n}"],
     ["open struct", { type: "object" }, "{\n    [name: string]: unknown;\n}"],
     ["top", {}, "unknown"],
-    ["required and default", { type: "object", required: ["a", "b"], properties: { a: { type: "string" }, b: { type: "integer", default: 1 } } }, "{\n    a: string;\n    /**\n     * @defaultValue `1`\n     */\n    b?: number;\n}"],
+    [
+      "required and default",
+      { type: "object", required: ["a", "b"], properties: { a: { type: "string" }, b: { type: "integer", default: 1 } } },
+      "{\n    a: string;\n    /**\n     * @defaultValue `1`\n     */\n    b?: number;\n}",
+    ],
     ["not required", { type: "object", properties: { "x-y": { type: "string" } } }, '{\n    "x-y"?: string;\n}'],
-    ["oneOf", { type: "object", oneOf: [{ required: ["a"], properties: { a: { type: "string" } } }, { required: ["b"], properties: { b: { type: "integer" } } }] }, "{\n    a: string;\n} | {\n    b: number;\n}"],
+    [
+      "oneOf",
+      {
+        type: "object",
+        oneOf: [
+          { required: ["a"], properties: { a: { type: "string" } } },
+          { required: ["b"], properties: { b: { type: "integer" } } },
+        ],
+      },
+      "{\n    a: string;\n} | {\n    b: number;\n}",
+    ],
   ];
   it.each(cases)("%s", (_name, schema, want) => {
     expect(printNode(schemaToType(schema))).toBe(want);
@@ -48,14 +62,23 @@ describe("TSDoc", () => {
     expect(fieldDocLines({ type: "string", pattern: "^a*/b$" })).toEqual(["Pattern: `^a*/b$` (checked when the builder is called)."]);
   });
   it("escapes comment terminators", () => {
-    const node = withDoc(ts.factory.createTypeAliasDeclaration(undefined, "T", undefined, ts.factory.createKeywordTypeNode(ts.SyntaxKind.StringKeyword)), ["matches a*/b"]);
+    const node = withDoc(ts.factory.createTypeAliasDeclaration(undefined, "T", undefined, ts.factory.createKeywordTypeNode(ts.SyntaxKind.StringKeyword)), [
+      "matches a*/b",
+    ]);
     expect(printNode(node)).toBe("/** matches a*\\/b */\ntype T = string;");
   });
 });
 
 describe("embedded schema", () => {
   it("keeps validation keywords and lists only the fields an author must set", () => {
-    expect(embeddedSchema({ type: "object", description: "d", required: ["a", "b"], properties: { a: { type: "string", pattern: "^x" }, b: { type: "integer", default: 1, maximum: 3 } } })).toEqual({
+    expect(
+      embeddedSchema({
+        type: "object",
+        description: "d",
+        required: ["a", "b"],
+        properties: { a: { type: "string", pattern: "^x" }, b: { type: "integer", default: 1, maximum: 3 } },
+      }),
+    ).toEqual({
       type: "object",
       properties: { a: { type: "string", pattern: "^x" }, b: { type: "integer", maximum: 3 } },
       required: ["a"],
@@ -107,7 +130,9 @@ describe("shared schemas", () => {
   const probe: JsonSchema = { description: "#Probe checks.", type: "object", required: ["port"], properties: { port: { type: "integer" } } };
   const P = "pkg_opm_dev_catalog_traits_v1.Probe";
   const shared = (schemas: Record<string, JsonSchema>) =>
-    new SharedSchemas((ref) => (schemas[ref] ? { importPath: ref.includes("core") ? "opm.dev/catalog/core@v1" : "opm.dev/catalog/traits@v1", schema: schemas[ref]! } : undefined));
+    new SharedSchemas((ref) =>
+      schemas[ref] ? { importPath: ref.includes("core") ? "opm.dev/catalog/core@v1" : "opm.dev/catalog/traits@v1", schema: schemas[ref]! } : undefined,
+    );
 
   it.each<[string, JsonSchema, boolean]>([
     ["object with fields", probe, true],
@@ -127,8 +152,13 @@ describe("shared schemas", () => {
     const sh = shared({ [P]: probe });
     const ref = sh.refName();
     const { description: _d, ...undocumented } = probe;
-    const spec: JsonSchema = { type: "object", properties: { liveness: { ...undocumented, "x-opm-ref": P }, changed: { ...undocumented, required: [], "x-opm-ref": P }, plain: undocumented } };
-    expect(printNode(schemaToType(spec, ref))).toBe(["{", "    liveness?: Probe;", "    changed?: {", "        port?: number;", "    };", "    plain?: {", "        port: number;", "    };", "}"].join("\n"));
+    const spec: JsonSchema = {
+      type: "object",
+      properties: { liveness: { ...undocumented, "x-opm-ref": P }, changed: { ...undocumented, required: [], "x-opm-ref": P }, plain: undocumented },
+    };
+    expect(printNode(schemaToType(spec, ref))).toBe(
+      ["{", "    liveness?: Probe;", "    changed?: {", "        port?: number;", "    };", "    plain?: {", "        port: number;", "    };", "}"].join("\n"),
+    );
     expect(printNode(jsonToExpression(embeddedSchema({ ...probe, "x-opm-ref": P }, ref)))).toBe("Probe");
     expect(sh.all().map((s) => s.name)).toEqual(["Probe"]);
   });
@@ -154,22 +184,37 @@ describe("shared schemas", () => {
 
 describe("policy parameters", () => {
   const input = (params: string[], schema?: JsonSchema): CodegenInput => ({
-    index: { resources: [], traits: [], blueprints: [], transformers: [], policies: [{ kind: "policy", fqn: "x/policies/foo@v1", name: "foo", description: "Foo.", package: "x/policies@v1", definition: "#FooPolicy", params }] },
+    index: {
+      resources: [],
+      traits: [],
+      blueprints: [],
+      transformers: [],
+      policies: [{ kind: "policy", fqn: "x/policies/foo@v1", name: "foo", description: "Foo.", package: "x/policies@v1", definition: "#FooPolicy", params }],
+    },
     spec: () => undefined,
     params: () => schema,
     shared: new SharedSchemas(() => undefined),
   });
 
   it("a policy whose #params has fields but no #XParams is an error naming both", () => {
-    expect(() => emitPolicies("x/policies@v1", input(["limit"]))).toThrow("policy x/policies/foo@v1: its #params has limit but #FooParams is not declared; declare the parameters as #FooParams and set #params: #FooParams");
-    expect(() => emitPolicies("x/policies@v1", input(["limit"], { type: "object", properties: { max: { type: "integer" } } }))).toThrow("but #FooParams has max");
+    expect(() => emitPolicies("x/policies@v1", input(["limit"]))).toThrow(
+      "policy x/policies/foo@v1: its #params has limit but #FooParams is not declared; declare the parameters as #FooParams and set #params: #FooParams",
+    );
+    expect(() => emitPolicies("x/policies@v1", input(["limit"], { type: "object", properties: { max: { type: "integer" } } }))).toThrow(
+      "but #FooParams has max",
+    );
   });
 
   it("builds the parameter type, the closed parameter schema and the builder", () => {
-    const text = emitPolicies("x/policies@v1", input(["limit"], { type: "object", required: ["limit"], properties: { limit: { type: "integer", minimum: 1, default: 2 } } }))!;
+    const text = emitPolicies(
+      "x/policies@v1",
+      input(["limit"], { type: "object", required: ["limit"], properties: { limit: { type: "integer", minimum: 1, default: 2 } } }),
+    )!;
     expect(text).toContain("export type FooParams = {");
     expect(text).toContain("export function Foo(params: FooParams = {}, options: PolicyOptions = {}): PolicyUse {");
-    expect(text).toMatch(/params: \{\n\s+type: "object",\n\s+properties: \{\n\s+limit: \{\n\s+type: "integer",\n\s+default: 2,\n\s+minimum: 1\n\s+\}\n\s+\},\n\s+additionalProperties: false/);
+    expect(text).toMatch(
+      /params: \{\n\s+type: "object",\n\s+properties: \{\n\s+limit: \{\n\s+type: "integer",\n\s+default: 2,\n\s+minimum: 1\n\s+\}\n\s+\},\n\s+additionalProperties: false/,
+    );
     expect(text).toContain("foo: FooPolicy");
   });
 });

@@ -15,35 +15,103 @@ function cueFiles(dir: string): string[] {
 
 describe("tokenize", () => {
   it("reads identifiers of every form", () => {
-    expect(kinds("a #Def _hidden #_x _#y $v _ x9")).toEqual(["ident:a", "ident:#Def", "ident:_hidden", "ident:#_x", "ident:_#y", "ident:$v", "ident:_", "ident:x9"]);
+    expect(kinds("a #Def _hidden #_x _#y $v _ x9")).toEqual([
+      "ident:a",
+      "ident:#Def",
+      "ident:_hidden",
+      "ident:#_x",
+      "ident:_#y",
+      "ident:$v",
+      "ident:_",
+      "ident:x9",
+    ]);
   });
   it("reads punctuation, bottom and ellipsis", () => {
     expect(kinds("a: [...#T] & _|_ | b != c =~ d")).toEqual([
-      "ident:a", "punct::", "punct:[", "punct:...", "ident:#T", "punct:]", "punct:&", "punct:_|_", "punct:|", "ident:b", "punct:!=", "ident:c", "punct:=~", "ident:d",
+      "ident:a",
+      "punct::",
+      "punct:[",
+      "punct:...",
+      "ident:#T",
+      "punct:]",
+      "punct:&",
+      "punct:_|_",
+      "punct:|",
+      "ident:b",
+      "punct:!=",
+      "ident:c",
+      "punct:=~",
+      "ident:d",
     ]);
   });
   it("reads numbers", () => {
-    expect(kinds("1 2.5 .5 1e3 0x1F 0o7 0b1 1_000 1Gi 2K")).toEqual(["number:1", "number:2.5", "number:.5", "number:1e3", "number:0x1F", "number:0o7", "number:0b1", "number:1_000", "number:1Gi", "number:2K"]);
+    expect(kinds("1 2.5 .5 1e3 0x1F 0o7 0b1 1_000 1Gi 2K")).toEqual([
+      "number:1",
+      "number:2.5",
+      "number:.5",
+      "number:1e3",
+      "number:0x1F",
+      "number:0o7",
+      "number:0b1",
+      "number:1_000",
+      "number:1Gi",
+      "number:2K",
+    ]);
   });
   it("reads comments and marks tokens that start a line", () => {
     const t = tokenize("a: 1 // one\n// two\nb: 2");
     expect(t.map((x) => `${x.kind}:${x.text}:${x.line}:${x.nl}`)).toEqual([
-      "ident:a:1:true", "punct:::1:false", "number:1:1:false", "comment:// one:1:false", "comment:// two:2:true", "ident:b:3:true", "punct:::3:false", "number:2:3:false",
+      "ident:a:1:true",
+      "punct:::1:false",
+      "number:1:1:false",
+      "comment:// one:1:false",
+      "comment:// two:2:true",
+      "ident:b:3:true",
+      "punct:::3:false",
+      "number:2:3:false",
     ]);
   });
   it("reads strings, bytes and raw strings without looking inside", () => {
     expect(kinds(`a: "x // not a comment \\" y" + 'b' + #"raw \\(a) "quoted" "#`)).toEqual([
-      "ident:a", "punct::", 'string:"x // not a comment \\" y"', "punct:+", "string:'b'", "punct:+", 'string:#"raw \\(a) "quoted" "#',
+      "ident:a",
+      "punct::",
+      'string:"x // not a comment \\" y"',
+      "punct:+",
+      "string:'b'",
+      "punct:+",
+      'string:#"raw \\(a) "quoted" "#',
     ]);
   });
   it("reads multi-line strings", () => {
     const text = 'a: """\n\tline "one"\n\t\\(x) two\n\t"""\nb: 1';
-    expect(kinds(text)).toEqual(['ident:a', 'punct::', 'interpStart:"""\n\tline "one"\n\t\\(', "ident:x", 'interpEnd:) two\n\t"""', "ident:b", "punct::", "number:1"]);
+    expect(kinds(text)).toEqual([
+      "ident:a",
+      "punct::",
+      'interpStart:"""\n\tline "one"\n\t\\(',
+      "ident:x",
+      'interpEnd:) two\n\t"""',
+      "ident:b",
+      "punct::",
+      "number:1",
+    ]);
     expect(tokenize(text).at(-3)!.line).toBe(5);
   });
   it("enters interpolations, nested ones included", () => {
     expect(kinds(`"a\\(x.y + f(z))b\\("c\\(w)")d"`)).toEqual([
-      'interpStart:"a\\(', "ident:x", "punct:.", "ident:y", "punct:+", "ident:f", "punct:(", "ident:z", "punct:)", "interpMid:)b\\(", 'interpStart:"c\\(', "ident:w", 'interpEnd:)"', 'interpEnd:)d"',
+      'interpStart:"a\\(',
+      "ident:x",
+      "punct:.",
+      "ident:y",
+      "punct:+",
+      "ident:f",
+      "punct:(",
+      "ident:z",
+      "punct:)",
+      "interpMid:)b\\(",
+      'interpStart:"c\\(',
+      "ident:w",
+      'interpEnd:)"',
+      'interpEnd:)d"',
     ]);
     expect(kinds(`#"a\\#(x)b"#`)).toEqual(['interpStart:#"a\\#(', "ident:x", 'interpEnd:)b"#']);
   });
@@ -101,7 +169,7 @@ describe("readHeader", () => {
   });
   it("reads a file without imports or body", () => {
     expect(readHeader("package a")).toEqual({ package: "a", imports: [], bodyOffset: 9, bodyLine: 0 });
-    expect(readHeader("package a\nimport \"strings\"\nx: strings.ToUpper(\"a\")\n").imports).toEqual([{ path: "strings" }]);
+    expect(readHeader('package a\nimport "strings"\nx: strings.ToUpper("a")\n').imports).toEqual([{ path: "strings" }]);
   });
   it("refuses a file without a package clause", () => {
     expect(() => readHeader("a: 1", "m.cue")).toThrow(/m.cue: a CUE file must start with a package clause/);
@@ -121,14 +189,14 @@ describe("topLevelDecls", () => {
       "// B.", // 8
       "#B?: string, c: 1", // 9
       'let l = "\\(#A.x)"', // 10
-      'core.#Module', // 11
-      'if true {d: 1}', // 12
+      "core.#Module", // 11
+      "if true {d: 1}", // 12
       '"quoted-label": 2', // 13
-      '(l): 3', // 14
-      '[string]: _', // 15
-      'X=e: X', // 16
-      'f: a &', // 17
-      '\tb', // 18
+      "(l): 3", // 14
+      "[string]: _", // 15
+      "X=e: X", // 16
+      "f: a &", // 17
+      "\tb", // 18
     ].join("\n");
     const d = topLevelDecls(body);
     expect(d.map((x) => [x.kind, x.label ?? "", x.line, x.endLine])).toEqual([

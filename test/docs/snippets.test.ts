@@ -96,7 +96,14 @@ function extractSnippets(doc: string, text: string): Snippet[] {
   return out;
 }
 
-const docs = ["README.md", ...fs.readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
+const docs = [
+  "README.md",
+  ...fs
+    .readdirSync(path.join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const snippets = docs.flatMap((d) => extractSnippets(d, fs.readFileSync(path.join(root, d), "utf8")));
 const tsSnippets = snippets.filter((s) => s.lang === "ts");
 const shSnippets = snippets.filter((s) => s.lang === "sh");
@@ -129,8 +136,35 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 describe("doc snippets", () => {
   test("the extractor reads fences, marks and hidden preludes", () => {
-    const md = ["# T", "", "<!-- snippet-prelude", 'import x from "@repo/a.js";', "-->", "```ts no-run file=m.ts", "x();", "```", "", "```sh", "opm build . # exits 2", "```", "```cue", "a: 1", "```", "```ts", "y();", "```"].join("\n");
-    const got = extractSnippets("T.md", md).map(({ doc, line, lang, flags, file, code, prelude }) => ({ doc, line, lang, flags: [...flags], file, code, prelude }));
+    const md = [
+      "# T",
+      "",
+      "<!-- snippet-prelude",
+      'import x from "@repo/a.js";',
+      "-->",
+      "```ts no-run file=m.ts",
+      "x();",
+      "```",
+      "",
+      "```sh",
+      "opm build . # exits 2",
+      "```",
+      "```cue",
+      "a: 1",
+      "```",
+      "```ts",
+      "y();",
+      "```",
+    ].join("\n");
+    const got = extractSnippets("T.md", md).map(({ doc, line, lang, flags, file, code, prelude }) => ({
+      doc,
+      line,
+      lang,
+      flags: [...flags],
+      file,
+      code,
+      prelude,
+    }));
     expect(got).toEqual([
       { doc: "T.md", line: 7, lang: "ts", flags: ["no-run"], file: "m.ts", code: "x();\n", prelude: 'import x from "@repo/a.js";' },
       { doc: "T.md", line: 11, lang: "sh", flags: [], file: undefined, code: "opm build . # exits 2\n", prelude: "" },
@@ -146,26 +180,39 @@ describe("doc snippets", () => {
     expect(new Set(names).size, "two snippets of one doc write the same file=").toBe(names.length);
   });
 
-  test("every TypeScript snippet type-checks (one program, the repo's strict settings)", () => {
-    const cfg = ts.getParsedCommandLineOfConfigFile(path.join(root, "tsconfig.json"), { noEmit: true }, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n")); } })!;
-    const files = [...written.values()].map((w) => w.file);
-    const program = ts.createProgram({ rootNames: files, options: { ...cfg.options, noEmit: true, incremental: false } });
-    const bySnippet = new Map([...written].map(([s, w]) => [path.resolve(w.file), { s, w }]));
-    const problems: string[] = [];
-    for (const d of ts.getPreEmitDiagnostics(program)) {
-      const hit = d.file && bySnippet.get(path.resolve(d.file.fileName));
-      if (!hit && d.file) continue; // only the snippets are under test here
-      const msg = ts.flattenDiagnosticMessageText(d.messageText, "\n");
-      if (!hit) {
-        problems.push(`(global) ${msg}`);
-        continue;
+  test(
+    "every TypeScript snippet type-checks (one program, the repo's strict settings)",
+    () => {
+      const cfg = ts.getParsedCommandLineOfConfigFile(
+        path.join(root, "tsconfig.json"),
+        { noEmit: true },
+        {
+          ...ts.sys,
+          onUnRecoverableConfigFileDiagnostic: (d) => {
+            throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+          },
+        },
+      )!;
+      const files = [...written.values()].map((w) => w.file);
+      const program = ts.createProgram({ rootNames: files, options: { ...cfg.options, noEmit: true, incremental: false } });
+      const bySnippet = new Map([...written].map(([s, w]) => [path.resolve(w.file), { s, w }]));
+      const problems: string[] = [];
+      for (const d of ts.getPreEmitDiagnostics(program)) {
+        const hit = d.file && bySnippet.get(path.resolve(d.file.fileName));
+        if (!hit && d.file) continue; // only the snippets are under test here
+        const msg = ts.flattenDiagnosticMessageText(d.messageText, "\n");
+        if (!hit) {
+          problems.push(`(global) ${msg}`);
+          continue;
+        }
+        const line = d.file!.getLineAndCharacterOfPosition(d.start ?? 0).line; // 0-based, prelude included
+        const at = line < hit.w.preludeLines ? `${hit.s.doc}:${hit.s.line - 1} (prelude)` : `${hit.s.doc}:${hit.s.line + line - hit.w.preludeLines}`;
+        problems.push(`${at}: TS${d.code}: ${msg}`);
       }
-      const line = d.file!.getLineAndCharacterOfPosition(d.start ?? 0).line; // 0-based, prelude included
-      const at = line < hit.w.preludeLines ? `${hit.s.doc}:${hit.s.line - 1} (prelude)` : `${hit.s.doc}:${hit.s.line + line - hit.w.preludeLines}`;
-      problems.push(`${at}: TS${d.code}: ${msg}`);
-    }
-    expect(problems).toEqual([]);
-  }, SPAWN_TIMEOUT_MS);
+      expect(problems).toEqual([]);
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 
   for (const s of tsSnippets.filter((x) => !x.flags.has("no-run") && !isVitest(x))) {
     test(`runs ${where(s)}`, async () => {
@@ -180,55 +227,66 @@ describe("doc snippets", () => {
 
   const vitestSnippets = tsSnippets.filter((x) => !x.flags.has("no-run") && isVitest(x));
   // Started at once, concurrently with the rest (each runs in its own process).
-  test.concurrent("test snippets pass under vitest's default timeouts, in a fresh vitest process", async () => {
-    const config = path.join(scratch, "vitest.config.mts");
-    // vitest's default 5 s, stretched only by how oversubscribed the CPUs are right now (load
-    // average per core above 1): on an idle machine it is exactly the default a user gets.
-    const testTimeout = Math.round(5_000 * Math.max(1, os.loadavg()[0]! / os.cpus().length));
-    const aliases = JSON.stringify([
-      ["^opm-ts$", path.join(root, "src/index.ts")],
-      ["^opm-ts/catalog$", path.join(root, "dsl/catalog.ts")],
-      ["^opm-ts/testing$", path.join(root, "src/testing/index.ts")],
-      ["^opm-ts/testing/vitest$", path.join(root, "src/testing/vitest.ts")],
-      ["^opm-ts/apply$", path.join(root, "src/apply/index.ts")],
-    ]);
-    fs.writeFileSync(
-      config,
-      `import { defineConfig } from "vitest/config";
+  test.concurrent(
+    "test snippets pass under vitest's default timeouts, in a fresh vitest process",
+    async () => {
+      const config = path.join(scratch, "vitest.config.mts");
+      // vitest's default 5 s, stretched only by how oversubscribed the CPUs are right now (load
+      // average per core above 1): on an idle machine it is exactly the default a user gets.
+      const testTimeout = Math.round(5_000 * Math.max(1, os.loadavg()[0]! / os.cpus().length));
+      const aliases = JSON.stringify([
+        ["^opm-ts$", path.join(root, "src/index.ts")],
+        ["^opm-ts/catalog$", path.join(root, "dsl/catalog.ts")],
+        ["^opm-ts/testing$", path.join(root, "src/testing/index.ts")],
+        ["^opm-ts/testing/vitest$", path.join(root, "src/testing/vitest.ts")],
+        ["^opm-ts/apply$", path.join(root, "src/apply/index.ts")],
+      ]);
+      fs.writeFileSync(
+        config,
+        `import { defineConfig } from "vitest/config";
 export default defineConfig({
   root: ${JSON.stringify(root)},
   resolve: { alias: ${aliases}.map(([f, r]) => ({ find: new RegExp(f), replacement: r })) },
   test: { include: ${JSON.stringify(vitestSnippets.map((v) => path.relative(root, written.get(v)!.file).split(path.sep).join("/")))}, pool: "forks", testTimeout: ${testTimeout} },
 });
 `,
-    );
-    // Not in CI mode, so a snippet's new snapshot is written (in the scratch folder) as on a user's machine.
-    const r = await run(process.execPath, [path.join(root, "node_modules/vitest/vitest.mjs"), "run", "-c", config], root, { CI: undefined, GITHUB_ACTIONS: undefined });
-    expect(r.code, `${vitestSnippets.map(where).join(", ")}:\n${r.out}`).toBe(0);
-  }, SPAWN_TIMEOUT_MS);
+      );
+      // Not in CI mode, so a snippet's new snapshot is written (in the scratch folder) as on a user's machine.
+      const r = await run(process.execPath, [path.join(root, "node_modules/vitest/vitest.mjs"), "run", "-c", config], root, {
+        CI: undefined,
+        GITHUB_ACTIONS: undefined,
+      });
+      expect(r.code, `${vitestSnippets.map(where).join(", ")}:\n${r.out}`).toBe(0);
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 });
 
 describe("doc shell commands", () => {
   const blocks = shSnippets.filter((s) => s.code.split("\n").some((l) => /^\s*(npx\s+)?opm\s/.test(l)));
   for (const s of blocks) {
-    test.concurrent(`runs the opm commands of ${where(s)}`, async () => {
-      const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "opm-doc-sh-"));
-      try {
-        fs.symlinkSync(path.join(root, "examples"), path.join(cwd, "examples"));
-        const lines = s.code.split("\n");
-        for (let i = 0; i < lines.length; i++) {
-          const line = lines[i]!;
-          if (!/^\s*(npx\s+)?opm\s/.test(line)) continue;
-          const want = Number(/#.*\bexits? (\d+)/.exec(line)?.[1] ?? 0);
-          const cmd = line.replace(/^\s*(npx\s+)?opm\s/, "opm ");
-          const script = `set -o pipefail\nopm() { ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(root, "bin/opm.js"))} "$@"; }\n${cmd}\n`;
-          const r = await run("bash", ["-c", script], cwd);
-          expect(r.code, `${s.doc}:${s.line + i}: ${line.trim()}\n${r.out}`).toBe(want);
+    test.concurrent(
+      `runs the opm commands of ${where(s)}`,
+      async () => {
+        const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "opm-doc-sh-"));
+        try {
+          fs.symlinkSync(path.join(root, "examples"), path.join(cwd, "examples"));
+          const lines = s.code.split("\n");
+          for (let i = 0; i < lines.length; i++) {
+            const line = lines[i]!;
+            if (!/^\s*(npx\s+)?opm\s/.test(line)) continue;
+            const want = Number(/#.*\bexits? (\d+)/.exec(line)?.[1] ?? 0);
+            const cmd = line.replace(/^\s*(npx\s+)?opm\s/, "opm ");
+            const script = `set -o pipefail\nopm() { ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(root, "bin/opm.js"))} "$@"; }\n${cmd}\n`;
+            const r = await run("bash", ["-c", script], cwd);
+            expect(r.code, `${s.doc}:${s.line + i}: ${line.trim()}\n${r.out}`).toBe(want);
+          }
+        } finally {
+          fs.rmSync(cwd, { recursive: true, force: true });
         }
-      } finally {
-        fs.rmSync(cwd, { recursive: true, force: true });
-      }
-    }, SPAWN_TIMEOUT_MS);
+      },
+      SPAWN_TIMEOUT_MS,
+    );
   }
 });
 

@@ -87,7 +87,9 @@ describe("printFile", () => {
       "A demo file.",
     );
     expect(printFile(f)).toBe(
-      ['// A demo file.', "", "package demo", "", "import (", '\tcore "opm.dev/catalog/core@v1"', '\t"strings"', ")", "", "core.#Module", "", "x: 1", ""].join("\n"),
+      ["// A demo file.", "", "package demo", "", "import (", '\tcore "opm.dev/catalog/core@v1"', '\t"strings"', ")", "", "core.#Module", "", "x: 1", ""].join(
+        "\n",
+      ),
     );
   });
 

@@ -46,7 +46,9 @@ async function renderExample(name: string, namespace: string, values?: Record<st
   return render(await loadInput(path.join(root, moduleArg(name)), { namespace, valuesFiles }));
 }
 
-const kindsOf = (r: RenderResult): Array<[string, string]> => [...new Map(r.objects.map((o) => [`${o.apiVersion}|${o.kind}`, [o.apiVersion, o.kind] as [string, string]])).values()];
+const kindsOf = (r: RenderResult): Array<[string, string]> => [
+  ...new Map(r.objects.map((o) => [`${o.apiVersion}|${o.kind}`, [o.apiVersion, o.kind] as [string, string]])).values(),
+];
 
 describe.skipIf(!enabled)("every example through a real release", () => {
   let env: Env;
@@ -95,7 +97,9 @@ describe.skipIf(!enabled)("every example through a real release", () => {
     const io = captureIO();
     const code = await runApply(result, { client: env.client, createNamespace: true, wait: true, timeout: "4m", pollIntervalMs: 500 }, io.io);
     expect(code, io.all()).toBe(0);
-    expect(io.out.at(-1)).toMatch(new RegExp(`^release ${result.release.name} in ${ns}: ${result.objects.length} created, 0 configured, 0 unchanged, 0 pruned$`));
+    expect(io.out.at(-1)).toMatch(
+      new RegExp(`^release ${result.release.name} in ${ns}: ${result.objects.length} created, 0 configured, 0 unchanged, 0 pruned$`),
+    );
 
     const st = await opm(["status", "--name", result.release.name, "-n", ns, "-o", "json"], { kubeconfig: env.kubeconfig });
     expect(st.code, st.stdout + st.stderr).toBe(0);
@@ -185,7 +189,12 @@ describe.skipIf(!enabled)("every example through a real release", () => {
     await apply(v1, { client: env.client, createNamespace: true, wait: true, timeoutMs: 240_000, pollIntervalMs: 500 });
     const rep = await apply(v2, { client: env.client, wait: true, timeoutMs: 240_000, pollIntervalMs: 500 });
     expect(rep.pruned.map((p) => p.id).sort()).toEqual([`ConfigMap ${ns}/parts-worker-queue`, `Deployment ${ns}/parts-worker`]);
-    expect(await releaseObjects(env.client, ns, v1.release.uuid, [["apps/v1", "Deployment"], ["v1", "ConfigMap"]])).toEqual(["Deployment/parts-web"]);
+    expect(
+      await releaseObjects(env.client, ns, v1.release.uuid, [
+        ["apps/v1", "Deployment"],
+        ["v1", "ConfigMap"],
+      ]),
+    ).toEqual(["Deployment/parts-web"]);
     await until("the worker's pods to go", async () => (await env.client.list("v1", "Pod", ns, "component.opmodel.dev/name=worker")).length === 0, 120_000);
   });
 });

@@ -37,7 +37,13 @@ function hundred(tag: string, count = 25): K8sObject[] {
 const ids = (objs: Array<{ kind: string; name: string }>) => objs.map((o) => `${o.kind}/${o.name}`).sort();
 
 /** Run apply-child.ts on `objects`; `onLine` may return "kill" (SIGKILL there and then) or act on the line. */
-function child(env: Env, objects: K8sObject[], release: { name: string; namespace: string }, onLine: OnLine, extra: { retries?: number; lockDurationSeconds?: number } = {}) {
+function child(
+  env: Env,
+  objects: K8sObject[],
+  release: { name: string; namespace: string },
+  onLine: OnLine,
+  extra: { retries?: number; lockDurationSeconds?: number } = {},
+) {
   const spec = path.join(tmp, `${release.name}-${Date.now()}.json`);
   writeFileSync(spec, JSON.stringify({ objects, release, lockDurationSeconds: extra.lockDurationSeconds ?? 5, retries: extra.retries ?? 2 }));
   return spawnLines(process.execPath, ["--import", "tsx", path.join(root, "test/e2e/apply-child.ts"), env.kubeconfig, spec], { onLine });
@@ -65,7 +71,10 @@ describe.skipIf(!real)("faults on a real API server", () => {
   test("SIGKILL mid-apply of 100 objects: the inventory is intact, the lock expires, the next apply converges, nothing else is touched", async () => {
     const ns = await fresh("kill");
     const rel = { name: "big", namespace: ns };
-    const bystander = await env.client.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "bystander", namespace: ns }, data: { keep: "me" } }, { fieldManager: "someone-else" });
+    const bystander = await env.client.apply(
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "bystander", namespace: ns }, data: { keep: "me" } },
+      { fieldManager: "someone-else" },
+    );
     await apply(fakeRender(hundred("v1"), rel), { client: env.client });
     const v1 = await readInventory(env.client, "big", ns);
     expect(v1!.inventory.entries).toHaveLength(100);
@@ -86,7 +95,9 @@ describe.skipIf(!real)("faults on a real API server", () => {
     expect(ids(after!.inventory.entries)).toEqual(ids(v1!.inventory.entries));
     // Nothing was pruned, and the object outside the release is untouched.
     expect(await env.client.get({ apiVersion: "apps/v1", kind: "Deployment", name: "app-024", namespace: ns })).toBeDefined();
-    expect((await env.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "bystander", namespace: ns }))!.metadata.resourceVersion).toBe(bystander.object.metadata.resourceVersion);
+    expect((await env.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "bystander", namespace: ns }))!.metadata.resourceVersion).toBe(
+      bystander.object.metadata.resourceVersion,
+    );
 
     // The killed process's lock: the next apply is refused, naming the holder...
     const e = await apply(fakeRender(v2objs, rel), { client: env.client, lockDurationSeconds: 5 }).catch((x) => x);
@@ -97,11 +108,18 @@ describe.skipIf(!real)("faults on a real API server", () => {
     const spec = lease!.spec as { renewTime: string; leaseDurationSeconds: number };
     await until("the killed apply's lock to expire", async () => Date.now() > Date.parse(spec.renewTime) + spec.leaseDurationSeconds * 1000 + 100, 60_000);
     const rep = await apply(fakeRender(v2objs, rel), { client: env.client });
-    expect(rep.pruned.map((p) => p.id).sort()).toEqual([`ConfigMap ${ns}/app-024-cfg`, `Deployment ${ns}/app-024`, `Secret ${ns}/app-024-sec`, `Service ${ns}/app-024`]);
+    expect(rep.pruned.map((p) => p.id).sort()).toEqual([
+      `ConfigMap ${ns}/app-024-cfg`,
+      `Deployment ${ns}/app-024`,
+      `Secret ${ns}/app-024-sec`,
+      `Service ${ns}/app-024`,
+    ]);
     const inv = await readInventory(env.client, "big", ns);
     expect(inv!.inventory.entries).toHaveLength(100);
     for (const o of await env.client.list("v1", "ConfigMap", ns, "module-release.opmodel.dev/name=big")) expect(o.data).toEqual({ tag: "v2" });
-    expect((await env.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "bystander", namespace: ns }))!.metadata.resourceVersion).toBe(bystander.object.metadata.resourceVersion);
+    expect((await env.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "bystander", namespace: ns }))!.metadata.resourceVersion).toBe(
+      bystander.object.metadata.resourceVersion,
+    );
     expect((await apply(fakeRender(v2objs, rel), { client: env.client })).changed).toBe(false);
   });
 
@@ -135,7 +153,9 @@ describe.skipIf(!real)("faults on a real API server", () => {
       expect(r.code, r.stdout + r.stderr).toBe(1);
       expect(r.stdout).not.toContain("done");
       // Clear: one error naming the object, the server, the cause and the attempts; nothing else tried.
-      expect(r.stderr).toMatch(/^error: (get|apply) (ConfigMap|Secret|Service|Deployment) opm-e2e-down-\S+: cannot reach the API server https:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*\(after 4 attempts\)$/m);
+      expect(r.stderr).toMatch(
+        /^error: (get|apply) (ConfigMap|Secret|Service|Deployment) opm-e2e-down-\S+: cannot reach the API server https:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*\(after 4 attempts\)$/m,
+      );
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     } finally {
@@ -176,7 +196,16 @@ describe.skipIf(!real)("faults on a real API server", () => {
             const lease = await env.client.get({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", name: lockName("pair"), namespace: ns });
             holder = (lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity ?? "";
             // Let the first one finish: make its pods ready (another manager edits the pod template).
-            kubectl(env.kubeconfig, ["patch", "deployment", "slow", "-n", ns, "--type=merge", "-p", '{"spec":{"template":{"metadata":{"annotations":{"lab.opm/fake-status":"ok"}}}}}']);
+            kubectl(env.kubeconfig, [
+              "patch",
+              "deployment",
+              "slow",
+              "-n",
+              ns,
+              "--type=merge",
+              "-p",
+              '{"spec":{"template":{"metadata":{"annotations":{"lab.opm/fake-status":"ok"}}}}}',
+            ]);
             return err;
           });
         }
@@ -196,7 +225,17 @@ describe.skipIf(!real)("faults on a real API server", () => {
     const rel = { name: "owned", namespace: ns };
     const objs = [configMap("settings", { mode: "a" }), deployment("web", { replicas: 1, image: "registry.k8s.io/pause:3.10" })];
     await apply(fakeRender(objs, rel), { client: env.client });
-    const edit = kubectl(env.kubeconfig, ["patch", "configmap", "settings", "-n", ns, "--type=merge", "-p", '{"data":{"mode":"edited"}}', "--field-manager=e2e-editor"]);
+    const edit = kubectl(env.kubeconfig, [
+      "patch",
+      "configmap",
+      "settings",
+      "-n",
+      ns,
+      "--type=merge",
+      "-p",
+      '{"data":{"mode":"edited"}}',
+      "--field-manager=e2e-editor",
+    ]);
     expect(edit.code, edit.stderr).toBe(0);
     const io = captureIO();
     expect(await runApply(fakeRender(objs, rel), { client: env.client }, io.io)).toBe(1);
@@ -208,7 +247,9 @@ describe.skipIf(!real)("faults on a real API server", () => {
     expect(await runApply(fakeRender(objs, rel), { client: env.client, forceConflicts: true }, forced.io), forced.all()).toBe(0);
     const live = await env.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "settings", namespace: ns });
     expect(live!.data).toEqual({ mode: "a" });
-    const managers = (live!.metadata.managedFields as Array<{ manager: string; fieldsV1: unknown }>).filter((m) => JSON.stringify(m.fieldsV1).includes('"f:mode"')).map((m) => m.manager);
+    const managers = (live!.metadata.managedFields as Array<{ manager: string; fieldsV1: unknown }>)
+      .filter((m) => JSON.stringify(m.fieldsV1).includes('"f:mode"'))
+      .map((m) => m.manager);
     expect(managers).toEqual(["opm"]);
   });
 
@@ -241,7 +282,9 @@ describe.skipIf(!real)("faults on a real API server", () => {
     const inv = (await readInventory(env.client, "inv", ns))!.inventory;
     expect(ids(inv.entries)).toEqual(["ConfigMap/a", "ConfigMap/b", "ConfigMap/old"]);
     expect(inv.history.at(-1)!.outcome).toBe("failed");
-    const fixed = await apply(fakeRender([configMap("a"), configMap("b"), deployment("web", { replicas: 1, image: "registry.k8s.io/pause:3.10" })], rel), { client: env.client });
+    const fixed = await apply(fakeRender([configMap("a"), configMap("b"), deployment("web", { replicas: 1, image: "registry.k8s.io/pause:3.10" })], rel), {
+      client: env.client,
+    });
     expect(fixed.pruned.map((p) => p.id)).toEqual([`ConfigMap ${ns}/old`]);
   });
 

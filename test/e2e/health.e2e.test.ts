@@ -30,7 +30,12 @@ describe.skipIf(!real)("health and wait against the real controllers", () => {
   /** `opm apply` of the fixture with the given fake statuses; times the apply from its first progress line to its exit. */
   async function applyFixture(release: string, statuses: Record<string, string>, timeout: string) {
     const values = path.join(tmp, `${release}.yaml`);
-    writeFileSync(values, Object.entries(statuses).map(([k, v]) => `${k}: ${v}\n`).join(""));
+    writeFileSync(
+      values,
+      Object.entries(statuses)
+        .map(([k, v]) => `${k}: ${v}\n`)
+        .join(""),
+    );
     let started = 0;
     const r = await opm(["apply", FIXTURE, "--name", release, "-n", ns, "-f", values, "--wait", "--timeout", timeout], {
       kubeconfig: env.kubeconfig,
@@ -60,7 +65,9 @@ describe.skipIf(!real)("health and wait against the real controllers", () => {
     expect(st.stdout).toMatch(/StatefulSet\s+\S+\s+crash-db\s+db\s+Current/);
   });
 
-  test.concurrent("a failed Job stops the wait early with its reason; a not-ready StatefulSet and DaemonSet and a failed CronJob run are named by status", async ({ expect }) => {
+  test.concurrent("a failed Job stops the wait early with its reason; a not-ready StatefulSet and DaemonSet and a failed CronJob run are named by status", async ({
+    expect,
+  }) => {
     const r = await applyFixture("fail", { db: "not-ready", migrate: "fail", backup: "fail", agent: "not-ready" }, "5m");
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toMatch(/object\(s\) failed:/);
@@ -87,7 +94,9 @@ describe.skipIf(!real)("health and wait against the real controllers", () => {
     expect(created.code, created.stderr).toBe(0);
     await until("the CronJob's job to fail", async () => {
       const j = await env.client.get({ apiVersion: "batch/v1", kind: "Job", name: "fail-backup-now", namespace: ns });
-      return ((j?.status as { conditions?: Array<{ type: string; status: string }> })?.conditions ?? []).some((c) => c.type === "Failed" && c.status === "True");
+      return ((j?.status as { conditions?: Array<{ type: string; status: string }> })?.conditions ?? []).some(
+        (c) => c.type === "Failed" && c.status === "True",
+      );
     });
     st = await status("fail");
     expect(st.code).toBe(1);

@@ -30,8 +30,18 @@ describe.skipIf(!enabled)("e2e against a real cluster", () => {
     await server?.stop();
   });
 
-  const v1 = () => fakeRender([configMap("settings", { mode: "a" }), secret("creds", { token: "e2e-token-value" }), service("web"), deployment("web", { replicas: 1, image: "registry.k8s.io/pause:3.10" })], rel);
-  const v2 = () => fakeRender([configMap("settings", { mode: "b" }), service("web"), deployment("web", { replicas: 1, image: "registry.k8s.io/pause:3.10" })], rel);
+  const v1 = () =>
+    fakeRender(
+      [
+        configMap("settings", { mode: "a" }),
+        secret("creds", { token: "e2e-token-value" }),
+        service("web"),
+        deployment("web", { replicas: 1, image: "registry.k8s.io/pause:3.10" }),
+      ],
+      rel,
+    );
+  const v2 = () =>
+    fakeRender([configMap("settings", { mode: "b" }), service("web"), deployment("web", { replicas: 1, image: "registry.k8s.io/pause:3.10" })], rel);
 
   test("apply with createNamespace creates labelled objects and an inventory", async () => {
     const rep = await apply(v1(), { ...opts(), createNamespace: true });
@@ -61,8 +71,14 @@ describe.skipIf(!enabled)("e2e against a real cluster", () => {
   });
 
   test("a conflict with another manager is reported and forced only on request", async () => {
-    await client.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: ns }, data: { mode: "manual" } }, { fieldManager: "e2e-human", force: true });
-    const e = await apply(fakeRender([configMap("settings", { mode: "c" }), service("web"), deployment("web", { replicas: 1, image: "registry.k8s.io/pause:3.10" })], rel), opts()).catch((x) => x);
+    await client.apply(
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: ns }, data: { mode: "manual" } },
+      { fieldManager: "e2e-human", force: true },
+    );
+    const e = await apply(
+      fakeRender([configMap("settings", { mode: "c" }), service("web"), deployment("web", { replicas: 1, image: "registry.k8s.io/pause:3.10" })], rel),
+      opts(),
+    ).catch((x) => x);
     expect(ConflictError.is(e)).toBe(true);
     expect(e.conflicts).toContainEqual({ field: ".data.mode", manager: "e2e-human" });
     await apply(v2(), { ...opts(), forceConflicts: true });
@@ -87,7 +103,12 @@ describe.skipIf(!enabled)("e2e against a real cluster", () => {
   test("delete leaves no object of the release behind and is idempotent", async () => {
     const rep = await deleteRelease({ name: "e2e", namespace: ns }, { ...opts(), timeoutMs: 120_000 });
     expect(rep.found).toBe(true);
-    for (const kind of [["v1", "ConfigMap"], ["v1", "Service"], ["apps/v1", "Deployment"], ["v1", "Secret"]] as const) {
+    for (const kind of [
+      ["v1", "ConfigMap"],
+      ["v1", "Service"],
+      ["apps/v1", "Deployment"],
+      ["v1", "Secret"],
+    ] as const) {
       const left = await client.list(kind[0], kind[1], ns, `module-release.opmodel.dev/name=e2e`);
       expect(left.filter((o) => !(o.metadata as { deletionTimestamp?: string }).deletionTimestamp)).toEqual([]);
     }

@@ -37,10 +37,14 @@ describe.skipIf(!enabled)("history and rollback on a cluster", () => {
     await env?.stop();
   });
   const get = (kind: string, name: string) => env.client.get({ apiVersion: kind === "Deployment" ? "apps/v1" : "v1", kind, name, namespace: ns });
-  const imageOf = (o: KObject | undefined) => (o?.spec as { template: { spec: { containers: Array<{ image: string }> } } } | undefined)?.template.spec.containers[0]?.image;
+  const imageOf = (o: KObject | undefined) =>
+    (o?.spec as { template: { spec: { containers: Array<{ image: string }> } } } | undefined)?.template.spec.containers[0]?.image;
 
   test("apply v1, apply v2, roll back to v1: v1's image again, v2-only objects gone", async () => {
-    const dir = scratchProject({ "v1.ts": moduleFile("0.1.0", "registry.k8s.io/pause:3.9", false), "v2.ts": moduleFile("0.2.0", "registry.k8s.io/pause:3.10", true) });
+    const dir = scratchProject({
+      "v1.ts": moduleFile("0.1.0", "registry.k8s.io/pause:3.9", false),
+      "v2.ts": moduleFile("0.2.0", "registry.k8s.io/pause:3.10", true),
+    });
     const k = { kubeconfig: env.kubeconfig };
     const a1 = await opm(["apply", path.join(dir, "v1.ts"), "-n", ns, "--create-namespace", "--wait"], k);
     expect(a1.stderr).toBe("");
@@ -62,7 +66,14 @@ describe.skipIf(!enabled)("history and rollback on a cluster", () => {
     const h = await opm(["history", "rollme", "-n", ns, "-o", "json"], k);
     expect(h.code).toBe(0);
     const report = JSON.parse(h.stdout);
-    expect(report.revisions.map((r: { revision: number; moduleVersion: string; outcome: string; rollbackOf?: number }) => [r.revision, r.moduleVersion, r.outcome, r.rollbackOf ?? null])).toEqual([
+    expect(
+      report.revisions.map((r: { revision: number; moduleVersion: string; outcome: string; rollbackOf?: number }) => [
+        r.revision,
+        r.moduleVersion,
+        r.outcome,
+        r.rollbackOf ?? null,
+      ]),
+    ).toEqual([
       [1, "0.1.0", "ready", null],
       [2, "0.2.0", "ready", null],
       [3, "0.1.0", "ready", 1],

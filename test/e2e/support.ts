@@ -118,7 +118,9 @@ export async function installCrds(client: KubeClient): Promise<void> {
     const spec = crd.spec as { group: string; names: { kind: string }; versions: Array<{ name: string }> };
     await until(`CRD ${crd.metadata.name} served`, async () => {
       const live = await client.get({ apiVersion: crd.apiVersion, kind: crd.kind, name: crd.metadata.name });
-      const established = ((live?.status as { conditions?: Array<{ type: string; status: string }> })?.conditions ?? []).some((c) => c.type === "Established" && c.status === "True");
+      const established = ((live?.status as { conditions?: Array<{ type: string; status: string }> })?.conditions ?? []).some(
+        (c) => c.type === "Established" && c.status === "True",
+      );
       client.forgetDiscovery(`${spec.group}/${spec.versions[0]!.name}`);
       return established && (await client.knows(`${spec.group}/${spec.versions[0]!.name}`, spec.names.kind));
     });

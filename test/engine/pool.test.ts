@@ -70,7 +70,7 @@ describe("engine pool", () => {
     expect((err as EngineError).message).toMatch(/crashed while evaluating component web, transformer deployment/);
     expect((err as EngineError).issues[0]!.message).toMatch(/panic: runtime error/);
     expect(rest.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
-    expect(rest.map((r) => ((r as PromiseFulfilledResult<{ n: number }>).value).n)).toEqual([0, 1, 2, 3, 4]);
+    expect(rest.map((r) => (r as PromiseFulfilledResult<{ n: number }>).value.n)).toEqual([0, 1, 2, 3, 4]);
     expect(await e.eval("after: 1\n")).toEqual({ after: 1 });
     expect(e.running).toBeGreaterThanOrEqual(1);
     expect(e.running).toBeLessThanOrEqual(2);
@@ -104,7 +104,10 @@ describe("engine pool", () => {
     const one = pool(1, 120_000);
     const three = pool(3, 120_000);
     const inputs = [shop.release({ name: "s", namespace: "y" }), hello.release({ name: "b", namespace: "z", values: { replicas: 4 } })];
-    const [r1, r3] = await Promise.all([Promise.all(inputs.map((i) => render(i, { engine: one }))), Promise.all(inputs.map((i) => render(i, { engine: three })))]);
+    const [r1, r3] = await Promise.all([
+      Promise.all(inputs.map((i) => render(i, { engine: one }))),
+      Promise.all(inputs.map((i) => render(i, { engine: three }))),
+    ]);
     expect(r3.map((r) => r.yaml())).toEqual(r1.map((r) => r.yaml()));
     expect(r1[1]!.objects.find((o) => o.kind === "Deployment")).toMatchObject({ spec: { replicas: 4 } });
   }, 300_000);

@@ -143,7 +143,7 @@ describe("the engine's result cache", () => {
   });
 
   it("caches the evaluator's error answers too, with the same issues", async () => {
-    const source = "a: int & \"x\"\n";
+    const source = 'a: int & "x"\n';
     const first = await evalCold(source).catch((e: unknown) => e);
     expect(entries()).toHaveLength(1);
     resultCache().clearMemory();

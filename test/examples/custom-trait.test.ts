@@ -30,7 +30,10 @@ describe("custom-trait example (a Backup trait and a CronJob transformer defined
     const cron = out.objects.find((o) => o.kind === "CronJob")!;
     expect(cron.metadata.name).toBe("notes-app-backup");
     expect(cron.metadata.labels!["component.opmodel.dev/name"]).toBe("app");
-    const spec = cron.spec as { schedule: string; jobTemplate: { spec: { template: { spec: { containers: { image: string; env: { name: string; value: string }[] }[] } } } } };
+    const spec = cron.spec as {
+      schedule: string;
+      jobTemplate: { spec: { template: { spec: { containers: { image: string; env: { name: string; value: string }[] }[] } } } };
+    };
     expect(spec.schedule).toBe("0 1 * * *");
     const c = spec.jobTemplate.spec.template.spec.containers[0]!;
     expect(c.image).toBe("restic/restic:0.17.3");

@@ -12,7 +12,7 @@ describe("readProgramInput", () => {
     expect(quiet.declares).toEqual({ policies: false, secrets: false, transformers: false });
     expect(quiet.files.map((f) => f.package)).toEqual(["m", "custom"]);
     const loud = readProgramInput([
-      file("m.cue", "package m\n\nimport core \"opm.dev/catalog/core@v1\"\n\ncore.#Module & {\n\t#policies: []\n\t#secrets?: [...]\n}\n"),
+      file("m.cue", 'package m\n\nimport core "opm.dev/catalog/core@v1"\n\ncore.#Module & {\n\t#policies: []\n\t#secrets?: [...]\n}\n'),
       file("c.cue", "package custom\n\n#Transformers: {}\n"),
     ]);
     expect(loud.declares).toEqual({ policies: true, secrets: true, transformers: true });

@@ -33,7 +33,12 @@ metadata: {modulePath: "example.com/t", name: "app", version: "0.1.0"}
 
 describe("a folder of .cue files", () => {
   it("stray files of other packages: an error naming each package and its files", async () => {
-    const dir = folder({ "module.cue": MODULE, "notes.cue": "package scratch\n\nx: 1\n", "more.cue": "package scratch\n\ny: 2\n", "old.cue": "package legacy\n\nz: 3\n" });
+    const dir = folder({
+      "module.cue": MODULE,
+      "notes.cue": "package scratch\n\nx: 1\n",
+      "more.cue": "package scratch\n\ny: 2\n",
+      "old.cue": "package legacy\n\nz: 3\n",
+    });
     const err = await render(loadCueModule(dir)).catch((e) => e);
     expect(OpmError.is(err)).toBe(true);
     expect(err.issues).toHaveLength(1);
@@ -50,7 +55,7 @@ describe("a folder of .cue files", () => {
 
   it("an import name belongs to its file: two files of one package may give one name to two packages", async () => {
     const dir = folder({
-      "module.cue": MODULE.replace("#components: web: {\n\tb.#StatelessWorkload\n\tspec: container: image: \"nginx:1.27\"\n}\n", ""),
+      "module.cue": MODULE.replace('#components: web: {\n\tb.#StatelessWorkload\n\tspec: container: image: "nginx:1.27"\n}\n', ""),
       "web.cue": `package app\n\nimport x "opm.dev/catalog/blueprints@v1"\n\n#components: web: {\n\tx.#StatelessWorkload\n\tspec: container: image: "nginx:1.27"\n}\n`,
       "name.cue": `package app\n\nimport x "opm.dev/catalog/core@v1"\n\n_name: x.#Name & metadata.name\n`,
       "ports.cue": `package app\n\n#components: web: spec: container: ports: http: targetPort: 8080\n`,
@@ -60,10 +65,14 @@ describe("a folder of .cue files", () => {
   });
 
   it("--cluster-domain wins over the folder's release.cue, whether it sets clusterDomain or not", async () => {
-    const withEnv = MODULE.replace("#config: {}", "#config: {}\n\n#context: _").replace('spec: container: image: "nginx:1.27"', 'spec: container: {image: "nginx:1.27", env: DOMAIN: value: #components.web.#names.dns.fqdn}');
+    const withEnv = MODULE.replace("#config: {}", "#config: {}\n\n#context: _").replace(
+      'spec: container: image: "nginx:1.27"',
+      'spec: container: {image: "nginx:1.27", env: DOMAIN: value: #components.web.#names.dns.fqdn}',
+    );
     const release = (domain: string) =>
       `package release\n\nimport (\n\tcore "opm.dev/catalog/core@v1"\n\tm "local/app"\n)\n\ncore.#ModuleRelease & {\n\tmetadata: {name: "app", namespace: "default"}\n${domain}\t#module: m\n\tvalues: {}\n}\n`;
-    const domainOf = (out: Awaited<ReturnType<typeof render>>) => (out.objects.find((o) => o.kind === "Deployment") as any).spec.template.spec.containers[0].env[0].value;
+    const domainOf = (out: Awaited<ReturnType<typeof render>>) =>
+      (out.objects.find((o) => o.kind === "Deployment") as any).spec.template.spec.containers[0].env[0].value;
     const sets = folder({ "module.cue": withEnv, "release.cue": release('\tclusterDomain: "file.example" // the file\'s own\n') });
     expect(domainOf(await render(loadCueModule(sets)))).toBe("app-web.default.svc.file.example");
     expect(domainOf(await render(loadCueModule(sets, { clusterDomain: "flag.example" })))).toBe("app-web.default.svc.flag.example");

@@ -22,7 +22,10 @@ const TeamRules = definePolicy({
       description: "Deployments run at most maxReplicas replicas.",
       target: "object",
       check: ({ input, params }) => [
-        when(expr`${input.kind} == "Deployment" && ${input.spec.replicas} > ${params.maxReplicas}`, violation("spec.replicas", `${input.spec.replicas} replicas is more than ${params.maxReplicas}`)),
+        when(
+          expr`${input.kind} == "Deployment" && ${input.spec.replicas} > ${params.maxReplicas}`,
+          violation("spec.replicas", `${input.spec.replicas} replicas is more than ${params.maxReplicas}`),
+        ),
       ],
     },
   },
@@ -44,7 +47,11 @@ const Broken = definePolicy({
   name: "broken",
   description: "A rule whose check does not compile.",
   rules: {
-    oops: { description: "compares with an undefined name", target: "object", check: ({ input }) => [when(expr`${input.kind} == undefinedName`, violation("kind", "never"))] },
+    oops: {
+      description: "compares with an undefined name",
+      target: "object",
+      check: ({ input }) => [when(expr`${input.kind} == undefinedName`, violation("kind", "never"))],
+    },
   },
 });
 
@@ -59,7 +66,14 @@ describe("definePolicy", () => {
   it("checks components and objects, with parameters and default severities", async () => {
     const out = await render(app(3), { policies: [TeamRules({ maxReplicas: 5 })] });
     expect(out.violations).toEqual([
-      expect.objectContaining({ policy: "example.com/policies/team-rules@v1", rule: "team-label", severity: "warn", component: "web", path: "labels.team", message: "component web has no team label" }),
+      expect.objectContaining({
+        policy: "example.com/policies/team-rules@v1",
+        rule: "team-label",
+        severity: "warn",
+        component: "web",
+        path: "labels.team",
+        message: "component web has no team label",
+      }),
     ]);
     const err = await render(app(8), { policies: [TeamRules({ maxReplicas: 5 })] }).catch((e) => e);
     expect(PolicyError.is(err)).toBe(true);
@@ -79,7 +93,7 @@ describe("definePolicy", () => {
     const files = toCueFiles(m);
     const custom = files.find((f) => f.name === "custom.cue")!.text;
     expect(custom).toContain("#TeamRulesPolicy: core.#Policy & {");
-    expect(custom).toContain('if (#in.labels.team == _|_) {');
+    expect(custom).toContain("if (#in.labels.team == _|_) {");
     const dir = mkdtempSync(path.join(tmpdir(), "opm-pol-"));
     for (const f of files) writeFileSync(path.join(dir, f.name), f.text);
     const fromTs = await render(m);

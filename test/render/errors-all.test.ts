@@ -62,8 +62,14 @@ describe("every error of a failed evaluation", () => {
       ["components.api.spec.ingress", line + 10],
     ]);
     expect(issues[0]!.message).toBe("the value satisfies none of the allowed alternatives (wrong type or out of bounds)");
-    for (const [i, cn] of [[1, "web"], [2, "api"]] as const) {
-      expect(issues[i]).toMatchObject({ constraint: "transformer opm.dev/catalog/providers/kubernetes/ingress@v1", message: `transformer ingress@v1 cannot render component "${cn}": object 1 of its output, spec.rules[0].http.paths[0].backend.service.port.number: undefined field: htp` });
+    for (const [i, cn] of [
+      [1, "web"],
+      [2, "api"],
+    ] as const) {
+      expect(issues[i]).toMatchObject({
+        constraint: "transformer opm.dev/catalog/providers/kubernetes/ingress@v1",
+        message: `transformer ingress@v1 cannot render component "${cn}": object 1 of its output, spec.rules[0].http.paths[0].backend.service.port.number: undefined field: htp`,
+      });
     }
   });
 
@@ -124,7 +130,8 @@ describe("the fields a CUE text declares", () => {
     ].join("\n");
     const lines = text.split("\n");
     const atLine = (i: number) => ({ file: "t.cue", line: text.slice(0, i).split("\n").length });
-    const flat = (ns: ReturnType<typeof declaredFields>): string[] => ns.flatMap((n) => [`${n.path.join(".")}@${n.source.line}${n.value !== undefined ? `=${n.value}` : ""}`, ...flat(n.children)]);
+    const flat = (ns: ReturnType<typeof declaredFields>): string[] =>
+      ns.flatMap((n) => [`${n.path.join(".")}@${n.source.line}${n.value !== undefined ? `=${n.value}` : ""}`, ...flat(n.children)]);
     expect(flat(declaredFields(text, 0, text.length, atLine))).toEqual([
       "a@1",
       "a.b@1",
@@ -141,7 +148,7 @@ describe("the fields a CUE text declares", () => {
   it("finds every component of a package, across files", () => {
     const files = [
       { name: "a.cue", text: "package p\n\n#components: web: {\n\tspec: scaling: count: 1\n}\n" },
-      { name: "b.cue", text: "package p\n\n#components: {\n\tapi: spec: container: image: \"x\"\n\tweb: spec: container: image: \"y\"\n}\n" },
+      { name: "b.cue", text: 'package p\n\n#components: {\n\tapi: spec: container: image: "x"\n\tweb: spec: container: image: "y"\n}\n' },
     ].map((f) => parseHeader(f));
     const comps = componentFields(files);
     expect(comps.map((c) => [c.path.join("."), c.source.file, c.source.line])).toEqual([

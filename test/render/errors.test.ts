@@ -119,15 +119,30 @@ describe("errors a user can act on", () => {
       "components.typo.spec.healthCheck.readiness.httpGet.port",
       "components.typo.spec.ingress.paths.1.port",
     ]);
-    expect(issues["components.noexpose.spec.ingress"]).toMatchObject({ code: "required", message: expect.stringContaining('component "noexpose" has the Ingress trait but no Expose trait') });
+    expect(issues["components.noexpose.spec.ingress"]).toMatchObject({
+      code: "required",
+      message: expect.stringContaining('component "noexpose" has the Ingress trait but no Expose trait'),
+    });
     expect(at(issues["components.noexpose.spec.ingress"]!)).toEqual([MISTAKES, markLine(MISTAKES, "noexpose")]);
-    expect(issues["components.typo.spec.ingress.paths.1.port"]).toMatchObject({ code: "missing_key", message: 'port "htp" is not a port of spec.expose.ports (it has "http", "metrics")' });
+    expect(issues["components.typo.spec.ingress.paths.1.port"]).toMatchObject({
+      code: "missing_key",
+      message: 'port "htp" is not a port of spec.expose.ports (it has "http", "metrics")',
+    });
     expect(at(issues["components.typo.spec.ingress.paths.1.port"]!)).toEqual([MISTAKES, markLine(MISTAKES, "htp")]);
-    expect(issues["components.typo.spec.expose.ports.metrics"]).toMatchObject({ code: "missing_key", message: 'port "metrics" is not a port of the container (spec.container.ports) (it has "http")' });
+    expect(issues["components.typo.spec.expose.ports.metrics"]).toMatchObject({
+      code: "missing_key",
+      message: 'port "metrics" is not a port of the container (spec.container.ports) (it has "http")',
+    });
     expect(at(issues["components.typo.spec.expose.ports.metrics"]!)).toEqual([MISTAKES, markLine(MISTAKES, "expose")]);
-    expect(issues["components.typo.spec.healthCheck.readiness.httpGet.port"]).toMatchObject({ code: "missing_key", message: expect.stringContaining('port "health" is not a port of the container') });
+    expect(issues["components.typo.spec.healthCheck.readiness.httpGet.port"]).toMatchObject({
+      code: "missing_key",
+      message: expect.stringContaining('port "health" is not a port of the container'),
+    });
     expect(at(issues["components.typo.spec.healthCheck.readiness.httpGet.port"]!)).toEqual([MISTAKES, markLine(MISTAKES, "probe")]);
-    expect(issues["components.agent.spec.scaling.auto"]).toMatchObject({ code: "not_applicable", message: expect.stringContaining('component "agent" is a daemon workload, which a HorizontalPodAutoscaler cannot scale') });
+    expect(issues["components.agent.spec.scaling.auto"]).toMatchObject({
+      code: "not_applicable",
+      message: expect.stringContaining('component "agent" is a daemon workload, which a HorizontalPodAutoscaler cannot scale'),
+    });
     expect(at(issues["components.agent.spec.scaling.auto"]!)).toEqual([MISTAKES, markLine(MISTAKES, "daemon")]);
   });
 
@@ -140,9 +155,15 @@ describe("errors a user can act on", () => {
     expect(web).toMatchObject({
       path: "components.web",
       constraint: "transformer opm.dev/catalog/providers/kubernetes/ingress@v1",
-      message: 'transformer ingress@v1 cannot render component "web": object 1 of its output, spec.rules[0].http.paths[0].backend.service.port.number: undefined field: expose (component "web" has no spec.expose, which transformer ingress@v1 reads)',
+      message:
+        'transformer ingress@v1 cannot render component "web": object 1 of its output, spec.rules[0].http.paths[0].backend.service.port.number: undefined field: expose (component "web" has no spec.expose, which transformer ingress@v1 reads)',
     });
-    expect(agent).toMatchObject({ path: "components.agent", message: expect.stringMatching(/^transformer horizontalpodautoscaler@v1 cannot render component "agent": object 1 of its output, spec\.scaleTargetRef\.kind: undefined field: daemon$/) });
+    expect(agent).toMatchObject({
+      path: "components.agent",
+      message: expect.stringMatching(
+        /^transformer horizontalpodautoscaler@v1 cannot render component "agent": object 1 of its output, spec\.scaleTargetRef\.kind: undefined field: daemon$/,
+      ),
+    });
     expect(cue.message).not.toMatch(/more errors/);
   });
 
@@ -160,7 +181,12 @@ describe("errors a user can act on", () => {
     });
     const ts = await issuesOf(render(m));
     expect(ts).toHaveLength(1);
-    expect(ts[0]).toMatchObject({ path: "components.web.spec.ingress", message: expect.stringContaining('transformer ingress@v1 cannot render component "web": object 1 of its output, spec.rules[0].http.paths[0].backend.service.port.number: undefined field: htp') });
+    expect(ts[0]).toMatchObject({
+      path: "components.web.spec.ingress",
+      message: expect.stringContaining(
+        'transformer ingress@v1 cannot render component "web": object 1 of its output, spec.rules[0].http.paths[0].backend.service.port.number: undefined field: htp',
+      ),
+    });
     expect([norm(ts[0]!.source?.file), ts[0]!.source?.line]).toEqual([THIS, Number(line) + 7]);
   });
 });

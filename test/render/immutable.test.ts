@@ -25,7 +25,12 @@ const app = defineModule({
 
 const hash10 = (data: Record<string, string>) =>
   createHash("sha256")
-    .update(Object.entries(data).map(([k, v]) => `${k}=${v}`).sort().join("\n"))
+    .update(
+      Object.entries(data)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort()
+        .join("\n"),
+    )
     .digest("hex")
     .slice(0, 10);
 

@@ -43,7 +43,10 @@ describe("caught before apply", () => {
     line = here() - 4;
     const issues = await issuesOf(render(m));
     const by = (p: string) => issues.filter((i) => i.path === p);
-    expect(by("components.nightly.spec.cronJobConfig.schedule").map((i) => i.message)).toEqual(['"61 25 * * *": minute 61 is out of range 0-59', '"61 25 * * *": hour 25 is out of range 0-23']);
+    expect(by("components.nightly.spec.cronJobConfig.schedule").map((i) => i.message)).toEqual([
+      '"61 25 * * *": minute 61 is out of range 0-59',
+      '"61 25 * * *": hour 25 is out of range 0-23',
+    ]);
     expect(where(by("components.nightly.spec.cronJobConfig.schedule")[0])).toEqual([THIS, line]);
     expect(by("components.web.spec.scaling.auto.max")[0]).toMatchObject({ code: "out_of_range", message: "auto.max 2 is less than auto.min 5" });
     expect(by("components.web.spec.container.env.1BAD")[0]).toMatchObject({ code: "invalid_name" });
@@ -57,8 +60,14 @@ describe("caught before apply", () => {
     const auto = await issuesOf(render(cueVariant((t) => t.replace('"61 25 * * *"', '"0 3 * * *"'))));
     expect(auto[0]).toMatchObject({ path: "components.web.spec.scaling.auto.max", message: expect.stringMatching(/^invalid value 2 \(out of bound >=5\)/) });
     const env = await issuesOf(render(cueVariant((t) => t.replace('"61 25 * * *"', '"0 3 * * *"').replace("{min: 5, max: 2}", "{min: 2, max: 5}"))));
-    expect(env[0]).toMatchObject({ path: "components.web.spec.container.env.1BAD", code: "invalid_name", message: expect.stringContaining('"1BAD" is not a valid environment variable name') });
-    const ok = await render(cueVariant((t) => t.replace('"61 25 * * *"', '"*/15 0-6 ? JAN-MAR mon-fri"').replace("{min: 5, max: 2}", "{min: 2, max: 5}").replace('"1BAD"', "GOOD_1")));
+    expect(env[0]).toMatchObject({
+      path: "components.web.spec.container.env.1BAD",
+      code: "invalid_name",
+      message: expect.stringContaining('"1BAD" is not a valid environment variable name'),
+    });
+    const ok = await render(
+      cueVariant((t) => t.replace('"61 25 * * *"', '"*/15 0-6 ? JAN-MAR mon-fri"').replace("{min: 5, max: 2}", "{min: 2, max: 5}").replace('"1BAD"', "GOOD_1")),
+    );
     expect(ok.objects.map((o) => o.kind)).toEqual(["Deployment", "CronJob", "HorizontalPodAutoscaler"]);
   });
 
@@ -83,8 +92,12 @@ describe("caught before apply", () => {
       code: "invalid_name",
       message: expect.stringMatching(/is 55 characters; a CronJob name may have at most 52/),
     });
-    expect(by["Deployment/a-release-name-of-thirty-chars-web.spec.template.metadata.labels.team"]).toMatchObject({ message: expect.stringContaining("the value is 64 characters (at most 63)") });
-    expect(by["Deployment/a-release-name-of-thirty-chars-web.spec.template.metadata.annotations.bad key!"]).toMatchObject({ message: expect.stringContaining("the name part must be alphanumerics") });
+    expect(by["Deployment/a-release-name-of-thirty-chars-web.spec.template.metadata.labels.team"]).toMatchObject({
+      message: expect.stringContaining("the value is 64 characters (at most 63)"),
+    });
+    expect(by["Deployment/a-release-name-of-thirty-chars-web.spec.template.metadata.annotations.bad key!"]).toMatchObject({
+      message: expect.stringContaining("the name part must be alphanumerics"),
+    });
     const dup = issues.find((i) => i.code === "conflict")!;
     expect(dup.message).toMatch(/^ConfigMap default\/a-release-name-of-thirty-chars-web-a-b is rendered twice \(by components "web" and "web-a"\)$/);
     expect(where(dup)).toEqual([THIS, line]);
@@ -92,10 +105,21 @@ describe("caught before apply", () => {
 
   it("a reference cycle or a structural cycle in CUE is a clear error, not a timeout", async () => {
     const text = readFileSync("test/fixtures/cue-k8s-limits/module.cue", "utf8");
-    const base = (extra: string) => ({ ...loadCueModule("test/fixtures/cue-k8s-limits"), files: [{ name: "module.cue", text: text.replace(/#components: \{[\s\S]*$/, extra) }] });
-    const structural = await issuesOf(render(base('#T: {next: #T}\n#components: web: {\n\tblueprints.#StatelessWorkload\n\tspec: container: image: "nginx:1.27"\n\t_loop: #T\n}\n')));
+    const base = (extra: string) => ({
+      ...loadCueModule("test/fixtures/cue-k8s-limits"),
+      files: [{ name: "module.cue", text: text.replace(/#components: \{[\s\S]*$/, extra) }],
+    });
+    const structural = await issuesOf(
+      render(base('#T: {next: #T}\n#components: web: {\n\tblueprints.#StatelessWorkload\n\tspec: container: image: "nginx:1.27"\n\t_loop: #T\n}\n')),
+    );
     expect(structural[0]!.message).toMatch(/^a structural cycle/);
-    const reference = await issuesOf(render(base('#components: web: {\n\tblueprints.#StatelessWorkload\n\tspec: {\n\t\tcontainer: image: "nginx:1.27"\n\t\tscaling: count: _a\n\t}\n\t_a: _b + 1\n\t_b: _a - 1\n}\n')));
+    const reference = await issuesOf(
+      render(
+        base(
+          '#components: web: {\n\tblueprints.#StatelessWorkload\n\tspec: {\n\t\tcontainer: image: "nginx:1.27"\n\t\tscaling: count: _a\n\t}\n\t_a: _b + 1\n\t_b: _a - 1\n}\n',
+        ),
+      ),
+    );
     expect(reference[0]!.message).toMatch(/^no concrete value can be computed .*a value that depends on itself/);
   });
 });

@@ -65,7 +65,13 @@ describe("render (#Render and its consumer)", () => {
       metadata: { modulePath: "example.com/modules", name: "odd", version: "1.0.0" },
       config: {},
       // Expose matches the Service transformer; CronJobConfig is handled only by the CronJob one.
-      components: () => ({ svc: component().with(Container({ image: "busybox", ports: { http: { targetPort: 80 } } }), CronJobConfig({ schedule: "0 * * * *" }), Expose({ ports: { http: { targetPort: 80 } } })) }),
+      components: () => ({
+        svc: component().with(
+          Container({ image: "busybox", ports: { http: { targetPort: 80 } } }),
+          CronJobConfig({ schedule: "0 * * * *" }),
+          Expose({ ports: { http: { targetPort: 80 } } }),
+        ),
+      }),
     });
     const e = await render(odd.release({ name: "r", namespace: "ns" }), { engine }).catch((x: unknown) => x);
     expect(RenderError.is(e)).toBe(true);

@@ -18,7 +18,11 @@ const m = defineModule({
     spread: StatelessWorkload({ container: { image: "nginx:1.27" } }).with(
       PodScheduling({
         spreadAcrossNodes: true,
-        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "pool", operator: "In", values: ["web"] }] }] } } },
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "pool", operator: "In", values: ["web"] }] }] },
+          },
+        },
       }),
     ),
   }),

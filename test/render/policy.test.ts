@@ -31,7 +31,8 @@ describe("built-in policies", () => {
       const out = await render(mod(image), { policies: [NoLatestTag({ onViolation: "audit" })] });
       const v = out.violations.filter((x) => x.component === "web");
       expect(v.length, image).toBe(bad ? 1 : 0);
-      if (bad) expect(v[0]).toMatchObject({ rule: "pinned-image", severity: "audit", object: "Deployment/pol-web", path: "spec.template.spec.containers[0].image" });
+      if (bad)
+        expect(v[0]).toMatchObject({ rule: "pinned-image", severity: "audit", object: "Deployment/pol-web", path: "spec.template.spec.containers[0].image" });
     }
   });
 
@@ -64,7 +65,9 @@ describe("built-in policies", () => {
   });
 
   it("selectors restrict a policy to components by label or name", async () => {
-    const byLabel = await render(mod("nginx:1.27"), { policies: [MinReplicas({ min: 5 }, { onViolation: "audit", selector: { labels: { tier: "backend" } } })] });
+    const byLabel = await render(mod("nginx:1.27"), {
+      policies: [MinReplicas({ min: 5 }, { onViolation: "audit", selector: { labels: { tier: "backend" } } })],
+    });
     expect(byLabel.violations.map((v) => v.component)).toEqual(["api"]);
     const byName = await render(mod("nginx:1.27"), { policies: [MinReplicas({ min: 5 }, { onViolation: "audit", selector: { components: ["web"] } })] });
     expect(byName.violations.map((v) => v.component)).toEqual(["web"]);
@@ -79,7 +82,9 @@ describe("built-in policies", () => {
   });
 
   it("an unknown policy parameter or a bad severity is a clear error", async () => {
-    const err = await render(mod("nginx:1.27"), { policies: [usePolicy(BUILTIN_POLICIES.minReplicas, { minimum: 3 }), NoLatestTag({ onViolation: "loud" as never })] }).catch((e) => e);
+    const err = await render(mod("nginx:1.27"), {
+      policies: [usePolicy(BUILTIN_POLICIES.minReplicas, { minimum: 3 }), NoLatestTag({ onViolation: "loud" as never })],
+    }).catch((e) => e);
     expect(ValidationError.is(err)).toBe(true);
     const msgs = err.issues.map((i: { message: string }) => i.message);
     expect(msgs.some((m: string) => m.startsWith('unknown policy parameter: unknown field "minimum"'))).toBe(true);
@@ -89,4 +94,3 @@ describe("built-in policies", () => {
     expect(missing.issues[0]).toMatchObject({ code: "required", path: "policies.opm.dev/catalog/policies/allowed-registries@v1.params.registries" });
   });
 });
-

@@ -18,7 +18,7 @@ const app = defineModule({
     db: StatelessWorkload({ container: { image: "postgres:16", ports: { pg: { targetPort: 5432 } }, env: { PEER: { value: ctx.components.api.dns.short } } } })
       .with(Expose({ ports: { pg: { targetPort: 5432, exposedPort: 6432 } } }))
       .with(Secrets({ creds: { data: { password: "not-a-real-one" } } }))
-      .with(ConfigMaps({ tuning: { data: { "max_connections": "50" }, immutable: true } })),
+      .with(ConfigMaps({ tuning: { data: { max_connections: "50" }, immutable: true } })),
     api: StatelessWorkload({
       container: {
         image: "api:1",
@@ -43,7 +43,9 @@ const app = defineModule({
 
 describe("references between components", () => {
   it("compile to CUE references, not copied names", () => {
-    const text = toCueFiles(app.release({ name: "one", namespace: "alpha" })).map((f) => f.text).join("\n");
+    const text = toCueFiles(app.release({ name: "one", namespace: "alpha" }))
+      .map((f) => f.text)
+      .join("\n");
     expect(text).toContain("#components.db.#names.dns.fqdn");
     expect(text).toContain("#components.db.spec.expose.ports.pg.exposedPort");
     expect(text).toContain("#context.release.name");
@@ -51,7 +53,10 @@ describe("references between components", () => {
   });
 
   it("follow the release name, namespace and cluster domain everywhere", async () => {
-    for (const [name, namespace, clusterDomain] of [["one", "alpha", undefined], ["two", "beta", "corp.example"]] as const) {
+    for (const [name, namespace, clusterDomain] of [
+      ["one", "alpha", undefined],
+      ["two", "beta", "corp.example"],
+    ] as const) {
       const out = await render(app.release({ name, namespace, ...(clusterDomain ? { clusterDomain } : {}) }));
       const domain = clusterDomain ?? "cluster.local";
       const api = getObject(out, "Deployment", `${name}-api`);
@@ -133,7 +138,11 @@ describe("wrong references", () => {
       api: web({ DB: { value: ctx.components.dbb.service.host } }), // line A
     }));
     expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatchObject({ code: "unknown_reference", path: "components.api", message: 'component "api" refers to component "dbb", which the module does not have (it has db, api)' });
+    expect(issues[0]).toMatchObject({
+      code: "unknown_reference",
+      path: "components.api",
+      message: 'component "api" refers to component "dbb", which the module does not have (it has db, api)',
+    });
     expect(issues[0]!.source?.file).toBe(HERE);
     expect(issues[0]!.source?.line).toBe(lineOf("// line A"));
   });
@@ -170,7 +179,9 @@ describe("wrong references", () => {
     }));
     expect(issues).toHaveLength(1);
     expect(issues[0]!.code).toBe("cycle");
-    expect(issues[0]!.message).toMatch(/^components a → b → c → a need each other's rendered values in a cycle: a → b \(port http\), b → c \(port http\), c → a \(port http\)/);
+    expect(issues[0]!.message).toMatch(
+      /^components a → b → c → a need each other's rendered values in a cycle: a → b \(port http\), b → c \(port http\), c → a \(port http\)/,
+    );
     expect(issues[0]!.source?.file).toBe(HERE);
   });
 

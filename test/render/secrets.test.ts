@@ -39,7 +39,10 @@ describe("secrets as a type", () => {
     const out = await render(
       billing.release({
         name: "b",
-        values: { db: { password: { secretRef: { name: "pg-creds", key: "pw" } } }, apiToken: { external: { store: "vault", storeKind: "ClusterSecretStore", remoteKey: "pay/token" } } },
+        values: {
+          db: { password: { secretRef: { name: "pg-creds", key: "pw" } } },
+          apiToken: { external: { store: "vault", storeKind: "ClusterSecretStore", remoteKey: "pay/token" } },
+        },
       }),
     );
     expect(out.objects.filter((o) => o.kind === "Secret")).toEqual([]);
@@ -62,7 +65,9 @@ describe("secrets as a type", () => {
     const paths = missing.issues.map((i: { path: string }) => i.path).sort();
     expect(paths).toEqual(["values.apiToken", "values.db.password"]);
     expect(missing.issues[0].message).toMatch(/a secret value is required/);
-    const bad = await render(billing.release({ values: { db: { password: { value: PLANTED } }, apiToken: { secretRef: { name: "x" } } } } as never)).catch((e) => e);
+    const bad = await render(billing.release({ values: { db: { password: { value: PLANTED } }, apiToken: { secretRef: { name: "x" } } } } as never)).catch(
+      (e) => e,
+    );
     expect(OpmError.is(bad)).toBe(true);
     expect(bad.message).not.toContain(PLANTED);
     expect(bad.issues.map((i: { path: string }) => i.path).sort()).toEqual(["values.apiToken.secretRef.key", "values.db.password"]);
@@ -73,7 +78,12 @@ describe("secrets as a type", () => {
     expect(rel.toCue()).not.toContain(PLANTED);
     expect(rel.toCue()).not.toContain("<redacted>");
     expect(rel.toCue()).toContain("// Literal secrets left out (give them again with --secret or a values file): db.password, apiToken");
-    expect(rel.compile().files.map((f) => f.text).join("")).toContain(PLANTED);
+    expect(
+      rel
+        .compile()
+        .files.map((f) => f.text)
+        .join(""),
+    ).toContain(PLANTED);
   });
 
   it("redacted CUE never renders a fake secret: left-out secrets must be given again, a marker is an error", async () => {
@@ -88,7 +98,9 @@ describe("secrets as a type", () => {
     // A redaction marker given as the value is refused, not rendered.
     const marker = await render(loadCueModule(dir, { values: { db: { password: "<redacted>" }, apiToken: "t" } })).catch((e) => e);
     expect(ValidationError.is(marker)).toBe(true);
-    expect(marker.issues).toEqual([expect.objectContaining({ code: "secret", path: "values.db.password", message: expect.stringContaining('holds the redaction marker "<redacted>"') })]);
+    expect(marker.issues).toEqual([
+      expect.objectContaining({ code: "secret", path: "values.db.password", message: expect.stringContaining('holds the redaction marker "<redacted>"') }),
+    ]);
     // Given again, the real value is rendered.
     const ok = await render(loadCueModule(dir, { values: { db: { password: PLANTED }, apiToken: "t" } }));
     const secret = ok.objects.find((o) => o.kind === "Secret" && o.metadata.name.endsWith("-db-secret")) as Record<string, any>;
@@ -98,13 +110,22 @@ describe("secrets as a type", () => {
     for (const f of toCueFiles(rel)) writeFileSync(path.join(old, f.name), f.name === "release.cue" ? f.text.replace(PLANTED, "<redacted>") : f.text);
     const stale = await render(loadCueModule(old, { values: { apiToken: "t" } })).catch((e) => e);
     expect(ValidationError.is(stale)).toBe(true);
-    expect(stale.issues[0]).toMatchObject({ code: "secret", message: expect.stringContaining("redaction marker"), source: { file: expect.stringMatching(/release\.cue$/), line: expect.any(Number) } });
+    expect(stale.issues[0]).toMatchObject({
+      code: "secret",
+      message: expect.stringContaining("redaction marker"),
+      source: { file: expect.stringMatching(/release\.cue$/), line: expect.any(Number) },
+    });
     // The CLI: opm cue --out-dir, then opm build <dir> --show-secrets fails (exit 1) instead of printing a fake secret.
     const out: string[] = [];
     const io: IO = { isTTY: false, out: (t) => void out.push(t), err: (t) => void out.push(t) };
     const cliDir = path.join(dir, "cli");
     process.env.OPM_TEST_PW91 = PLANTED;
-    expect(await main(["cue", "examples/secrets/module.ts", "--secret", "db.password=env:OPM_TEST_PW91", "--secret", "apiToken=env:OPM_TEST_PW91", "--out-dir", cliDir], io)).toBe(0);
+    expect(
+      await main(
+        ["cue", "examples/secrets/module.ts", "--secret", "db.password=env:OPM_TEST_PW91", "--secret", "apiToken=env:OPM_TEST_PW91", "--out-dir", cliDir],
+        io,
+      ),
+    ).toBe(0);
     expect(await main(["build", cliDir, "--show-secrets"], io)).toBe(1);
     expect(out.join("")).toMatch(/values\.db\.password: a secret value is required/);
     expect(out.join("")).not.toContain(Buffer.from("<redacted>").toString("base64"));
@@ -251,7 +272,11 @@ describe("a secret written in a component's spec", () => {
     expect(ValidationError.is(err)).toBe(true);
     const issues = (err as ValidationError).issues;
     expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatchObject({ code: "secret", path: "components.web.spec.container.env.TOKEN.secret", source: { file: expect.stringMatching(/secrets\.test\.ts$/) } });
+    expect(issues[0]).toMatchObject({
+      code: "secret",
+      path: "components.web.spec.container.env.TOKEN.secret",
+      source: { file: expect.stringMatching(/secrets\.test\.ts$/) },
+    });
     expect(issues[0]!.message).toContain(said);
     expect(issues[0]!.message).toContain("config.secret()");
     expect(String((err as Error).message) + JSON.stringify(issues)).not.toContain(PLANTED);

@@ -87,8 +87,18 @@ describe("limits", () => {
     const crd: K8sObject = { apiVersion: "example.com/v1", kind: "Blob", metadata: { name: "blob", labels }, spec: { a: half, b: half, c: half } } as K8sObject;
     expect(checkObjectSizes([small])).toEqual([]);
     expect(checkObjectSizes([cm, small, crd])).toEqual([
-      { code: "out_of_range", path: "ConfigMap/big", message: "ConfigMap data is 1.2 MiB (component web); Kubernetes accepts at most 1 MiB", constraint: "<= 1 MiB" },
-      { code: "out_of_range", path: "Blob/blob", message: "the object is 1.8 MiB (component web); the Kubernetes API accepts at most 1.5 MiB per request", constraint: "<= 1.5 MiB" },
+      {
+        code: "out_of_range",
+        path: "ConfigMap/big",
+        message: "ConfigMap data is 1.2 MiB (component web); Kubernetes accepts at most 1 MiB",
+        constraint: "<= 1 MiB",
+      },
+      {
+        code: "out_of_range",
+        path: "Blob/blob",
+        message: "the object is 1.8 MiB (component web); the Kubernetes API accepts at most 1.5 MiB per request",
+        constraint: "<= 1.5 MiB",
+      },
     ]);
   });
 });

@@ -184,7 +184,9 @@ interface Recipe {
 function plan(cat: GeneratorCatalog, count: number, r: Rand): Recipe[] {
   const { blueprints, transformers } = cat.index;
   const handles = (b: CatalogEntry) => {
-    const ts = transformers.filter((t) => Object.entries(t.requiredLabels ?? {}).every(([k, v]) => k === "core.opmodel.dev/workload-type" && v === b.workloadType));
+    const ts = transformers.filter((t) =>
+      Object.entries(t.requiredLabels ?? {}).every(([k, v]) => k === "core.opmodel.dev/workload-type" && v === b.workloadType),
+    );
     const resources = new Set(ts.flatMap((t) => t.optionalResources ?? []));
     // Transformers that match on a trait alone (Service on Expose, HPA on Scaling, ...) add what they handle.
     const traits = new Set(ts.flatMap((t) => t.optionalTraits ?? []));
@@ -283,7 +285,8 @@ export function generateModule(cat: GeneratorCatalog, options: GenerateOptions =
     const specs = specsFor(cat, recipe, r);
     const entries = (fqns: readonly string[]) => fqns.map((f) => [cat.index.resources.concat(cat.index.traits).find((e) => e.fqn === f)!, f] as const);
     const bpSpec: Record<string, unknown> = {};
-    for (const [e, f] of entries([...(recipe.blueprint.composedResources ?? []), ...(recipe.blueprint.composedTraits ?? [])])) bpSpec[e.specKey!] = specs.get(f);
+    for (const [e, f] of entries([...(recipe.blueprint.composedResources ?? []), ...(recipe.blueprint.composedTraits ?? [])]))
+      bpSpec[e.specKey!] = specs.get(f);
     let c = builder(recipe.blueprint.fqn)(bpSpec);
     const composed = new Set([...(recipe.blueprint.composedResources ?? []), ...(recipe.blueprint.composedTraits ?? [])]);
     for (const [, f] of entries([...specs.keys()].filter((f) => !composed.has(f)))) c = c.with(builder(f)(specs.get(f)));

@@ -12,7 +12,12 @@ export interface Harness {
 
 export async function startHarness(options: ServerOptions = {}, clientOpts: { retries?: number; requestTimeoutMs?: number } = {}): Promise<Harness> {
   const server = await TestKubeApiServer.start(options);
-  const client = new KubeClient({ kubeConfig: server.kubeConfig(), retryBaseMs: 5, retries: clientOpts.retries ?? 4, requestTimeoutMs: clientOpts.requestTimeoutMs ?? 5000 });
+  const client = new KubeClient({
+    kubeConfig: server.kubeConfig(),
+    retryBaseMs: 5,
+    retries: clientOpts.retries ?? 4,
+    requestTimeoutMs: clientOpts.requestTimeoutMs ?? 5000,
+  });
   return { server, client, opts: { client, pollIntervalMs: 20, lockDurationSeconds: 30 }, stop: () => server.stop() };
 }
 

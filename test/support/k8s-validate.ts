@@ -25,7 +25,10 @@ type Ctor = new (o: unknown) => { validate(): void };
 function findClass(apiVersion: string, kind: string): Ctor | undefined {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
   const barrel = models as unknown as Record<string, Record<string, Record<string, Ctor>> | undefined>;
-  const key = group!.split(".").map((p, i) => (i === 0 ? p : p.charAt(0).toUpperCase() + p.slice(1))).join("");
+  const key = group!
+    .split(".")
+    .map((p, i) => (i === 0 ? p : p.charAt(0).toUpperCase() + p.slice(1)))
+    .join("");
   const byGroup = group ? barrel[key] : undefined;
   const ns = (group ? byGroup?.[version!] : (barrel[version!] as unknown as Record<string, Ctor> | undefined)) as Record<string, Ctor> | undefined;
   return ns?.[kind];
@@ -45,17 +48,21 @@ function structural(o: Obj): K8sValidationError[] {
   if (o.kind === "HTTPRoute" && o.apiVersion.startsWith("gateway.networking.k8s.io/")) {
     const parents = spec.parentRefs;
     if (!Array.isArray(parents) || !parents.length) out.push(err(o, "spec.parentRefs", "must list at least one parent"));
-    else for (const [i, p] of (parents as { name?: unknown }[]).entries()) if (typeof p.name !== "string") out.push(err(o, `spec.parentRefs.${i}.name`, "must be a string"));
+    else
+      for (const [i, p] of (parents as { name?: unknown }[]).entries())
+        if (typeof p.name !== "string") out.push(err(o, `spec.parentRefs.${i}.name`, "must be a string"));
     const rules = spec.rules;
     if (!Array.isArray(rules)) out.push(err(o, "spec.rules", "must be a list"));
     else
       rules.forEach((r: { backendRefs?: { name?: unknown; port?: unknown }[]; matches?: { path?: { type?: unknown; value?: unknown } }[] }, i) => {
         for (const [j, b] of (r.backendRefs ?? []).entries()) {
           if (typeof b.name !== "string") out.push(err(o, `spec.rules.${i}.backendRefs.${j}.name`, "must be a string"));
-          if (!Number.isInteger(b.port) || (b.port as number) < 1 || (b.port as number) > 65535) out.push(err(o, `spec.rules.${i}.backendRefs.${j}.port`, "must be a port number"));
+          if (!Number.isInteger(b.port) || (b.port as number) < 1 || (b.port as number) > 65535)
+            out.push(err(o, `spec.rules.${i}.backendRefs.${j}.port`, "must be a port number"));
         }
         for (const [j, m] of (r.matches ?? []).entries()) {
-          if (m.path && !["Exact", "PathPrefix", "RegularExpression"].includes(m.path.type as string)) out.push(err(o, `spec.rules.${i}.matches.${j}.path.type`, "must be Exact, PathPrefix or RegularExpression"));
+          if (m.path && !["Exact", "PathPrefix", "RegularExpression"].includes(m.path.type as string))
+            out.push(err(o, `spec.rules.${i}.matches.${j}.path.type`, "must be Exact, PathPrefix or RegularExpression"));
         }
       });
   } else if (o.kind === "ExternalSecret") {
@@ -81,7 +88,10 @@ export function validateObjects(objects: readonly Obj[]): K8sValidationError[] {
     } catch (e) {
       const details = (e as { errors?: { instancePath?: string; message?: string; params?: unknown }[] }).errors;
       if (details?.length) {
-        for (const d of details) errors.push(err(o, (d.instancePath ?? "").replace(/^\//, "").replace(/\//g, "."), `${d.message ?? "invalid"}${d.params ? " " + JSON.stringify(d.params) : ""}`));
+        for (const d of details)
+          errors.push(
+            err(o, (d.instancePath ?? "").replace(/^\//, "").replace(/\//g, "."), `${d.message ?? "invalid"}${d.params ? " " + JSON.stringify(d.params) : ""}`),
+          );
       } else errors.push(err(o, "", (e as Error).message));
     }
   }

@@ -245,7 +245,11 @@ export class TestKubeApiServer {
         }
         if (f.status) {
           if (f.retryAfter !== undefined) res.setHeader("Retry-After", String(f.retryAfter));
-          throw new HttpErr(f.status, f.status === 429 ? "TooManyRequests" : f.status === 422 ? "Invalid" : "InternalError", f.message ?? `injected fault ${f.status}`);
+          throw new HttpErr(
+            f.status,
+            f.status === 429 ? "TooManyRequests" : f.status === 422 ? "Invalid" : "InternalError",
+            f.message ?? `injected fault ${f.status}`,
+          );
         }
       }
       const out = this.route(info, bodyText);
@@ -253,9 +257,26 @@ export class TestKubeApiServer {
     } catch (e) {
       if (res.destroyed) return;
       if (e instanceof HttpErr) {
-        this.send(res, e.code, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: e.message, reason: e.reason, details: e.details, code: e.code });
+        this.send(res, e.code, {
+          kind: "Status",
+          apiVersion: "v1",
+          metadata: {},
+          status: "Failure",
+          message: e.message,
+          reason: e.reason,
+          details: e.details,
+          code: e.code,
+        });
       } else {
-        this.send(res, 500, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: String((e as Error)?.stack ?? e), reason: "InternalError", code: 500 });
+        this.send(res, 500, {
+          kind: "Status",
+          apiVersion: "v1",
+          metadata: {},
+          status: "Failure",
+          message: String((e as Error)?.stack ?? e),
+          reason: "InternalError",
+          code: 500,
+        });
       }
     }
   }
@@ -328,8 +349,9 @@ export class TestKubeApiServer {
       case "PUT":
         return { code: 200, body: this.store.replace(def, ns, name!, this.parse(bodyText), manager ?? "unknown", dryRun) };
       case "PATCH": {
-        if (!r.contentType.startsWith("application/apply-patch")) throw new HttpErr(415, "UnsupportedMediaType", `the test server only supports server-side apply patches, not ${r.contentType}`);
-        if (!manager) throw new HttpErr(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
+        if (!r.contentType.startsWith("application/apply-patch"))
+          throw new HttpErr(415, "UnsupportedMediaType", `the test server only supports server-side apply patches, not ${r.contentType}`);
+        if (!manager) throw new HttpErr(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
         return this.store.ssa(def, ns, name!, this.parse(bodyText), manager, r.query.get("force") === "true", dryRun);
       }
       case "DELETE":

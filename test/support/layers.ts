@@ -75,17 +75,22 @@ export function checkLayers(edges: Iterable<Edge>, layers: Layer[] = LAYERS, res
     const at = `${e.from}:${e.line}`;
     const pkg = Object.keys(restricted).find((p) => e.to === p || e.to.startsWith(p + "/"));
     if (pkg) {
-      if (!restricted[pkg]!.includes(from.name)) out.push({ ...e, message: `${at}: ${from.name} imports ${pkg}, which only ${restricted[pkg]!.join(", ")} may import` });
+      if (!restricted[pkg]!.includes(from.name))
+        out.push({ ...e, message: `${at}: ${from.name} imports ${pkg}, which only ${restricted[pkg]!.join(", ")} may import` });
       continue;
     }
     const to = layerOf(e.to, layers);
     if (!to) {
-      if (/^(src|dsl|codegen|test|bench|scripts|examples)\//.test(e.to)) out.push({ ...e, message: `${at}: ${from.name} imports ${e.to}, which belongs to no layer it may use` });
+      if (/^(src|dsl|codegen|test|bench|scripts|examples)\//.test(e.to))
+        out.push({ ...e, message: `${at}: ${from.name} imports ${e.to}, which belongs to no layer it may use` });
       continue;
     }
     if (to === from || from.uses.includes(to.name)) continue;
     const below = layers.indexOf(to) > layers.indexOf(from);
-    out.push({ ...e, message: `${at}: ${from.name} imports ${e.to} (${to.name}), ${below ? "a layer above it" : "a layer it may not use"}; ${from.name} may use ${from.uses.join(", ") || "nothing of ours"}` });
+    out.push({
+      ...e,
+      message: `${at}: ${from.name} imports ${e.to} (${to.name}), ${below ? "a layer above it" : "a layer it may not use"}; ${from.name} may use ${from.uses.join(", ") || "nothing of ours"}`,
+    });
   }
   return out;
 }

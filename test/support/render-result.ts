@@ -11,7 +11,9 @@ const OPM_NS = "c1cbe76d-5687-5a47-bfe6-83b081b15413";
 
 function uuidv5(name: string, namespace = OPM_NS): string {
   const ns = Buffer.from(namespace.replace(/-/g, ""), "hex");
-  const h = createHash("sha1").update(Buffer.concat([ns, Buffer.from(name, "utf8")])).digest();
+  const h = createHash("sha1")
+    .update(Buffer.concat([ns, Buffer.from(name, "utf8")]))
+    .digest();
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString("hex");
@@ -29,7 +31,12 @@ const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 
@@ -41,7 +48,19 @@ export function fakeRender(objects: K8sObject[], opts: FakeRenderOptions): Rende
   const fqn = `${modPath}/${modName}@v${opts.module?.major ?? Number(version.split(".")[0]) ?? 0}`;
   const moduleUuid = uuidv5(fqn);
   const releaseUuid = uuidv5(`${fqn}:${opts.name}:${opts.namespace}`);
-  const CLUSTER = new Set(["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "StorageClass", "PersistentVolume", "IngressClass", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "GatewayClass", "ClusterSecretStore"]);
+  const CLUSTER = new Set([
+    "Namespace",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "StorageClass",
+    "PersistentVolume",
+    "IngressClass",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "GatewayClass",
+    "ClusterSecretStore",
+  ]);
   const stamped = objects.map((o) => {
     const c = JSON.parse(JSON.stringify(o)) as K8sObject;
     if (!CLUSTER.has(c.kind) && !c.metadata.namespace) c.metadata.namespace = opts.namespace;
@@ -77,13 +96,23 @@ export function fakeRender(objects: K8sObject[], opts: FakeRenderOptions): Rende
     valuesDigest: sha(JSON.stringify(canonical(opts.values ?? {}))),
     violations: [],
     yaml: (o) => stamped.map((x) => stringify(redactIt(x, o?.showSecrets))).join("---\n"),
-    json: (o) => JSON.stringify(stamped.map((x) => redactIt(x, o?.showSecrets)), null, 2),
+    json: (o) =>
+      JSON.stringify(
+        stamped.map((x) => redactIt(x, o?.showSecrets)),
+        null,
+        2,
+      ),
   };
 }
 
 // ───── object builders ─────
 
-export const configMap = (name: string, data: Record<string, string> = { a: "1" }): K8sObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data });
+export const configMap = (name: string, data: Record<string, string> = { a: "1" }): K8sObject => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name },
+  data,
+});
 export const secret = (name: string, data: Record<string, string>): K8sObject => ({
   apiVersion: "v1",
   kind: "Secret",

@@ -22,8 +22,9 @@ const withSecret = defineModule({
   metadata: { modulePath: "example.com/modules", name: "vault", version: "0.1.0" },
   config: { image: config.string().default("nginx:1.27"), password: config.secret({ group: "db", key: "password" }) },
   components: (cfg) => ({
-    web: StatelessWorkload({ container: { image: cfg.image, env: { PASSWORD: { secret: cfg.password } }, ports: { http: { targetPort: 8080 } } } })
-      .with(Expose({ ports: { http: { targetPort: 8080, exposedPort: 80 } } })),
+    web: StatelessWorkload({ container: { image: cfg.image, env: { PASSWORD: { secret: cfg.password } }, ports: { http: { targetPort: 8080 } } } }).with(
+      Expose({ ports: { http: { targetPort: 8080, exposedPort: 80 } } }),
+    ),
   }),
 });
 
@@ -32,7 +33,12 @@ test("only opm-ts/testing/vitest imports vitest: it stays an optional peer", () 
   const importsOf = (f: string) => [...readFileSync(new URL(f, dir), "utf8").matchAll(/^import\s[^;]*?from\s+"([^"]+)"/gms)].map((m) => m[1]);
   const files = readdirSync(dir).filter((f) => f.endsWith(".ts"));
   expect(files).toContain("vitest.ts");
-  for (const f of files) if (f !== "vitest.ts") expect(importsOf(f).filter((m) => m === "vitest" || m!.startsWith("@vitest/")), f).toEqual([]);
+  for (const f of files)
+    if (f !== "vitest.ts")
+      expect(
+        importsOf(f).filter((m) => m === "vitest" || m!.startsWith("@vitest/")),
+        f,
+      ).toEqual([]);
   expect(importsOf("vitest.ts")).toContain("vitest");
 });
 
@@ -65,7 +71,12 @@ describe("renderForTest", () => {
 
 describe("matchers", () => {
   const objects: K8sObject[] = [
-    { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", labels: { "app.kubernetes.io/name": "hello" } }, spec: { replicas: 2, template: { spec: { containers: [{ name: "web", image: "nginx" }] } } } },
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", labels: { "app.kubernetes.io/name": "hello" } },
+      spec: { replicas: 2, template: { spec: { containers: [{ name: "web", image: "nginx" }] } } },
+    },
     { apiVersion: "v1", kind: "Service", metadata: { name: "web" } },
   ];
   const fail = (f: () => void) => {

@@ -4,7 +4,18 @@
  */
 import { describe, expectTypeOf, it } from "vitest";
 import { component, config, defineModule, type Component, type Ref } from "opm-ts";
-import { Container, DaemonWorkload, Expose, HttpRoute, Ingress, Scaling, StatelessWorkload, TaskWorkload, type ExposeSpec, type TraitPart } from "opm-ts/catalog";
+import {
+  Container,
+  DaemonWorkload,
+  Expose,
+  HttpRoute,
+  Ingress,
+  Scaling,
+  StatelessWorkload,
+  TaskWorkload,
+  type ExposeSpec,
+  type TraitPart,
+} from "opm-ts/catalog";
 
 const cfg = {
   image: undefined as unknown as Ref<string>,
@@ -35,26 +46,26 @@ describe("generated builders are typed", () => {
   it("misuse fails to compile", () => {
     // Checked by tsc; not run (the calls below are wrong on purpose).
     const misuse = () => {
-    // @ts-expect-error misspelt field
-    Container({ imagee: "nginx" });
-    // @ts-expect-error missing required field
-    Container({});
-    // @ts-expect-error wrong type
-    Scaling({ count: "3" });
-    // @ts-expect-error wrong enum value
-    Expose({ type: "Internal", ports: {} });
-    // @ts-expect-error config reference of the wrong type (a string where a number is expected)
-    Scaling({ count: cfg.image });
-    // @ts-expect-error config reference of the wrong type (a number where a string is expected)
-    Container({ image: cfg.replicas });
-    // @ts-expect-error a trait on a component without the resource it applies to
-    StatelessWorkload({ container: { image: "nginx" } }).with(OnlyForDatabases);
-    // @ts-expect-error same, on a component built from parts
-    component(Container({ image: "nginx" })).with(Scaling(), OnlyForDatabases);
-    // @ts-expect-error a trait on a component with no resources at all
-    component().with(Expose({ ports: {} }));
-    // @ts-expect-error wrong nested type
-    StatelessWorkload({ container: { image: "x", ports: { http: { targetPort: "80" } } } });
+      // @ts-expect-error misspelt field
+      Container({ imagee: "nginx" });
+      // @ts-expect-error missing required field
+      Container({});
+      // @ts-expect-error wrong type
+      Scaling({ count: "3" });
+      // @ts-expect-error wrong enum value
+      Expose({ type: "Internal", ports: {} });
+      // @ts-expect-error config reference of the wrong type (a string where a number is expected)
+      Scaling({ count: cfg.image });
+      // @ts-expect-error config reference of the wrong type (a number where a string is expected)
+      Container({ image: cfg.replicas });
+      // @ts-expect-error a trait on a component without the resource it applies to
+      StatelessWorkload({ container: { image: "nginx" } }).with(OnlyForDatabases);
+      // @ts-expect-error same, on a component built from parts
+      component(Container({ image: "nginx" })).with(Scaling(), OnlyForDatabases);
+      // @ts-expect-error a trait on a component with no resources at all
+      component().with(Expose({ ports: {} }));
+      // @ts-expect-error wrong nested type
+      StatelessWorkload({ container: { image: "x", ports: { http: { targetPort: "80" } } } });
     };
     expectTypeOf(misuse).toBeFunction();
   });
@@ -78,9 +89,16 @@ describe("generated builders are typed", () => {
     defineModule({
       metadata: meta,
       components: () => ({
-        a: StatelessWorkload({ container }).with(Expose({ ports: { http: { targetPort: 8080 } } })).with(Ingress({ paths: [{ port: "http" }] })),
-        b: StatelessWorkload({ container }).with(Ingress({ paths: [{ port: "http" }] })).with(Expose({ ports: { http: { targetPort: 8080 } } })),
-        c: StatelessWorkload({ container }).with(Expose({ ports: { http: { targetPort: 8080 } } }), HttpRoute({ gateways: [{ name: "gw" }], rules: [{ port: "http" }] })),
+        a: StatelessWorkload({ container })
+          .with(Expose({ ports: { http: { targetPort: 8080 } } }))
+          .with(Ingress({ paths: [{ port: "http" }] })),
+        b: StatelessWorkload({ container })
+          .with(Ingress({ paths: [{ port: "http" }] }))
+          .with(Expose({ ports: { http: { targetPort: 8080 } } })),
+        c: StatelessWorkload({ container }).with(
+          Expose({ ports: { http: { targetPort: 8080 } } }),
+          HttpRoute({ gateways: [{ name: "gw" }], rules: [{ port: "http" }] }),
+        ),
         d: StatelessWorkload({ container, scaling: { auto: { min: 1, max: 3 } } }),
         e: DaemonWorkload({ container }),
       }),

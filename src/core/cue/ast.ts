@@ -3,44 +3,79 @@
  * discriminant; `print.ts` is the one printer (an exhaustive visitor).
  */
 
-export type Expr =
-  | Ident
-  | Lit
-  | Struct
-  | List
-  | Selector
-  | Index
-  | Unary
-  | Binary
-  | Call
-  | Paren
-  | Interp
-  | Comprehension
-  | Raw;
+export type Expr = Ident | Lit | Struct | List | Selector | Index | Unary | Binary | Call | Paren | Interp | Comprehension | Raw;
 
 export type Decl = Field | Embed | LetDecl | Comment | Comprehension;
 
-export interface Ident { readonly kind: "Ident"; readonly name: string }
-export interface Lit { readonly kind: "Lit"; readonly value: string | number | boolean | null; readonly float?: boolean }
-export interface Struct { readonly kind: "Struct"; readonly decls: readonly Decl[] }
-export interface List { readonly kind: "List"; readonly elems: readonly Expr[]; readonly rest?: Expr }
-export interface Selector { readonly kind: "Selector"; readonly x: Expr; readonly sel: string }
-export interface Index { readonly kind: "Index"; readonly x: Expr; readonly index: Expr }
+export interface Ident {
+  readonly kind: "Ident";
+  readonly name: string;
+}
+export interface Lit {
+  readonly kind: "Lit";
+  readonly value: string | number | boolean | null;
+  readonly float?: boolean;
+}
+export interface Struct {
+  readonly kind: "Struct";
+  readonly decls: readonly Decl[];
+}
+export interface List {
+  readonly kind: "List";
+  readonly elems: readonly Expr[];
+  readonly rest?: Expr;
+}
+export interface Selector {
+  readonly kind: "Selector";
+  readonly x: Expr;
+  readonly sel: string;
+}
+export interface Index {
+  readonly kind: "Index";
+  readonly x: Expr;
+  readonly index: Expr;
+}
 export type UnaryOp = "-" | "!" | "*" | ">=" | "<=" | ">" | "<" | "=~" | "!~" | "!=";
-export interface Unary { readonly kind: "Unary"; readonly op: UnaryOp; readonly x: Expr }
+export interface Unary {
+  readonly kind: "Unary";
+  readonly op: UnaryOp;
+  readonly x: Expr;
+}
 export type BinaryOp = "&" | "|" | "+" | "-" | "*" | "/" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "&&" | "||" | "=~" | "!~";
-export interface Binary { readonly kind: "Binary"; readonly op: BinaryOp; readonly x: Expr; readonly y: Expr }
-export interface Call { readonly kind: "Call"; readonly fn: Expr; readonly args: readonly Expr[] }
-export interface Paren { readonly kind: "Paren"; readonly x: Expr }
+export interface Binary {
+  readonly kind: "Binary";
+  readonly op: BinaryOp;
+  readonly x: Expr;
+  readonly y: Expr;
+}
+export interface Call {
+  readonly kind: "Call";
+  readonly fn: Expr;
+  readonly args: readonly Expr[];
+}
+export interface Paren {
+  readonly kind: "Paren";
+  readonly x: Expr;
+}
 /** String interpolation: literal parts and expressions, e.g. `"\(a)-x"`. */
-export interface Interp { readonly kind: "Interp"; readonly parts: readonly (string | Expr)[] }
+export interface Interp {
+  readonly kind: "Interp";
+  readonly parts: readonly (string | Expr)[];
+}
 export type Clause =
   | { readonly kind: "for"; readonly key?: string; readonly value: string; readonly source: Expr }
   | { readonly kind: "if"; readonly cond: Expr }
   | { readonly kind: "let"; readonly name: string; readonly expr: Expr };
-export interface Comprehension { readonly kind: "Comprehension"; readonly clauses: readonly Clause[]; readonly body: Struct }
+export interface Comprehension {
+  readonly kind: "Comprehension";
+  readonly clauses: readonly Clause[];
+  readonly body: Struct;
+}
 /** Escape hatch: CUE text printed as is (re-indented). */
-export interface Raw { readonly kind: "Raw"; readonly text: string }
+export interface Raw {
+  readonly kind: "Raw";
+  readonly text: string;
+}
 
 export interface Field {
   readonly kind: "Field";
@@ -51,11 +86,24 @@ export interface Field {
   /** Doc comment printed above the field. */
   readonly doc?: string;
 }
-export interface Embed { readonly kind: "Embed"; readonly expr: Expr }
-export interface LetDecl { readonly kind: "Let"; readonly name: string; readonly expr: Expr }
-export interface Comment { readonly kind: "Comment"; readonly text: string }
+export interface Embed {
+  readonly kind: "Embed";
+  readonly expr: Expr;
+}
+export interface LetDecl {
+  readonly kind: "Let";
+  readonly name: string;
+  readonly expr: Expr;
+}
+export interface Comment {
+  readonly kind: "Comment";
+  readonly text: string;
+}
 
-export interface Import { readonly path: string; readonly alias?: string }
+export interface Import {
+  readonly path: string;
+  readonly alias?: string;
+}
 export interface File {
   readonly kind: "File";
   readonly doc?: string;
@@ -106,7 +154,11 @@ export function fromJSON(value: unknown): Expr {
   }
   if (Array.isArray(value)) return list(value.map(fromJSON));
   if (typeof value === "object") {
-    return struct(Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).map(([k, v]) => field(k, fromJSON(v))));
+    return struct(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => field(k, fromJSON(v))),
+    );
   }
   throw new TypeError(`cannot express a ${typeof value} in CUE`);
 }

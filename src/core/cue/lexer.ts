@@ -38,7 +38,39 @@ export class CueSyntaxError extends OpmError {
   }
 }
 
-const PUNCT = ["...", "_|_", "&&", "||", "==", "!=", "<=", ">=", "=~", "!~", "<-", ":", "?", "!", "=", "&", "|", "+", "-", "*", "/", "<", ">", "(", ")", "[", "]", "{", "}", ",", "."];
+const PUNCT = [
+  "...",
+  "_|_",
+  "&&",
+  "||",
+  "==",
+  "!=",
+  "<=",
+  ">=",
+  "=~",
+  "!~",
+  "<-",
+  ":",
+  "?",
+  "!",
+  "=",
+  "&",
+  "|",
+  "+",
+  "-",
+  "*",
+  "/",
+  "<",
+  ">",
+  "(",
+  ")",
+  "[",
+  "]",
+  "{",
+  "}",
+  ",",
+  ".",
+];
 const NUMBER = /(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:[0-9][0-9_]*(?:\.(?![.])[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9_]+)?(?:[KMGTPEZY]i?)?)/y;
 const IDENT = /[#_]*[\p{L}$_][\p{L}\p{Nd}$_]*/uy;
 
@@ -258,7 +290,13 @@ export interface Header {
 
 /** The identifier an import is known by when it has no alias: its `:qualifier`, else its last path element (without `@vN`). */
 export function defaultAlias(importPath: string): string {
-  return importPath.split(":")[1] ?? importPath.replace(/@v\d+$/, "").split("/").pop()!;
+  return (
+    importPath.split(":")[1] ??
+    importPath
+      .replace(/@v\d+$/, "")
+      .split("/")
+      .pop()!
+  );
 }
 
 /** Reads a file's package clause and imports; throws {@link CueSyntaxError} when there is no package clause. */

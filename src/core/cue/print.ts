@@ -4,17 +4,38 @@ import { escapeInterpolationText, quoteLabel, quoteString } from "./quote.js";
 
 /** Operator precedence for binary expressions (higher binds tighter). */
 const PREC: Record<string, number> = {
-  "|": 1, "&": 2, "||": 3, "&&": 4,
-  "==": 5, "!=": 5, "<": 5, "<=": 5, ">": 5, ">=": 5, "=~": 5, "!~": 5,
-  "+": 6, "-": 6, "*": 7, "/": 7,
+  "|": 1,
+  "&": 2,
+  "||": 3,
+  "&&": 4,
+  "==": 5,
+  "!=": 5,
+  "<": 5,
+  "<=": 5,
+  ">": 5,
+  ">=": 5,
+  "=~": 5,
+  "!~": 5,
+  "+": 6,
+  "-": 6,
+  "*": 7,
+  "/": 7,
 };
 
 function indentLines(text: string, indent: string): string {
-  return text.split("\n").map((l) => (l.length ? indent + l : l)).join("\n");
+  return text
+    .split("\n")
+    .map((l) => (l.length ? indent + l : l))
+    .join("\n");
 }
 
 function printDoc(doc: string, indent: string): string {
-  return doc.split("\n").map((l) => `${indent}//${l ? " " + l : ""}`).join("\n") + "\n";
+  return (
+    doc
+      .split("\n")
+      .map((l) => `${indent}//${l ? " " + l : ""}`)
+      .join("\n") + "\n"
+  );
 }
 
 function printLabel(label: Field["label"]): string {
@@ -41,12 +62,7 @@ function printDecl(d: Decl, indent: string): string {
       // Collapse single-field structs into `a: b: c` chains for readability.
       let label = printLabel(d.label) + (d.optional ? "?" : "");
       let value = d.value;
-      while (
-        value.kind === "Struct" &&
-        value.decls.length === 1 &&
-        value.decls[0]!.kind === "Field" &&
-        !value.decls[0]!.doc
-      ) {
+      while (value.kind === "Struct" && value.decls.length === 1 && value.decls[0]!.kind === "Field" && !value.decls[0]!.doc) {
         const inner = value.decls[0] as Field;
         label += ": " + printLabel(inner.label) + (inner.optional ? "?" : "");
         value = inner.value;

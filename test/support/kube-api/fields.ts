@@ -16,7 +16,12 @@ export const clone = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stri
 export const deepEqual = (a: unknown, b: unknown) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
 function canon(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canon);
-  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Obj)[k])]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canon((v as Obj)[k])]),
+    );
   return v;
 }
 const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v);
@@ -79,9 +84,13 @@ export function valueAt(o: unknown, p: string): unknown {
 export function pretty(p: string): string {
   return p
     .split(SEP)
-    .map((s) => (s.startsWith("f:") ? `.${s.slice(2)}` : `[${Object.entries(JSON.parse(s.slice(2)))
-      .map(([k, v]) => `${k}=${typeof v === "string" ? `"${v}"` : v}`)
-      .join(",")}]`))
+    .map((s) =>
+      s.startsWith("f:")
+        ? `.${s.slice(2)}`
+        : `[${Object.entries(JSON.parse(s.slice(2)))
+            .map(([k, v]) => `${k}=${typeof v === "string" ? `"${v}"` : v}`)
+            .join(",")}]`,
+    )
     .join("");
 }
 
@@ -121,7 +130,12 @@ export function merge(live: unknown, applied: unknown): unknown {
   if (Array.isArray(live) && Array.isArray(applied)) {
     const key = mergeKey(applied);
     if (key && mergeKey(live) === key) {
-      const out: unknown[] = applied.map((a) => merge((live as Obj[]).find((l) => deepEqual(l[key], (a as Obj)[key])), a));
+      const out: unknown[] = applied.map((a) =>
+        merge(
+          (live as Obj[]).find((l) => deepEqual(l[key], (a as Obj)[key])),
+          a,
+        ),
+      );
       for (const l of live as Obj[]) if (!(applied as Obj[]).some((a) => deepEqual(a[key], l[key]))) out.push(l);
       return out;
     }
@@ -145,11 +159,9 @@ export function fieldsV1(fields: FieldSet): Obj {
   return strip(root);
 }
 
-
 export function stripMeta(o: Obj): Obj {
   const c = clone(o);
   for (const k of ["resourceVersion", "generation", "managedFields", "creationTimestamp", "uid"]) delete c.metadata?.[k];
   delete c.status;
   return c;
 }
-

@@ -14,32 +14,104 @@ export interface ResourceDef {
 }
 
 export const BUILTIN: Array<[string, string, Array<[string, string, boolean]>]> = [
-  ["", "v1", [
-    ["Namespace", "namespaces", false], ["ConfigMap", "configmaps", true], ["Secret", "secrets", true],
-    ["Service", "services", true], ["ServiceAccount", "serviceaccounts", true],
-    ["PersistentVolumeClaim", "persistentvolumeclaims", true], ["PersistentVolume", "persistentvolumes", false],
-    ["Pod", "pods", true], ["Event", "events", true], ["ResourceQuota", "resourcequotas", true], ["LimitRange", "limitranges", true],
-  ]],
-  ["apps", "v1", [["Deployment", "deployments", true], ["StatefulSet", "statefulsets", true], ["DaemonSet", "daemonsets", true], ["ReplicaSet", "replicasets", true]]],
-  ["batch", "v1", [["Job", "jobs", true], ["CronJob", "cronjobs", true]]],
-  ["networking.k8s.io", "v1", [["Ingress", "ingresses", true], ["NetworkPolicy", "networkpolicies", true], ["IngressClass", "ingressclasses", false]]],
+  [
+    "",
+    "v1",
+    [
+      ["Namespace", "namespaces", false],
+      ["ConfigMap", "configmaps", true],
+      ["Secret", "secrets", true],
+      ["Service", "services", true],
+      ["ServiceAccount", "serviceaccounts", true],
+      ["PersistentVolumeClaim", "persistentvolumeclaims", true],
+      ["PersistentVolume", "persistentvolumes", false],
+      ["Pod", "pods", true],
+      ["Event", "events", true],
+      ["ResourceQuota", "resourcequotas", true],
+      ["LimitRange", "limitranges", true],
+    ],
+  ],
+  [
+    "apps",
+    "v1",
+    [
+      ["Deployment", "deployments", true],
+      ["StatefulSet", "statefulsets", true],
+      ["DaemonSet", "daemonsets", true],
+      ["ReplicaSet", "replicasets", true],
+    ],
+  ],
+  [
+    "batch",
+    "v1",
+    [
+      ["Job", "jobs", true],
+      ["CronJob", "cronjobs", true],
+    ],
+  ],
+  [
+    "networking.k8s.io",
+    "v1",
+    [
+      ["Ingress", "ingresses", true],
+      ["NetworkPolicy", "networkpolicies", true],
+      ["IngressClass", "ingressclasses", false],
+    ],
+  ],
   ["autoscaling", "v2", [["HorizontalPodAutoscaler", "horizontalpodautoscalers", true]]],
   ["policy", "v1", [["PodDisruptionBudget", "poddisruptionbudgets", true]]],
-  ["rbac.authorization.k8s.io", "v1", [["Role", "roles", true], ["RoleBinding", "rolebindings", true], ["ClusterRole", "clusterroles", false], ["ClusterRoleBinding", "clusterrolebindings", false]]],
+  [
+    "rbac.authorization.k8s.io",
+    "v1",
+    [
+      ["Role", "roles", true],
+      ["RoleBinding", "rolebindings", true],
+      ["ClusterRole", "clusterroles", false],
+      ["ClusterRoleBinding", "clusterrolebindings", false],
+    ],
+  ],
   ["coordination.k8s.io", "v1", [["Lease", "leases", true]]],
   ["storage.k8s.io", "v1", [["StorageClass", "storageclasses", false]]],
-  ["admissionregistration.k8s.io", "v1", [["MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false], ["ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false]]],
+  [
+    "admissionregistration.k8s.io",
+    "v1",
+    [
+      ["MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false],
+      ["ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false],
+    ],
+  ],
   ["apiextensions.k8s.io", "v1", [["CustomResourceDefinition", "customresourcedefinitions", false]]],
-  ["gateway.networking.k8s.io", "v1", [["Gateway", "gateways", true], ["HTTPRoute", "httproutes", true], ["GRPCRoute", "grpcroutes", true], ["GatewayClass", "gatewayclasses", false]]],
-  ["external-secrets.io", "v1beta1", [["ExternalSecret", "externalsecrets", true], ["SecretStore", "secretstores", true], ["ClusterSecretStore", "clustersecretstores", false]]],
+  [
+    "gateway.networking.k8s.io",
+    "v1",
+    [
+      ["Gateway", "gateways", true],
+      ["HTTPRoute", "httproutes", true],
+      ["GRPCRoute", "grpcroutes", true],
+      ["GatewayClass", "gatewayclasses", false],
+    ],
+  ],
+  [
+    "external-secrets.io",
+    "v1beta1",
+    [
+      ["ExternalSecret", "externalsecrets", true],
+      ["SecretStore", "secretstores", true],
+      ["ClusterSecretStore", "clustersecretstores", false],
+    ],
+  ],
 ];
-
 
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** An API error: answered as a `Status` object with this code and reason. */
 export class HttpErr extends Error {
-  constructor(readonly code: number, readonly reason: string, message: string, readonly details?: Obj) {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: Obj,
+  ) {
     super(message);
   }
 }
@@ -124,9 +196,14 @@ export function validate(o: Obj, def: ResourceDef): void {
   const name = o.metadata?.name;
   if (!name) causes.push({ type: "FieldValueRequired", field: "metadata.name", message: "Required value: name or generateName is required" });
   else if (name.length > 253 || !DNS1123.test(name))
-    causes.push({ type: "FieldValueInvalid", field: "metadata.name", message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'` });
+    causes.push({
+      type: "FieldValueInvalid",
+      field: "metadata.name",
+      message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+    });
   for (const [k, v] of Object.entries(o.metadata?.labels ?? {})) {
-    if (typeof v !== "string" || v.length > 63) causes.push({ type: "FieldValueInvalid", field: `metadata.labels.${k}`, message: "Invalid value: must be a string of at most 63 characters" });
+    if (typeof v !== "string" || v.length > 63)
+      causes.push({ type: "FieldValueInvalid", field: `metadata.labels.${k}`, message: "Invalid value: must be a string of at most 63 characters" });
   }
   if (def.kind === "Deployment" || def.kind === "StatefulSet" || def.kind === "DaemonSet") {
     if (!o.spec?.selector) causes.push({ type: "FieldValueRequired", field: "spec.selector", message: "Required value" });
@@ -136,7 +213,11 @@ export function validate(o: Obj, def: ResourceDef): void {
       if (!c.image) causes.push({ type: "FieldValueRequired", field: `spec.template.spec.containers[${i}].image`, message: "Required value" });
     }
     if (o.spec?.replicas !== undefined && (typeof o.spec.replicas !== "number" || o.spec.replicas < 0))
-      causes.push({ type: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(o.spec.replicas)}: must be greater than or equal to 0` });
+      causes.push({
+        type: "FieldValueInvalid",
+        field: "spec.replicas",
+        message: `Invalid value: ${JSON.stringify(o.spec.replicas)}: must be greater than or equal to 0`,
+      });
   }
   if (def.kind === "Secret") {
     // As the real API server: a Secret's data (decoded) totals at most 1 MiB.
@@ -147,7 +228,8 @@ export function validate(o: Obj, def: ResourceDef): void {
   }
   if (def.kind === "Service") {
     for (const [i, p] of (o.spec?.ports ?? []).entries()) {
-      if (typeof p.port !== "number" || p.port < 1 || p.port > 65535) causes.push({ type: "FieldValueInvalid", field: `spec.ports[${i}].port`, message: "Invalid value: must be between 1 and 65535, inclusive" });
+      if (typeof p.port !== "number" || p.port < 1 || p.port > 65535)
+        causes.push({ type: "FieldValueInvalid", field: `spec.ports[${i}].port`, message: "Invalid value: must be between 1 and 65535, inclusive" });
     }
   }
   if (causes.length) {
@@ -160,7 +242,6 @@ export function validate(o: Obj, def: ResourceDef): void {
     });
   }
 }
-
 
 export function now(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, "Z");
@@ -184,9 +265,26 @@ export function readyStatus(o: Obj): Obj | undefined {
         ],
       };
     case "StatefulSet":
-      return { observedGeneration: gen, replicas, readyReplicas: replicas, currentReplicas: replicas, updatedReplicas: replicas, currentRevision: "r1", updateRevision: "r1", availableReplicas: replicas };
+      return {
+        observedGeneration: gen,
+        replicas,
+        readyReplicas: replicas,
+        currentReplicas: replicas,
+        updatedReplicas: replicas,
+        currentRevision: "r1",
+        updateRevision: "r1",
+        availableReplicas: replicas,
+      };
     case "DaemonSet":
-      return { observedGeneration: gen, desiredNumberScheduled: 2, currentNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 2, numberAvailable: 2, numberMisscheduled: 0 };
+      return {
+        observedGeneration: gen,
+        desiredNumberScheduled: 2,
+        currentNumberScheduled: 2,
+        numberReady: 2,
+        updatedNumberScheduled: 2,
+        numberAvailable: 2,
+        numberMisscheduled: 0,
+      };
     case "Job":
       return { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] };
     case "PersistentVolumeClaim":
@@ -195,4 +293,3 @@ export function readyStatus(o: Obj): Obj | undefined {
       return o.status;
   }
 }
-

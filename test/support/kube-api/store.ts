@@ -17,7 +17,6 @@ export interface ServerOptions {
   crdEstablishDelayMs?: number;
 }
 
-
 interface Managed {
   manager: string;
   operation: "Apply" | "Update";
@@ -29,7 +28,6 @@ interface Stored {
   obj: Obj;
   managed: Managed[];
 }
-
 
 export class ObjectStore {
   private readonly defs: ResourceDef[] = [];
@@ -52,7 +50,7 @@ export class ObjectStore {
   }
 
   private key(def: ResourceDef, ns: string | undefined, name: string): string {
-    return `${def.group}/${def.plural}/${def.namespaced ? ns ?? "" : ""}/${name}`;
+    return `${def.group}/${def.plural}/${def.namespaced ? (ns ?? "") : ""}/${name}`;
   }
 
   /** Read an object directly (no HTTP). */
@@ -91,7 +89,9 @@ export class ObjectStore {
 
   /** Report a workload as fully rolled out / complete / bound. */
   markReady(kind: string, namespace: string | undefined, name: string): void {
-    const s = [...this.objects.values()].find((x) => x.obj.kind === kind && x.obj.metadata.name === name && (x.obj.metadata.namespace ?? undefined) === namespace);
+    const s = [...this.objects.values()].find(
+      (x) => x.obj.kind === kind && x.obj.metadata.name === name && (x.obj.metadata.namespace ?? undefined) === namespace,
+    );
     if (!s) throw new Error(`no ${kind} ${namespace}/${name}`);
     s.obj.status = readyStatus(s.obj);
     s.obj.metadata.resourceVersion = String(++this.rv);
@@ -132,13 +132,14 @@ export class ObjectStore {
 
   read(def: ResourceDef, ns: string | undefined, name: string): Obj {
     const s = this.objects.get(this.key(def, ns, name));
-    if (!s) throw new HttpErr(404, "NotFound", `${def.plural}${def.group ? `.${def.group}` : ""} "${name}" not found`, { name, group: def.group, kind: def.plural });
+    if (!s)
+      throw new HttpErr(404, "NotFound", `${def.plural}${def.group ? `.${def.group}` : ""} "${name}" not found`, { name, group: def.group, kind: def.plural });
     return this.render(s);
   }
 
   doList(def: ResourceDef, ns: string | undefined, selector: string): Obj {
     const items = [...this.objects.values()]
-      .filter((s) => s.obj.kind === def.kind && (s.obj.apiVersion.split("/")[0] === (def.group || s.obj.apiVersion.split("/")[0])))
+      .filter((s) => s.obj.kind === def.kind && s.obj.apiVersion.split("/")[0] === (def.group || s.obj.apiVersion.split("/")[0]))
       .filter((s) => !ns || s.obj.metadata.namespace === ns)
       .filter((s) => matchSelector(s.obj.metadata.labels ?? {}, selector))
       .map((s) => {
@@ -147,13 +148,22 @@ export class ObjectStore {
         delete o.kind;
         return o;
       });
-    return { kind: `${def.kind}List`, apiVersion: def.group ? `${def.group}/${def.version}` : def.version, metadata: { resourceVersion: String(this.rv) }, items };
+    return {
+      kind: `${def.kind}List`,
+      apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
+      metadata: { resourceVersion: String(this.rv) },
+      items,
+    };
   }
 
   private checkTarget(def: ResourceDef, ns: string | undefined, name: string | undefined, body: Obj): void {
     const gv = def.group ? `${def.group}/${def.version}` : def.version;
     if (body.apiVersion !== gv || body.kind !== def.kind) {
-      throw new HttpErr(400, "BadRequest", `the API version in the data (${body.apiVersion}) and kind (${body.kind}) do not match the request (${gv} ${def.kind})`);
+      throw new HttpErr(
+        400,
+        "BadRequest",
+        `the API version in the data (${body.apiVersion}) and kind (${body.kind}) do not match the request (${gv} ${def.kind})`,
+      );
     }
     body.metadata ??= {};
     if (name !== undefined && body.metadata.name !== undefined && body.metadata.name !== name) {
@@ -161,12 +171,14 @@ export class ObjectStore {
     }
     if (name !== undefined) body.metadata.name ??= name;
     if (def.namespaced) {
-      if (body.metadata.namespace && ns && body.metadata.namespace !== ns) throw new HttpErr(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
+      if (body.metadata.namespace && ns && body.metadata.namespace !== ns)
+        throw new HttpErr(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
       body.metadata.namespace = ns;
       const nsDef = this.defFor("v1", "Namespace")!;
       const nsObj = this.objects.get(this.key(nsDef, undefined, ns!));
       if (!nsObj) throw new HttpErr(404, "NotFound", `namespaces "${ns}" not found`, { name: ns, kind: "namespaces" });
-      if (nsObj.obj.metadata.deletionTimestamp) throw new HttpErr(403, "Forbidden", `unable to create new content in namespace ${ns} because it is being terminated`);
+      if (nsObj.obj.metadata.deletionTimestamp)
+        throw new HttpErr(403, "Forbidden", `unable to create new content in namespace ${ns} because it is being terminated`);
     } else delete body.metadata.namespace;
   }
 
@@ -184,7 +196,13 @@ export class ObjectStore {
     if (o.kind === "Namespace") o.status = { phase: "Active" };
     else if (o.kind === "CustomResourceDefinition") {
       const delay = this.options.crdEstablishDelayMs ?? 0;
-      o.status = prev?.status ?? { conditions: [{ type: "NamesAccepted", status: "True", reason: "NoConflicts" }, { type: "Established", status: delay ? "False" : "True", reason: delay ? "Installing" : "InitialNamesAccepted" }], acceptedNames: o.spec?.names };
+      o.status = prev?.status ?? {
+        conditions: [
+          { type: "NamesAccepted", status: "True", reason: "NoConflicts" },
+          { type: "Established", status: delay ? "False" : "True", reason: delay ? "Installing" : "InitialNamesAccepted" },
+        ],
+        acceptedNames: o.spec?.names,
+      };
       if (delay && delay !== Infinity && !prev) {
         const name = o.metadata.name;
         setTimeout(() => {
@@ -197,9 +215,9 @@ export class ObjectStore {
       const st = readyStatus(o);
       if (st) o.status = st;
       else delete o.status;
-    }
-    else if (prev?.status) o.status = prev.status;
-    else if (["Deployment", "StatefulSet", "DaemonSet", "Job", "PersistentVolumeClaim"].includes(o.kind)) o.status = o.kind === "PersistentVolumeClaim" ? { phase: "Pending" } : {};
+    } else if (prev?.status) o.status = prev.status;
+    else if (["Deployment", "StatefulSet", "DaemonSet", "Job", "PersistentVolumeClaim"].includes(o.kind))
+      o.status = o.kind === "PersistentVolumeClaim" ? { phase: "Pending" } : {};
   }
 
   private crdHook(o: Obj, removed = false): void {
@@ -238,7 +256,11 @@ export class ObjectStore {
     this.checkTarget(def, ns, undefined, body);
     validate(body, def);
     const k = this.key(def, body.metadata.namespace, body.metadata.name);
-    if (this.objects.has(k)) throw new HttpErr(409, "AlreadyExists", `${def.plural}${def.group ? `.${def.group}` : ""} "${body.metadata.name}" already exists`, { name: body.metadata.name, kind: def.plural });
+    if (this.objects.has(k))
+      throw new HttpErr(409, "AlreadyExists", `${def.plural}${def.group ? `.${def.group}` : ""} "${body.metadata.name}" already exists`, {
+        name: body.metadata.name,
+        kind: def.plural,
+      });
     const obj = clone(body);
     const status = obj.status;
     delete obj.status;
@@ -257,7 +279,12 @@ export class ObjectStore {
     if (!prev) throw new HttpErr(404, "NotFound", `${def.plural} "${name}" not found`, { name, kind: def.plural });
     const want = body.metadata.resourceVersion;
     if (want && want !== prev.obj.metadata.resourceVersion) {
-      throw new HttpErr(409, "Conflict", `Operation cannot be fulfilled on ${def.plural}${def.group ? `.${def.group}` : ""} "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, kind: def.plural });
+      throw new HttpErr(
+        409,
+        "Conflict",
+        `Operation cannot be fulfilled on ${def.plural}${def.group ? `.${def.group}` : ""} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        { name, kind: def.plural },
+      );
     }
     const obj = clone(body);
     delete obj.status;
@@ -282,7 +309,11 @@ export class ObjectStore {
     const applied = clone(body);
     delete applied.status;
     if (applied.metadata.resourceVersion && prev && applied.metadata.resourceVersion !== prev.obj.metadata.resourceVersion) {
-      throw new HttpErr(409, "Conflict", `Operation cannot be fulfilled on ${def.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+      throw new HttpErr(
+        409,
+        "Conflict",
+        `Operation cannot be fulfilled on ${def.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
     }
     const fields = objectLeaves(applied);
     const live = prev?.obj;
@@ -306,7 +337,9 @@ export class ObjectStore {
       const gv = def.group ? `${def.group}/${def.version}` : def.version;
       const lines = uniq.map((c) => `conflict with "${c.manager}" using ${gv}: ${pretty(c.path)}`);
       throw new HttpErr(409, "Conflict", `Apply failed with ${uniq.length} conflict${uniq.length > 1 ? "s" : ""}: ${lines.join("\n")}`, {
-        causes: uniq.map((c, i) => ({ type: "FieldManagerConflict", message: `conflict with "${c.manager}" using ${gv}`, field: pretty(c.path), _i: i })).map(({ _i, ...c }) => c),
+        causes: uniq
+          .map((c, i) => ({ type: "FieldManagerConflict", message: `conflict with "${c.manager}" using ${gv}`, field: pretty(c.path), _i: i }))
+          .map(({ _i, ...c }) => c),
       });
     }
     if (force) {
@@ -362,7 +395,7 @@ export class ObjectStore {
       if (def.kind === "Namespace") for (const [key, v] of this.objects) if (v.obj.metadata.namespace === name) this.objects.delete(key);
     };
     // Delayed deletion stands in for finalizers; Leases and Events have none.
-    const delay = def.kind === "Lease" || def.kind === "Event" ? 0 : this.options.deleteDelayMs ?? 0;
+    const delay = def.kind === "Lease" || def.kind === "Event" ? 0 : (this.options.deleteDelayMs ?? 0);
     if (delay > 0) {
       if (!s.obj.metadata.deletionTimestamp) {
         s.obj.metadata.deletionTimestamp = new Date().toISOString();
