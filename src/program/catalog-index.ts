@@ -9,7 +9,7 @@
  * - blueprints list `composedResources` and `composedTraits`.
  */
 import * as ast from "../core/cue/ast.js";
-import { topLevelDecls } from "../core/cue/lexer.js";
+import { codeTokens, topLevelDecls, tokenize, type Token } from "../core/cue/lexer.js";
 import { printDeclList, printImportBlock } from "../core/cue/print.js";
 import { catalogPackage, catalogPackagePaths, link, packageField, type CuePackage } from "./link.js";
 import { rewriteImports } from "./rewrite.js";
@@ -186,10 +186,48 @@ function exportName(importPath: string, path: string): string {
  * constraints are still enforced by CUE at render time.
  */
 export function widenPatternKeys(text: string): string {
-  return text.replace(/\[(\s*[A-Za-z_][A-Za-z0-9_]*\s*=)?\s*([^\]\n"]+?)\s*\]\s*:/g, (all, alias: string | undefined, key: string) => {
-    if (key === "string" || /^\.\.\./.test(key) || /^\d+$/.test(key)) return all;
-    return `[${alias ?? ""}string]:`;
-  });
+  const t = codeTokens(tokenize(text));
+  const edits: Edit[] = [];
+  for (let i = 0; i < t.length; i++) {
+    if (t[i]!.text !== "[") continue;
+    // `[` (alias `=`)? key `]` `:`, the key on one line, without strings or brackets.
+    let k = i + 1;
+    if (t[k]?.kind === "ident" && t[k + 1]?.text === "=") k += 2;
+    let j = k;
+    while (j < t.length && t[j]!.text !== "]" && t[j]!.text !== "[" && t[j]!.kind !== "string" && !t[j]!.kind.startsWith("interp") && !(j > k && t[j]!.nl)) j++;
+    if (j === k || t[j]?.text !== "]" || t[j + 1]?.text !== ":" || t[j]!.nl) continue;
+    const key = t.slice(k, j);
+    if ((key.length === 1 && (key[0]!.text === "string" || /^\d+$/.test(key[0]!.text))) || key[0]!.text === "...") continue;
+    edits.push({ start: key[0]!.start, end: key[key.length - 1]!.end, text: "string" });
+    i = j;
+  }
+  return applyEdits(text, edits);
+}
+
+/** A replacement of `text.slice(start, end)`. */
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Applies non-overlapping edits (in any order) to a text. */
+function applyEdits(text: string, edits: readonly Edit[]): string {
+  let out = "";
+  let at = 0;
+  for (const e of [...edits].sort((a, b) => a.start - b.start)) {
+    out += text.slice(at, e.start) + e.text;
+    at = e.end;
+  }
+  return out + text.slice(at);
+}
+
+/** The end index (exclusive) of a selector chain `a.b.#c` starting at token `i`, or `i` when none. */
+function chainEnd(t: readonly Token[], i: number): number {
+  if (t[i]?.kind !== "ident") return i;
+  let j = i + 1;
+  while (t[j]?.text === "." && t[j + 1]?.kind === "ident" && t[j]!.start === t[j - 1]!.end && t[j + 1]!.start === t[j]!.end) j += 2;
+  return j;
 }
 
 const NON_EMPTY = "opm_non_empty_list";
@@ -200,7 +238,19 @@ const NON_EMPTY = "opm_non_empty_list";
  * `minItems: 1`.
  */
 export function markNonEmptyLists(text: string): string {
-  return text.replace(/\[\s*([A-Za-z_#][A-Za-z0-9_#.]*)\s*,\s*\.\.\.\s*\1\s*\]/g, (_all, t: string) => `{${NON_EMPTY}: [...${t}]}`);
+  const t = codeTokens(tokenize(text));
+  const edits: Edit[] = [];
+  for (let i = 0; i < t.length; i++) {
+    if (t[i]!.text !== "[") continue;
+    const a = chainEnd(t, i + 1);
+    if (a === i + 1 || t[a]?.text !== "," || t[a + 1]?.text !== "...") continue;
+    const b = chainEnd(t, a + 2);
+    const first = text.slice(t[i + 1]!.start, t[a - 1]!.end);
+    if (b === a + 2 || t[b]?.text !== "]" || text.slice(t[a + 2]!.start, t[b - 1]!.end) !== first) continue;
+    edits.push({ start: t[i]!.start, end: t[b]!.end, text: `{${NON_EMPTY}: [...${first}]}` });
+    i = b;
+  }
+  return applyEdits(text, edits);
 }
 
 const DERIVED = "__opm_derived_default__";
@@ -211,9 +261,20 @@ const DERIVED = "__opm_derived_default__";
  * then has a default the author may rely on).
  */
 export function markDerivedDefaults(text: string): string {
-  return text.replace(/\|\s*\*([A-Za-z_][A-Za-z0-9_.]*)(?=\s*($|\n|[,})\]]|\/\/))/gm, (all, id: string) =>
-    ["true", "false", "null"].includes(id) ? all : `| *"${DERIVED}"`,
-  );
+  const all = tokenize(text);
+  const t = codeTokens(all);
+  const edits: Edit[] = [];
+  for (let i = 0; i + 2 < t.length; i++) {
+    if (t[i]!.text !== "|" || t[i + 1]!.text !== "*" || t[i + 2]!.kind !== "ident") continue;
+    const end = chainEnd(t, i + 2);
+    const id = text.slice(t[i + 2]!.start, t[end - 1]!.end);
+    // The default must end the value: a newline, a comment, `,`, `}`, `)`, `]` or the end follows.
+    const next = all.find((x) => x.start >= t[end - 1]!.end);
+    const ends = !next || next.nl || next.kind === "comment" || [",", "}", ")", "]"].includes(next.text);
+    if (!ends || id.includes("#") || ["true", "false", "null"].includes(id)) continue;
+    edits.push({ start: t[i + 2]!.start, end: t[end - 1]!.end, text: `"${DERIVED}"` });
+  }
+  return applyEdits(text, edits);
 }
 
 /**
@@ -252,11 +313,16 @@ function openapiProgram(pkgs: CuePackage[], excluded: Map<string, Set<string>>):
         let text = rewriteImports(markNonEmptyLists(markDerivedDefaults(widenPatternKeys(d.text))), local);
         text = rewriteImports(text, aliases);
         // Cross-package references to exportable declarations use the definition copy.
-        text = text.replace(/\b_pkg_([A-Za-z0-9_]+)\.(#[A-Za-z0-9_]+)/g, (all, field: string, def: string) => {
-          const target = pkgs.find((p) => packageField(p.importPath) === "_pkg_" + field);
-          if (!target || excluded.get(target.importPath)?.has(def)) return all;
-          return `#pkg_${field}.${def}`;
-        });
+        const tokens = codeTokens(tokenize(text));
+        const edits: Edit[] = [];
+        for (let i = 0; i + 2 < tokens.length; i++) {
+          const [x, dot, def] = [tokens[i]!, tokens[i + 1]!, tokens[i + 2]!];
+          if (x.kind !== "ident" || !x.text.startsWith("_pkg_") || dot.text !== "." || def.kind !== "ident" || !def.text.startsWith("#")) continue;
+          const target = pkgs.find((p) => packageField(p.importPath) === x.text);
+          if (!target || excluded.get(target.importPath)?.has(def.text)) continue;
+          edits.push({ start: x.start, end: x.end, text: `#${x.text.slice(1)}` });
+        }
+        text = applyEdits(text, edits);
         decls.push(text);
       }
     }
