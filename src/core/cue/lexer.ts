@@ -9,6 +9,9 @@
  * (`"a\(x)b"`) becomes an `interpStart` token (`"a\(`), the tokens of the expression, then
  * `interpMid` (`)…\(`) and finally `interpEnd` (`)b"`), so the expressions inside strings
  * are read like any other code.
+ *
+ * Size: over 400 lines because the tokenizer, the header reader and the declaration reader
+ * share the token model and are the only CUE readers in the project (one place to parse).
  */
 import { OpmError } from "../errors.js";
 
