@@ -32,7 +32,7 @@ export type DiagnoseMode =
 /** At most this many failing pairs are evaluated one by one (each is a whole evaluation). */
 const MAX_PAIRS = 20;
 
-const renderOut = (...names: string[]): ast.Expr => ast.sel(ast.ident("renderOut"), ...names);
+export const renderOut = (...names: string[]): ast.Expr => ast.sel(ast.ident("renderOut"), ...names);
 const bottom = ast.ident("_|_");
 /** `json.Marshal(x) != _|_`: whether x evaluates, without failing the program. */
 const evaluates = (x: ast.Expr): ast.Expr => ast.binary("!=", ast.call(ast.sel(ast.ident("json"), "Marshal"), x), bottom);
@@ -111,7 +111,7 @@ export function diagnoseField(mode: DiagnoseMode, core: string): ast.Decl[] {
 export function isolatedField(
   mode: Exclude<DiagnoseMode, { kind: "expr" }>,
   core: string,
-  components: Record<string, string | undefined>,
+  components: Record<string, ast.Expr | undefined>,
   matched?: Record<string, string[]>,
 ): ast.Decl[] {
   const R = (...names: string[]) => renderOut("#release", ...names);
@@ -122,8 +122,7 @@ export function isolatedField(
         const c = ast.index(R("_unified", "#components"), ast.lit(cn));
         const component = ast.struct([
           ast.field("metadata", ast.sel(c, "metadata")),
-          // The caller's spec expression is CUE text (render.ts builds it).
-          ast.field("spec", spec !== undefined ? ast.raw(spec) : ast.sel(c, "spec")),
+          ast.field("spec", spec ?? ast.sel(c, "spec")),
           ...["#resources", "#traits", "#names"].map((n) => ast.field(n, ast.sel(c, n))),
         ]);
         const release = ast.struct([

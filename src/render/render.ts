@@ -10,6 +10,7 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as ast from "../core/cue/ast.js";
+import { codeTokens, tokenize } from "../core/cue/lexer.js";
 import { printDeclList, printSourceFile, type PrintedFile } from "../core/cue/print.js";
 import { policyExpr, type PolicyUse } from "../../dsl/policy.js";
 import { EngineError, OpmError, PolicyError, RenderError, ValidationError, type Issue, type SourceLocation } from "../core/errors.js";
@@ -25,7 +26,7 @@ import { checkObjectSizes, checkValuesSize } from "./limits.js";
 import { matchRelease, nearestTransformers, transformerRules } from "../program/match.js";
 import { checkObjects } from "./object-checks.js";
 import { withheldSecrets } from "./withheld.js";
-import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, isolatedField, type DiagnoseMode } from "./diagnose.js";
+import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, isolatedField, renderOut, type DiagnoseMode } from "./diagnose.js";
 import { componentFields, diagnosisProgram, MAX_LEAVES, probeFields, releaseValueIssues, type FieldNode } from "./all-errors.js";
 import { checkValue } from "../core/schema.js";
 import { fieldAt, mapSecrets, redactionMarkers, secretSource } from "../../dsl/config.js";
@@ -536,14 +537,16 @@ async function allErrors(
   // Transformers are checked too, each component rendered alone; a component with failing
   // fields is given the fields of its spec that evaluate. An error that is a component's own
   // field failing, or a field left out, is not the transformer's.
-  const specs: Record<string, string | undefined> = {};
+  const specs: Record<string, ast.Expr | undefined> = {};
+  const json = (fn: string, x: ast.Expr) => ast.call(ast.sel(ast.ident("json"), fn), x);
+  const plain = (x: ast.Expr) => json("Unmarshal", json("Marshal", x));
   for (const c of components) {
     const cn = c.path[1]!;
     const keys = probed.specKeys[cn];
-    const spec = `renderOut.#release._unified.#components[${JSON.stringify(cn)}].spec`;
-    specs[cn] = keys
-      ? `{${keys.passing.map((k) => `${JSON.stringify(k)}: json.Unmarshal(json.Marshal(${spec}[${JSON.stringify(k)}]))`).join(", ")}}`
-      : `json.Unmarshal(json.Marshal(${spec}))`;
+    const spec = ast.sel(ast.index(renderOut("#release", "_unified", "#components"), ast.lit(cn)), "spec");
+    // A key is a regular field even when it reads like a definition or a hidden field.
+    const label = (k: string) => (/^[#_]/.test(k) ? { dynamic: ast.lit(k) } : k);
+    specs[cn] = keys ? ast.struct(keys.passing.map((k) => ast.field(label(k), plain(ast.index(spec, ast.lit(k)))))) : plain(spec);
   }
   const notTheirs = (cn: string, message: string, at: string) =>
     (issues.length > 0 && /#components\./.test(at)) || (probed.specKeys[cn]?.failing ?? []).some((k) => message.startsWith(`undefined field: ${k}`));
@@ -560,6 +563,24 @@ async function allErrors(
   return issues;
 }
 
+const specKeysMemo = new Map<string, Set<string>>();
+
+/** The spec keys a provider's transformers read (`#component.spec.<key>`), from the lexer's tokens. */
+function specKeysRead(provider: string): Set<string> {
+  let keys = specKeysMemo.get(provider);
+  if (keys) return keys;
+  keys = new Set<string>();
+  for (const f of catalogPackage(provider)?.files ?? []) {
+    const t = codeTokens(tokenize(f.body, f.file.name));
+    for (let i = 0; i + 4 < t.length; i++) {
+      if (t[i]!.text === "#component" && t[i + 1]!.text === "." && t[i + 2]!.text === "spec" && t[i + 3]!.text === "." && t[i + 4]!.kind === "ident")
+        keys.add(t[i + 4]!.text);
+    }
+  }
+  specKeysMemo.set(provider, keys);
+  return keys;
+}
+
 /** Which transformers broke which components, each with the author's line (see diagnose.ts). */
 async function diagnose(
   p: Prepared,
@@ -571,7 +592,7 @@ async function diagnose(
   mode: (m: DiagnoseMode) => DiagnoseMode = (m) => m,
 ): Promise<Issue[] | undefined> {
   const rules = await transformerRules(engine, provider).catch(() => undefined);
-  const providerText = (catalogPackage(provider)?.files ?? []).map((f) => f.body).join("\n");
+  const specRead = specKeysRead(provider);
   return diagnoseTransformers({
     engine,
     matched,
@@ -586,7 +607,7 @@ async function diagnose(
       const source = part?.site ?? locate(p, path);
       return { path, ...(source ? { source } : {}) };
     },
-    readsSpec: (_tn, key) => providerText.includes(`#component.spec.${key}`),
+    readsSpec: (_tn, key) => specRead.has(key),
   });
 }
 
