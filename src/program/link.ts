@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ast from "../core/cue/ast.js";
-import { CueSyntaxError, defaultAlias, readHeader, type Header } from "../core/cue/lexer.js";
+import { CueSyntaxError, codeTokens, defaultAlias, readHeader, tokenize, type Header } from "../core/cue/lexer.js";
 import { printDeclList, printImportBlock } from "../core/cue/print.js";
 import { OpmError } from "../core/errors.js";
 import { rewriteImports } from "./rewrite.js";
@@ -182,6 +182,7 @@ export function link(
   resolve: (importPath: string) => CuePackage | undefined = () => undefined,
   inline: ReadonlySet<string> = new Set(),
   packages: ReadonlyMap<string, CuePackage> = new Map(),
+  asLet: (importPath: string) => boolean = () => false,
 ): LinkResult {
   const find = (importPath: string) => packages.get(importPath) ?? catalogPackage(importPath) ?? resolve(importPath);
   const linked = new Map<string, CuePackage>();
@@ -208,6 +209,7 @@ export function link(
   const fields = new Map<string, string>();
   for (const p of linked.keys()) fields.set(p, packageField(p));
   const inlined = new Map<string, string>();
+  const packageDecls: [string, string][] = [];
   const parts: string[] = [];
   if (stdlib.size) {
     parts.push(
@@ -223,8 +225,26 @@ export function link(
     };
     const bodies = pkg.files.map((f) => `// ${f.file.name}\n${rewriteImports(f.body.trim(), aliasesOf(f))}`).join("\n\n");
     if (inline.has(importPath)) inlined.set(importPath, bodies);
-    else parts.push(printDeclList([ast.field(fields.get(importPath)!, ast.struct([ast.embed(ast.raw(bodies))]))]));
+    else packageDecls.push([importPath, bodies]);
   }
-  parts.push(typeof extra === "string" ? extra : extra(inlined));
+  const tail = typeof extra === "string" ? extra : extra(inlined);
+  // A package asked for as a `let` (its errors then fail only what reads it) is one only when
+  // something refers to it: an unreferenced `let` is an error in CUE.
+  const referenced = (importPath: string): boolean => {
+    const field = fields.get(importPath)!;
+    if (
+      [...linked.values()].some(
+        (p) => p.importPath !== importPath && p.files.some((f) => f.imports.some((i) => !isStdlib(i.path) && find(i.path)?.importPath === importPath)),
+      )
+    )
+      return true;
+    return codeTokens(tokenize(tail)).some((t) => t.text === field);
+  };
+  for (const [importPath, bodies] of packageDecls) {
+    const value = ast.struct([ast.embed(ast.raw(bodies))]);
+    const field = fields.get(importPath)!;
+    parts.push(printDeclList([asLet(importPath) && referenced(importPath) ? ast.letDecl(field, value) : ast.field(field, value)]));
+  }
+  parts.push(tail);
   return { source: parts.join("\n\n") + "\n", fields };
 }

@@ -17,7 +17,7 @@
  * values a CUE module's own release sets are checked against the `#config` schema in
  * TypeScript, like a values file, and fields whose text reads `#config` are not read (they
  * fail with the values, which are listed instead). The module package is held in a `let`
- * ({@link diagnosisProgram}) so that its errors fail only the expressions that read them.
+ * (`buildProgram` links the module's packages as `let`s in a diagnosis) so that its errors fail only the expressions that read them.
  * Evaluation answers depend on order (once a field of a closed struct fails, the evaluator
  * may answer its siblings as failing), so fields are probed before the structs holding them,
  * and a field's own evaluation decides what is reported.
@@ -403,16 +403,6 @@ export function valueLines(files: readonly ParsedFile[]): Map<string, SourceLoca
     if (inner) walk(declaredFields(body, inner.from, inner.to, at));
   }
   return out;
-}
-
-/**
- * A diagnosis program with the module's packages held in `let`s rather than fields: an
- * error inside a field fails the whole program, an error inside a `let` only the
- * expressions that read it (which the probes guard).
- */
-export function diagnosisProgram(source: string): string {
-  // Only packages something refers to (an unreferenced `let` is an error).
-  return source.replace(/^(_pkg_local_\w+): \{$/gm, (line, name: string) => (source.split(name).length > 2 ? `let ${name} = {` : line));
 }
 
 /** The values a CUE module's own release sets, checked against its `#config` schema. */

@@ -27,7 +27,7 @@ import { matchRelease, nearestTransformers, transformerRules } from "../program/
 import { checkObjects } from "./object-checks.js";
 import { withheldSecrets } from "./withheld.js";
 import { authorTerms, DIAGNOSE_MATCHED, diagnoseField, diagnoseTransformers, isolatedField, renderOut, type DiagnoseMode } from "./diagnose.js";
-import { componentFields, diagnosisProgram, MAX_LEAVES, probeFields, releaseValueIssues, type FieldNode } from "./all-errors.js";
+import { componentFields, MAX_LEAVES, probeFields, releaseValueIssues, type FieldNode } from "./all-errors.js";
 import { checkValue } from "../core/schema.js";
 import { fieldAt, mapSecrets, redactionMarkers, secretSource } from "../../dsl/config.js";
 import { canonicalObject, forOutput, stableJson, toJsonList, toYaml } from "./serialize.js";
@@ -398,7 +398,8 @@ export function buildProgram(
     }
     return printDeclList(decls);
   };
-  const { source } = link(roots, extra, resolve, new Set([releasePkg.importPath]));
+  // In a diagnosis the module's packages are `let`s: their errors fail only what reads them.
+  const { source } = link(roots, extra, resolve, new Set([releasePkg.importPath]), new Map(), diagnose ? (p) => p.startsWith("local/") : undefined);
   return { source, packages: [...local.values()] };
 }
 
@@ -501,7 +502,7 @@ async function allErrors(
   _first: EngineError,
 ): Promise<Issue[]> {
   const parsed = p.files.map((f) => parseHeader(f));
-  const program = (decls: readonly ast.Decl[]) => diagnosisProgram(buildProgram(p.files, provider, platform, undefined, { kind: "expr", field: decls }).source);
+  const program = (decls: readonly ast.Decl[]) => buildProgram(p.files, provider, platform, undefined, { kind: "expr", field: decls }).source;
   const issues: Issue[] = [];
   // A CUE module's own release may set values its #config refuses: checked like a values file.
   const components = componentFields(parsed.filter((f) => f.package !== "release"));
@@ -598,7 +599,7 @@ async function diagnose(
     matched,
     ...(ignore ? { ignore } : {}),
     componentField: (enginePath, message) => mapEngineIssues(p, [{ code: "engine", path: enginePath, message }], platform)[0],
-    program: (m) => diagnosisProgram(buildProgram(p.program, provider, platform, undefined, mode(m)).source),
+    program: (m) => buildProgram(p.program, provider, platform, undefined, mode(m)).source,
     site: (cn, tn) => {
       const needs = rules?.[tn]?.requiredTraits ?? [];
       const part = p.release?.module.components()[cn]?.parts.find((x) => needs.includes(x.fqn));
