@@ -7,6 +7,9 @@
  *   or `#XPolicy` in a catalog package; its mixin, when the package has one, is `#X`;
  * - resources and traits declare `#specKey` and `#spec: <specKey>: <schema>`;
  * - blueprints list `composedResources` and `composedTraits`.
+ *
+ * Size: over 400 lines because the index and the schema reader share the OpenAPI program and
+ * its preparation of the catalog text (on the lexer's tokens); both read one catalog at a time.
  */
 import * as ast from "../core/cue/ast.js";
 import { codeTokens, topLevelDecls, tokenize, type Token } from "../core/cue/lexer.js";
