@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { OpmError } from "../core/errors.js";
 import type { ReleaseTarget } from "../apply/lifecycle.js";
 import type { KubeClient } from "../apply/client.js";
-import { common, fail, onEvent, parseDuration, Progress, table, type CliFlags, type CliIO } from "./lifecycle-run.js";
+import { applySummary, common, fail, onEvent, parseDuration, Progress, table, type CliFlags, type CliIO } from "./lifecycle-run.js";
 import type { Command, IO } from "./main.js";
 
 const lifecycle = () => import("../apply/index.js");
@@ -66,15 +66,10 @@ export async function runRollback(target: ReleaseTarget, flags: RollbackFlags, i
     });
     if (json) io.out(JSON.stringify(report, null, 2));
     else {
-      const counts: Record<string, number> = { created: 0, configured: 0, unchanged: 0 };
-      for (const o of report.objects) counts[o.action] = (counts[o.action] ?? 0) + 1;
       const head = report.dryRun
         ? `release ${report.release.name} in ${report.release.namespace} would roll back from revision ${report.from} to revision ${report.to}`
         : `release ${report.release.name} in ${report.release.namespace} rolled back to revision ${report.to}, recorded as revision ${report.revision}`;
-      io.out(
-        `${head}: ${counts.created} created, ${counts.configured} configured, ${counts.unchanged} unchanged, ${report.pruned.length} pruned` +
-          (report.dryRun ? " (server dry run, nothing persisted)" : ""),
-      );
+      io.out(applySummary(head, report));
     }
     return 0;
   } catch (e) {

@@ -202,18 +202,23 @@ export async function runApply(result: RenderResult, flags: CliFlags, io: CliIO)
     });
     if (json) io.out(JSON.stringify(report, null, 2));
     else {
-      const counts = { created: 0, configured: 0, unchanged: 0 } as Record<string, number>;
-      for (const o of report.objects) counts[o.action] = (counts[o.action] ?? 0) + 1;
-      io.out(
-        `release ${report.release.name} in ${report.release.namespace}: ${counts.created} created, ${counts.configured} configured, ${counts.unchanged} unchanged, ${report.pruned.length} pruned` +
-          (report.dryRun ? " (server dry run, nothing persisted)" : ""),
-      );
+      io.out(applySummary(`release ${report.release.name} in ${report.release.namespace}`, report));
     }
     return 0;
   } catch (e) {
     fail(io, e);
     return 1;
   }
+}
+
+/** `<head>: N created, N configured, N unchanged, N pruned` (and the dry-run remark), for apply and rollback. */
+export function applySummary(head: string, report: { objects: readonly { action: string }[]; pruned: readonly unknown[]; dryRun?: unknown }): string {
+  const counts: Record<string, number> = { created: 0, configured: 0, unchanged: 0 };
+  for (const o of report.objects) counts[o.action] = (counts[o.action] ?? 0) + 1;
+  return (
+    `${head}: ${counts.created} created, ${counts.configured} configured, ${counts.unchanged} unchanged, ${report.pruned.length} pruned` +
+    (report.dryRun ? " (server dry run, nothing persisted)" : "")
+  );
 }
 
 function colourDiff(text: string, on: boolean): string[] {

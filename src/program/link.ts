@@ -230,6 +230,7 @@ export function link(
   const tail = typeof extra === "string" ? extra : extra(inlined);
   // A package asked for as a `let` (its errors then fail only what reads it) is one only when
   // something refers to it: an unreferenced `let` is an error in CUE.
+  let tailIdents: Set<string> | undefined;
   const referenced = (importPath: string): boolean => {
     const field = fields.get(importPath)!;
     if (
@@ -238,7 +239,8 @@ export function link(
       )
     )
       return true;
-    return codeTokens(tokenize(tail)).some((t) => t.text === field);
+    tailIdents ??= new Set(codeTokens(tokenize(tail)).map((t) => t.text));
+    return tailIdents.has(field);
   };
   for (const [importPath, bodies] of packageDecls) {
     const value = ast.struct([ast.embed(ast.raw(bodies))]);

@@ -1,7 +1,7 @@
 // Every error of a failed evaluation is listed, each with its path and source, once.
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { OpmError, type Issue } from "../../src/core/errors.js";
+import type { Issue } from "../../src/core/errors.js";
 import { config, defineModule } from "opm-ts";
 import { Expose, Ingress, StatelessWorkload } from "opm-ts/catalog";
 import { componentFields, declaredFields } from "../../src/render/all-errors.js";
@@ -10,19 +10,10 @@ import { parseHeader } from "../../src/program/link.js";
 import manyErrors from "../fixtures/modules/many-errors.js";
 import { markLine } from "../support/lines.js";
 import { opm } from "../support/opm-cli.js";
+import { issuesOf } from "../support/issues.js";
 
 const TS = "test/fixtures/modules/many-errors.ts";
 const CUE = "test/fixtures/cue-many-errors";
-
-async function issuesOf(p: Promise<unknown>): Promise<Issue[]> {
-  try {
-    await p;
-  } catch (e) {
-    expect(OpmError.is(e)).toBe(true);
-    return [...(e as OpmError).issues];
-  }
-  throw new Error("expected the render to fail");
-}
 
 const at = (i: Issue) => [i.source?.file && path.normalize(i.source.file), i.source?.line];
 

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { OpmError, RenderError, ValidationError, type Issue } from "../../src/core/errors.js";
+import { RenderError, ValidationError, type Issue } from "../../src/core/errors.js";
 import { config, defineModule } from "opm-ts";
 import { Expose, Ingress, StatelessWorkload } from "opm-ts/catalog";
 import { loadCueModule, render } from "../../src/render/render.js";
@@ -10,21 +10,12 @@ import shop from "../fixtures/modules/shop.js";
 import badComponent from "../fixtures/modules/bad-component.js";
 import mistakes from "../fixtures/modules/mistakes.js";
 import { markLine } from "../support/lines.js";
+import { issuesOf } from "../support/issues.js";
 
 const SHOP = "test/fixtures/modules/shop.ts";
 const BAD = "test/fixtures/modules/bad-component.ts";
 const MISTAKES = "test/fixtures/modules/mistakes.ts";
 const THIS = "test/render/errors.test.ts";
-
-async function issuesOf(p: Promise<unknown>): Promise<Issue[]> {
-  try {
-    await p;
-  } catch (e) {
-    expect(OpmError.is(e)).toBe(true);
-    return [...(e as OpmError).issues];
-  }
-  throw new Error("expected the render to fail");
-}
 
 const byPath = (issues: Issue[]) => Object.fromEntries(issues.map((i) => [i.path, i]));
 const norm = (f?: string) => (f ? path.normalize(f) : f);

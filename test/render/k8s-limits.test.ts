@@ -7,20 +7,13 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { config, defineModule, render, type CueModuleInput } from "opm-ts";
 import { ConfigMaps, Expose, PodMetadata, ScheduledTaskWorkload, StatelessWorkload } from "opm-ts/catalog";
-import { OpmError, type Issue } from "../../src/core/errors.js";
+import type { Issue } from "../../src/core/errors.js";
 import { loadCueModule } from "../../src/render/render.js";
+import { issuesOf } from "../support/issues.js";
 
 const THIS = "test/render/k8s-limits.test.ts";
 const here = () => Number(new Error().stack!.split("\n")[2]!.match(/:(\d+):\d+\)?$/)![1]);
 
-async function issuesOf(p: Promise<unknown>): Promise<Issue[]> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(OpmError.is(e)).toBe(true);
-  return [...(e as OpmError).issues];
-}
 const where = (i: Issue | undefined) => [i?.source?.file && path.normalize(i.source.file), i?.source?.line];
 const meta = (name: string) => ({ modulePath: "example.com/t", name, version: "0.1.0" });
 
